@@ -1,0 +1,184 @@
+//! The lab's naming conventions: safe name parts, per-trial image names and the two rules that
+//! read an image's texture category back out of them.
+
+use std::fmt;
+
+/// Checks a subject code, experiment name, code or condition that becomes part of file and
+/// image names: 1 to 64 characters of letters, digits, `-` and `.`, not starting with `.`.
+///
+/// `_` is refused because image names are split on it, and `/`, `\` and `..` because names
+/// must never lead outside the output directory.
+pub fn check_name_part(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.chars().count() > 64 {
+        return Err(format!("'{}' is longer than 64 characters", value.escape_debug()));
+    }
+    if value.starts_with('.') {
+        return Err(format!("'{}' must not start with '.'", value.escape_debug()));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
+    {
+        return Err(format!(
+            "'{}' contains '{}'; use only letters, digits, '-' and '.'",
+            value.escape_debug(),
+            bad.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// The subject field of an image name: `subject-01` becomes `s01`, any other code stays as is.
+pub fn short_subject(subject: &str) -> String {
+    match subject.strip_prefix("subject-") {
+        Some(number) if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) => {
+            format!("s{number:0>2}")
+        }
+        _ => subject.to_string(),
+    }
+}
+
+/// A per-trial image name, `NNNN_<code>_<sNN>_<condition>_<category>_00_<original>`,
+/// e.g. `0001_s5n_s01_0_bird_00_bird3-bird2.png`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialImageName {
+    /// 1-based trial number.
+    pub trial: usize,
+    /// Experiment code, e.g. `s5n`.
+    pub code: String,
+    /// Short subject code, e.g. `s01`, or `dnn` for models.
+    pub subject: String,
+    /// Condition label.
+    pub condition: String,
+    /// Shape category name.
+    pub category: String,
+    /// The two-digit field (always `00` in the lab's files).
+    pub extra: String,
+    /// Original stimulus file name, e.g. `bird3-bird2.png`.
+    pub original: String,
+}
+
+impl fmt::Display for TrialImageName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}_{}_{}_{}_{}_{}_{}",
+            self.trial, self.code, self.subject, self.condition, self.category, self.extra, self.original
+        )
+    }
+}
+
+impl TrialImageName {
+    /// Parses a name of exactly seven `_`-separated fields whose first is a trial number.
+    pub fn parse(name: &str) -> Option<TrialImageName> {
+        let fields: Vec<&str> = name.split('_').collect();
+        let [trial, code, subject, condition, category, extra, original] = fields.as_slice() else {
+            return None;
+        };
+        Some(TrialImageName {
+            trial: trial.parse().ok()?,
+            code: code.to_string(),
+            subject: subject.to_string(),
+            condition: condition.to_string(),
+            category: category.to_string(),
+            extra: extra.to_string(),
+            original: original.to_string(),
+        })
+    }
+}
+
+/// The texture of an original stimulus name: the part after `-`, without digits and extension
+/// (`bird3-clock2.png` gives `clock`); `None` when the name has no `-`.
+pub fn texture_of_original(original: &str) -> Option<String> {
+    let stem = original.rsplit_once('.').map_or(original, |(stem, _)| stem);
+    let (_, texture) = stem.split_once('-')?;
+    Some(texture.chars().filter(|c| !c.is_ascii_digit()).collect())
+}
+
+/// The paper's R analysis rule: the texture from the 7th `_`-separated field.
+pub fn texture_by_seventh_field(imagename: &str) -> Option<String> {
+    texture_of_original(imagename.split('_').nth(6)?)
+}
+
+/// The model-vs-human rule: the texture from the last `_`-separated field.
+pub fn texture_by_last_field(imagename: &str) -> Option<String> {
+    texture_of_original(imagename.rsplit('_').next()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_lab_example_round_trips() {
+        let name = "0001_s5n_s01_0_bird_00_bird3-bird2.png";
+        let parsed = TrialImageName::parse(name).expect("a lab name");
+        assert_eq!(parsed.trial, 1);
+        assert_eq!(parsed.subject, "s01");
+        assert_eq!(parsed.original, "bird3-bird2.png");
+        assert_eq!(parsed.to_string(), name);
+        assert_eq!(texture_by_seventh_field(name).as_deref(), Some("bird"));
+        assert_eq!(texture_by_last_field(name).as_deref(), Some("bird"));
+    }
+
+    #[test]
+    fn names_without_a_texture_have_none() {
+        assert_eq!(texture_of_original("airplane1.png"), None);
+        assert_eq!(texture_by_seventh_field("0001_s5n_s01_0_bird_00"), None);
+    }
+
+    #[test]
+    fn short_subject_codes_follow_the_lab() {
+        assert_eq!(short_subject("subject-01"), "s01");
+        assert_eq!(short_subject("subject-7"), "s07");
+        assert_eq!(short_subject("pilot-a"), "pilot-a");
+    }
+
+    #[test]
+    fn unsafe_name_parts_are_refused() {
+        for bad in ["", "a/b", "..", ".hidden", "a_b", "a\nb", "a\\b", "x y"] {
+            assert!(check_name_part(bad).is_err(), "{bad:?} was accepted");
+        }
+        for good in ["subject-01", "s5n", "0", "v1.2"] {
+            assert!(check_name_part(good).is_ok(), "{good:?} was refused");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_written_name_parses_back_with_both_texture_rules_agreeing(
+            trial in 1usize..10000,
+            subject in "[a-z0-9-]{1,12}",
+            shape in "[a-z]{2,9}",
+            texture in "[a-z]{2,9}",
+            k in 1u32..20,
+            m in 1u32..20,
+        ) {
+            let name = TrialImageName {
+                trial,
+                code: "s5n".into(),
+                subject: short_subject(&subject),
+                condition: "0".into(),
+                category: shape.clone(),
+                extra: "00".into(),
+                original: format!("{shape}{k}-{texture}{m}.png"),
+            };
+            let text = name.to_string();
+            prop_assert_eq!(TrialImageName::parse(&text), Some(name));
+            prop_assert_eq!(texture_by_seventh_field(&text), Some(texture.clone()));
+            prop_assert_eq!(texture_by_last_field(&text), Some(texture));
+        }
+
+        #[test]
+        fn parsers_never_panic(text in ".{0,80}") {
+            let _ = TrialImageName::parse(&text);
+            let _ = texture_by_seventh_field(&text);
+            let _ = texture_by_last_field(&text);
+            let _ = check_name_part(&text);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Stimulus sets on disk: finding the images, their shape and texture categories, and checking
+//! every image before a session starts.
+
+pub mod mask;
+
+use std::path::{Path, PathBuf};
+
+use crate::categories::Category;
+use crate::error::{Error, Result};
+use crate::names::{texture_of_original, TrialImageName};
+
+/// One stimulus image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stimulus {
+    /// Where the image is.
+    pub path: PathBuf,
+    /// Its original name, e.g. `bird3-clock2.png`, as it appears at the end of image names.
+    pub original: String,
+    /// The shape category (the folder, or the category field of a pre-named image).
+    pub shape: Category,
+    /// The texture category, when the name carries one.
+    pub texture: Option<Category>,
+}
+
+impl Stimulus {
+    /// Whether shape and texture disagree (a cue-conflict image).
+    pub fn is_conflict(&self) -> bool {
+        self.texture.is_some_and(|t| t != self.shape)
+    }
+}
+
+/// How the set is laid out on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// `<category>/<name>.png`, e.g. `bird/bird3-clock2.png`.
+    CategoryFolders,
+    /// The original lab layout: one folder of pre-ordered images named
+    /// `NNNN_<code>_<subject>_<condition>_<category>_00_<original>.png`.
+    PreOrdered,
+}
+
+/// All stimuli of a set, sorted by path (the pre-ordered layout keeps its trial order).
+#[derive(Debug, Clone)]
+pub struct StimulusSet {
+    /// The set's directory.
+    pub root: PathBuf,
+    /// How the set is laid out.
+    pub layout: Layout,
+    /// The stimuli in file order.
+    pub stimuli: Vec<Stimulus>,
+}
+
+impl StimulusSet {
+    /// Finds the stimuli of a set, reporting every naming problem at once.
+    ///
+    /// This reads names only; [`StimulusSet::verify_images`] decodes the images.
+    pub fn open(root: &Path) -> Result<StimulusSet> {
+        let entries = read_dir_sorted(root)?;
+        let has_folders = entries.iter().any(|p| p.is_dir());
+        let mut problems = Vec::new();
+        let mut stimuli = Vec::new();
+        let layout = if has_folders {
+            for folder in entries.iter().filter(|p| p.is_dir()) {
+                collect_folder(folder, &mut stimuli, &mut problems);
+            }
+            Layout::CategoryFolders
+        } else {
+            for path in entries.iter().filter(|p| is_png(p)) {
+                match pre_ordered(path) {
+                    Ok(stimulus) => stimuli.push(stimulus),
+                    Err(problem) => problems.push(problem),
+                }
+            }
+            Layout::PreOrdered
+        };
+        if stimuli.is_empty() && problems.is_empty() {
+            problems.push(format!("{}: no .png stimuli found", root.display()));
+        }
+        report(problems)?;
+        Ok(StimulusSet {
+            root: root.to_path_buf(),
+            layout,
+            stimuli,
+        })
+    }
+
+    /// Decodes every image (in parallel) and checks that it is `size` x `size` pixels;
+    /// reports all problems together, one line per file.
+    pub fn verify_images(&self, size: u32) -> Result<()> {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let chunk = self.stimuli.len().div_ceil(threads).max(1);
+        let problems: Vec<String> = std::thread::scope(|scope| {
+            let workers: Vec<_> = self
+                .stimuli
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .filter_map(|s| check_image(&s.path, size).err())
+                            .map(|e| e.to_string())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|_| vec!["an image check crashed".into()]))
+                .collect()
+        });
+        report(problems)
+    }
+}
+
+/// Decodes an image into 8-bit RGBA and checks its size.
+pub fn load_rgba(path: &Path, size: u32) -> Result<Vec<u8>> {
+    let image = decode(path)?;
+    if image.width() != size || image.height() != size {
+        return Err(Error::in_file(
+            path,
+            format!("is {}x{} pixels, expected {size}x{size}", image.width(), image.height()),
+        ));
+    }
+    Ok(image.into_rgba8().into_raw())
+}
+
+/// Decodes an image file, naming the file in the error.
+pub fn decode(path: &Path) -> Result<image::DynamicImage> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the image", e))?;
+    image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+        .map_err(|e| Error::in_file(path, format!("is not a readable PNG image ({e})")))
+}
+
+fn check_image(path: &Path, size: u32) -> Result<()> {
+    load_rgba(path, size).map(|_| ())
+}
+
+fn report(problems: Vec<String>) -> Result<()> {
+    match problems.len() {
+        0 => Ok(()),
+        1 => Err(Error::new(problems.concat())),
+        n => Err(Error::new(format!(
+            "{n} problems in the stimulus set:\n  {}",
+            problems.join("\n  ")
+        ))),
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "open the stimulus directory", e))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        paths.push(entry.map_err(|e| Error::io(dir, "list the stimulus directory", e))?.path());
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+fn is_png(path: &Path) -> bool {
+    path.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn collect_folder(folder: &Path, stimuli: &mut Vec<Stimulus>, problems: &mut Vec<String>) {
+    let name = file_name(folder);
+    let shape = match name.parse::<Category>() {
+        Ok(shape) => shape,
+        Err(e) => return problems.push(format!("{}: folder name: {e}", folder.display())),
+    };
+    let files = match read_dir_sorted(folder) {
+        Ok(files) => files,
+        Err(e) => return problems.push(e.to_string()),
+    };
+    let images: Vec<&PathBuf> = files.iter().filter(|p| is_png(p)).collect();
+    if images.is_empty() {
+        return problems.push(format!("{}: the category folder has no .png images", folder.display()));
+    }
+    for path in images {
+        let original = file_name(path);
+        if original.contains('_') {
+            problems.push(format!(
+                "{}: the name contains '_', which image names in raw data cannot carry",
+                path.display()
+            ));
+            continue;
+        }
+        match texture_category(&original) {
+            Ok(texture) => stimuli.push(Stimulus {
+                path: path.clone(),
+                original,
+                shape,
+                texture,
+            }),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+fn texture_category(original: &str) -> std::result::Result<Option<Category>, String> {
+    match texture_of_original(original) {
+        None => Ok(None),
+        Some(texture) => texture
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("texture part of the name: {e}")),
+    }
+}
+
+fn pre_ordered(path: &Path) -> std::result::Result<Stimulus, String> {
+    let name = file_name(path);
+    let parsed = TrialImageName::parse(&name).ok_or_else(|| {
+        format!(
+            "{}: not a pre-ordered image name NNNN_code_subject_condition_category_00_original.png \
+             (or put the images in one folder per category)",
+            path.display()
+        )
+    })?;
+    let shape = parsed
+        .category
+        .parse()
+        .map_err(|e| format!("{}: category field: {e}", path.display()))?;
+    let texture = texture_category(&parsed.original).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Stimulus {
+        path: path.to_path_buf(),
+        original: parsed.original,
+        shape,
+        texture,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,12 @@
+//! Trials: durations in frames, the session plan, the response grid and the frame-by-frame
+//! timeline. Nothing here touches a GPU, a window or a clock.
+
+pub mod frames;
+pub mod grid;
+pub mod plan;
+pub mod timeline;
+
+pub use frames::{frames_for, PhaseFrames};
+pub use grid::ResponseGrid;
+pub use plan::{SessionPlan, Trial};
+pub use timeline::{Event, FrameTick, Input, Phase, Screen, Timeline, TimelineSettings};

@@ -1,0 +1,518 @@
+//! The session timeline: a pure state machine advanced exactly one display frame per call.
+//!
+//! It never reads a clock and never draws. The caller tells it when each frame appears
+//! ([`FrameTick`]) and what the participant did since the last frame ([`Input`]); it answers
+//! with the screen to draw for that frame and the events to act on (write a row, beep, ...).
+
+use serde::Serialize;
+
+use super::frames::PhaseFrames;
+use super::grid::ResponseGrid;
+use super::plan::Trial;
+use crate::categories::Category;
+
+/// The phases of a session. A trial runs from `Fixation` to `Feedback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// "Click the mouse to start!"
+    Start,
+    /// Fixation square before each trial (the inter-trial interval).
+    Fixation,
+    /// The stimulus image.
+    Stimulus,
+    /// Background-only frames after the stimulus.
+    PostStimulusBlank,
+    /// The pink-noise mask.
+    Mask,
+    /// Background-only frames after the mask.
+    PostMaskBlank,
+    /// The response grid, for a fixed time.
+    Response,
+    /// The correct box highlighted after a wrong or missing answer.
+    Feedback,
+    /// A break between blocks, until a click.
+    Break,
+    /// The final summary and thank-you.
+    End,
+    /// Nothing more to show.
+    Done,
+}
+
+/// The phases that make up one trial, in order; timing records use this order.
+pub const TRIAL_PHASES: [Phase; 7] = [
+    Phase::Fixation,
+    Phase::Stimulus,
+    Phase::PostStimulusBlank,
+    Phase::Mask,
+    Phase::PostMaskBlank,
+    Phase::Response,
+    Phase::Feedback,
+];
+
+/// When a frame appears: its index since the session started and its onset in seconds on the
+/// same clock as input timestamps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameTick {
+    /// Frame counter, 0 for the first frame.
+    pub index: u64,
+    /// When this frame becomes visible (s).
+    pub onset: f64,
+}
+
+/// Something the participant or experimenter did, with when it happened.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input {
+    /// A mouse click at a screen position in physical pixels.
+    Click {
+        /// Event time (s), on the frame clock.
+        at: f64,
+        /// Horizontal position.
+        x: f64,
+        /// Vertical position.
+        y: f64,
+    },
+    /// The session is to end now (Escape, confirmed).
+    Abort,
+}
+
+/// Results of a block, as shown on break and end screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct BlockSummary {
+    /// 1-based number of the block just finished.
+    pub block: usize,
+    /// Blocks in the session.
+    pub blocks: usize,
+    /// Trials in this block.
+    pub trials: usize,
+    /// Correct responses in this block.
+    pub correct: usize,
+    /// Trials without an answer in this block.
+    pub no_answer: usize,
+}
+
+/// Above this share of unanswered trials the break screen asks to answer every trial.
+pub const NO_ANSWER_WARNING_PERCENT: f64 = 2.0;
+
+impl BlockSummary {
+    /// Percentage of correct responses.
+    pub fn percent_correct(&self) -> f64 {
+        percent(self.correct, self.trials)
+    }
+
+    /// Percentage of trials without an answer.
+    pub fn percent_no_answer(&self) -> f64 {
+        percent(self.no_answer, self.trials)
+    }
+
+    /// Whether to warn the participant to respond on every trial.
+    pub fn warn_no_answer(&self) -> bool {
+        self.percent_no_answer() > NO_ANSWER_WARNING_PERCENT
+    }
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+/// What to draw for a frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Screen {
+    /// The start screen; `first_trial` is 1 unless a session is resumed.
+    Start {
+        /// The number of the trial that follows.
+        first_trial: usize,
+    },
+    /// Background with the fixation square.
+    Fixation,
+    /// The stimulus of the trial at this index of the plan.
+    Stimulus(usize),
+    /// Background only.
+    Blank,
+    /// The mask of the trial at this index of the plan.
+    Mask(usize),
+    /// The response grid with the cursor shown.
+    Response,
+    /// The response grid with this category's box highlighted.
+    Feedback(Category),
+    /// A break screen with the block just finished.
+    Break(BlockSummary),
+    /// The end screen with the last block.
+    End(BlockSummary),
+    /// The session is over.
+    Done,
+}
+
+/// The participant's answer to a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrialResult {
+    /// Index in the plan.
+    pub index: usize,
+    /// The chosen category, `None` for no answer.
+    pub response: Option<Category>,
+    /// Seconds from the response screen's first frame to the last valid click.
+    pub rt: Option<f64>,
+    /// Whether the response equals the shape category.
+    pub correct: bool,
+}
+
+/// How one phase of a trial went on the display.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct PhaseTiming {
+    /// Frames the plan asked for.
+    pub planned: u32,
+    /// Frames the timeline produced.
+    pub frames: u32,
+    /// Display refreshes the phase really stayed on screen (frames plus missed refreshes).
+    pub refreshes: u32,
+    /// Onset of the phase's first frame (s).
+    pub onset: Option<f64>,
+    /// Frame intervals longer than 1.2 refresh periods while this phase was on screen.
+    pub late_intervals: u32,
+}
+
+/// The timing of every phase of one trial, in [`TRIAL_PHASES`] order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrialTiming {
+    /// Index in the plan.
+    pub index: usize,
+    /// One entry per trial phase.
+    pub phases: [PhaseTiming; 7],
+}
+
+/// What the caller must do after a frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Event {
+    /// Load the stimulus and make the mask of this trial now (its fixation has begun).
+    PrepareTrial(usize),
+    /// The response window closed: save this trial's row now.
+    TrialResponded(TrialResult),
+    /// The trial is over: save its timing.
+    TrialTimed(TrialTiming),
+    /// Play the feedback beep.
+    Beep,
+    /// The session is over.
+    SessionEnded {
+        /// Ended by an abort rather than after the last trial.
+        aborted: bool,
+    },
+}
+
+/// The frame and its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// What to draw.
+    pub screen: Screen,
+    /// What to do.
+    pub events: Vec<Event>,
+}
+
+/// Fixed settings of a timeline.
+#[derive(Debug, Clone)]
+pub struct TimelineSettings {
+    /// Frames per phase.
+    pub frames: PhaseFrames,
+    /// Nominal refresh period (s), to detect late frames.
+    pub period: f64,
+    /// Beep after wrong answers (a missing answer always beeps).
+    pub auditive_feedback: bool,
+    /// Highlight the correct box after wrong or missing answers.
+    pub visual_feedback: bool,
+    /// Trials per block.
+    pub block_size: usize,
+}
+
+/// Earlier trials of a resumed session: (correct, answered) for each, in order.
+pub type History = Vec<(bool, bool)>;
+
+/// Intervals longer than this many refresh periods count as late.
+pub const LATE_FACTOR: f64 = 1.2;
+
+/// The session state machine.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    trials: Vec<Trial>,
+    grid: ResponseGrid,
+    settings: TimelineSettings,
+    phase: Phase,
+    frames_left: u32,
+    trial: usize,
+    timing: [PhaseTiming; 7],
+    response: Option<(Category, f64)>,
+    continue_clicked: bool,
+    block: BlockSummary,
+    last: Option<(f64, Phase)>,
+}
+
+impl Timeline {
+    /// A timeline over `trials`, starting at trial index `start` (after `history`, which holds
+    /// the outcomes of trials `0..start` when a session is resumed).
+    pub fn new(
+        trials: Vec<Trial>,
+        grid: ResponseGrid,
+        settings: TimelineSettings,
+        start: usize,
+        history: &History,
+    ) -> Timeline {
+        let block_size = settings.block_size.max(1);
+        let blocks = trials.len().div_ceil(block_size);
+        let block_start = start - start % block_size;
+        let mut block = BlockSummary {
+            block: block_start / block_size + 1,
+            blocks,
+            ..BlockSummary::default()
+        };
+        for &(correct, answered) in history.iter().take(start).skip(block_start) {
+            block.trials += 1;
+            block.correct += usize::from(correct);
+            block.no_answer += usize::from(!answered);
+        }
+        let phase = if start >= trials.len() { Phase::End } else { Phase::Start };
+        Timeline {
+            frames_left: if phase == Phase::End { settings.frames.end } else { 0 },
+            trials,
+            grid,
+            settings,
+            phase,
+            trial: start,
+            timing: [PhaseTiming::default(); 7],
+            response: None,
+            continue_clicked: false,
+            block,
+            last: None,
+        }
+    }
+
+    /// The phase of the most recent frame.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The plan index of the current (or next) trial.
+    pub fn trial_index(&self) -> usize {
+        self.trial
+    }
+
+    /// The response grid clicks are judged against.
+    pub fn grid(&self) -> &ResponseGrid {
+        &self.grid
+    }
+
+    /// Advances by one frame that appears at `tick`, after the inputs since the last frame.
+    pub fn step(&mut self, tick: FrameTick, inputs: &[Input]) -> Frame {
+        let mut events = Vec::new();
+        if self.phase == Phase::Done {
+            return Frame {
+                screen: Screen::Done,
+                events,
+            };
+        }
+        self.account_interval(tick.onset);
+        for input in inputs {
+            match *input {
+                Input::Abort => return self.abort(events),
+                Input::Click { at, x, y } => self.click(at, x, y, tick.onset),
+            }
+        }
+        while self.frames_left == 0 && !self.waiting_for_click() {
+            self.leave_phase(&mut events);
+            if self.phase == Phase::Done {
+                return Frame {
+                    screen: Screen::Done,
+                    events,
+                };
+            }
+            if self.phase == Phase::Fixation && self.frames_left > 0 {
+                events.push(Event::PrepareTrial(self.trial));
+            }
+        }
+        self.frames_left = self.frames_left.saturating_sub(1);
+        if let Some(slot) = self.timing_slot() {
+            let t = &mut self.timing[slot];
+            if t.frames == 0 {
+                t.onset = Some(tick.onset);
+            }
+            t.frames += 1;
+            t.refreshes += 1;
+        }
+        self.last = Some((tick.onset, self.phase));
+        Frame {
+            screen: self.screen(),
+            events,
+        }
+    }
+
+    fn waiting_for_click(&mut self) -> bool {
+        if matches!(self.phase, Phase::Start | Phase::Break) {
+            !std::mem::take(&mut self.continue_clicked)
+        } else {
+            false
+        }
+    }
+
+    fn timing_slot(&self) -> Option<usize> {
+        TRIAL_PHASES.iter().position(|&p| p == self.phase)
+    }
+
+    /// A long interval means the previous frame stayed up longer: charge its phase.
+    fn account_interval(&mut self, onset: f64) {
+        let Some((previous, phase)) = self.last else {
+            return;
+        };
+        let interval = onset - previous;
+        if interval <= LATE_FACTOR * self.settings.period {
+            return;
+        }
+        if let Some(slot) = TRIAL_PHASES.iter().position(|&p| p == phase) {
+            let missed = ((interval / self.settings.period).round() as u32).saturating_sub(1);
+            let t = &mut self.timing[slot];
+            t.late_intervals += 1;
+            t.refreshes += missed;
+        }
+    }
+
+    fn click(&mut self, at: f64, x: f64, y: f64, now: f64) {
+        match self.phase {
+            Phase::Start | Phase::Break => self.continue_clicked = true,
+            Phase::Response => {
+                let Some(onset) = self.timing[5].onset else {
+                    return;
+                };
+                // The window closes when the first frame after it appears; later clicks wait
+                // for nothing.
+                let closing = self.frames_left == 0;
+                if at >= onset && (!closing || at < now) {
+                    if let Some(category) = self.grid.hit(x, y) {
+                        self.response = Some((category, at - onset));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn enter(&mut self, phase: Phase, frames: u32) {
+        self.phase = phase;
+        self.frames_left = frames;
+        if let Some(slot) = self.timing_slot() {
+            self.timing[slot].planned = frames;
+        }
+    }
+
+    fn leave_phase(&mut self, events: &mut Vec<Event>) {
+        let f = self.settings.frames;
+        match self.phase {
+            Phase::Start => self.enter(Phase::Fixation, f.fixation),
+            Phase::Break => {
+                self.block = BlockSummary {
+                    block: self.block.block + 1,
+                    blocks: self.block.blocks,
+                    ..BlockSummary::default()
+                };
+                self.enter(Phase::Fixation, f.fixation);
+            }
+            Phase::Fixation => self.enter(Phase::Stimulus, f.stimulus),
+            Phase::Stimulus => self.enter(Phase::PostStimulusBlank, f.blank),
+            Phase::PostStimulusBlank => self.enter(Phase::Mask, f.mask),
+            Phase::Mask => self.enter(Phase::PostMaskBlank, f.blank),
+            Phase::PostMaskBlank => {
+                self.response = None;
+                self.enter(Phase::Response, f.response);
+            }
+            Phase::Response => {
+                let result = self.finish_response();
+                events.push(Event::TrialResponded(result));
+                let wrong = !result.correct;
+                if result.response.is_none() || (wrong && self.settings.auditive_feedback) {
+                    events.push(Event::Beep);
+                }
+                if wrong && self.settings.visual_feedback {
+                    self.enter(Phase::Feedback, f.feedback);
+                } else {
+                    self.finish_trial(events);
+                }
+            }
+            Phase::Feedback => self.finish_trial(events),
+            Phase::End => {
+                self.phase = Phase::Done;
+                events.push(Event::SessionEnded { aborted: false });
+            }
+            Phase::Done => {}
+        }
+    }
+
+    fn finish_response(&mut self) -> TrialResult {
+        let shape = self.trials[self.trial].stimulus.shape;
+        let (response, rt) = match self.response.take() {
+            Some((category, rt)) => (Some(category), Some(rt)),
+            None => (None, None),
+        };
+        let correct = response == Some(shape);
+        self.block.trials += 1;
+        self.block.correct += usize::from(correct);
+        self.block.no_answer += usize::from(response.is_none());
+        TrialResult {
+            index: self.trial,
+            response,
+            rt,
+            correct,
+        }
+    }
+
+    fn finish_trial(&mut self, events: &mut Vec<Event>) {
+        events.push(Event::TrialTimed(TrialTiming {
+            index: self.trial,
+            phases: self.timing,
+        }));
+        self.timing = [PhaseTiming::default(); 7];
+        self.trial += 1;
+        let f = self.settings.frames;
+        if self.trial >= self.trials.len() {
+            self.enter(Phase::End, f.end);
+        } else if self.trial % self.settings.block_size.max(1) == 0 {
+            self.phase = Phase::Break;
+            self.frames_left = 0;
+        } else {
+            self.enter(Phase::Fixation, f.fixation);
+        }
+    }
+
+    fn abort(&mut self, mut events: Vec<Event>) -> Frame {
+        if self.phase == Phase::Feedback {
+            events.push(Event::TrialTimed(TrialTiming {
+                index: self.trial,
+                phases: self.timing,
+            }));
+        }
+        self.phase = Phase::Done;
+        events.push(Event::SessionEnded { aborted: true });
+        Frame {
+            screen: Screen::Done,
+            events,
+        }
+    }
+
+    fn screen(&self) -> Screen {
+        match self.phase {
+            Phase::Start => Screen::Start {
+                first_trial: self.trial + 1,
+            },
+            Phase::Fixation => Screen::Fixation,
+            Phase::Stimulus => Screen::Stimulus(self.trial),
+            Phase::PostStimulusBlank | Phase::PostMaskBlank => Screen::Blank,
+            Phase::Mask => Screen::Mask(self.trial),
+            Phase::Response => Screen::Response,
+            Phase::Feedback => Screen::Feedback(self.trials[self.trial].stimulus.shape),
+            Phase::Break => Screen::Break(self.block),
+            Phase::End => Screen::End(self.block),
+            Phase::Done => Screen::Done,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,373 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::categories::Category::{self, *};
+use crate::config::Config;
+use crate::stimuli::Stimulus;
+
+const HZ: f64 = 60.0;
+
+fn order() -> [Category; 16] {
+    let names = Config::default().final_cats_responses;
+    let order: Vec<Category> = names.iter().map(|n| n.parse().expect("known")).collect();
+    order.try_into().expect("16")
+}
+
+fn trials(shapes: &[Category]) -> Vec<Trial> {
+    shapes
+        .iter()
+        .enumerate()
+        .map(|(i, &shape)| Trial {
+            number: i + 1,
+            stimulus: Stimulus {
+                path: PathBuf::from(format!("{shape}/{shape}1-clock1.png")),
+                original: format!("{shape}1-clock1.png"),
+                shape,
+                texture: Some(Clock),
+            },
+            mask_seed: i as u64,
+        })
+        .collect()
+}
+
+fn settings(block_size: usize) -> TimelineSettings {
+    TimelineSettings {
+        frames: PhaseFrames::new(&Config::default(), HZ, false).expect("fits"),
+        period: 1.0 / HZ,
+        auditive_feedback: false,
+        visual_feedback: false,
+        block_size,
+    }
+}
+
+fn timeline(shapes: &[Category], settings: TimelineSettings) -> Timeline {
+    let grid = ResponseGrid::new(&order(), 1920, 1080, 129, 10);
+    Timeline::new(trials(shapes), grid, settings, 0, &Vec::new())
+}
+
+/// Where a simulated participant clicks, in seconds after the response screen appeared.
+#[derive(Clone, Copy)]
+enum Click {
+    On(Category, f64),
+    At(f64, f64, f64),
+}
+
+/// Everything that happened in a run: the screen of every frame and all events.
+struct Run {
+    screens: Vec<Screen>,
+    events: Vec<(usize, Event)>,
+}
+
+impl Run {
+    fn results(&self) -> Vec<TrialResult> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::TrialResponded(r) => Some(*r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn timings(&self) -> Vec<TrialTiming> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::TrialTimed(t) => Some(*t),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn beeps(&self) -> usize {
+        self.events.iter().filter(|(_, e)| *e == Event::Beep).count()
+    }
+}
+
+/// Runs to the end: clicks to start and after breaks, `clicks(trial)` on each response screen,
+/// and `onset(frame)` as the display clock.
+fn run_with(
+    mut t: Timeline,
+    clicks: impl Fn(usize) -> Vec<Click>,
+    onset: impl Fn(u64) -> f64,
+    abort_at_frame: Option<u64>,
+) -> Run {
+    let mut pending: Vec<Input> = Vec::new();
+    let mut run = Run {
+        screens: Vec::new(),
+        events: Vec::new(),
+    };
+    for index in 0..1_000_000u64 {
+        let now = onset(index);
+        let (due, later): (Vec<Input>, Vec<Input>) = pending.iter().partition(|i| match i {
+            Input::Click { at, .. } => *at < now,
+            Input::Abort => true,
+        });
+        pending = later;
+        let mut due = due;
+        if abort_at_frame == Some(index) {
+            due.push(Input::Abort);
+        }
+        let frame = t.step(FrameTick { index, onset: now }, &due);
+        let first_of_screen = run.screens.last() != Some(&frame.screen);
+        match frame.screen {
+            Screen::Start { .. } | Screen::Break(_) if first_of_screen => pending.push(Input::Click {
+                at: now + 0.3,
+                x: 5.0,
+                y: 5.0,
+            }),
+            Screen::Response if first_of_screen => {
+                for click in clicks(t.trial_index()) {
+                    pending.push(match click {
+                        Click::On(category, after) => {
+                            let (x, y) = t.grid().rect(category).centre();
+                            Input::Click { at: now + after, x, y }
+                        }
+                        Click::At(after, x, y) => Input::Click { at: now + after, x, y },
+                    });
+                }
+            }
+            _ => {}
+        }
+        run.events.extend(frame.events.into_iter().map(|e| (run.screens.len(), e)));
+        run.screens.push(frame.screen);
+        if frame.screen == Screen::Done {
+            return run;
+        }
+    }
+    panic!("the session never ended");
+}
+
+fn run(t: Timeline, clicks: impl Fn(usize) -> Vec<Click>) -> Run {
+    run_with(t, clicks, |i| i as f64 / HZ, None)
+}
+
+fn no_clicks(_: usize) -> Vec<Click> {
+    Vec::new()
+}
+
+#[test]
+fn every_phase_lasts_exactly_its_planned_frames() {
+    let shapes = [Bird, Dog, Car, Oven, Knife];
+    let result = run(timeline(&shapes, settings(256)), |i| vec![Click::On(shapes[i], 0.6)]);
+    let timings = result.timings();
+    assert_eq!(timings.len(), 5);
+    let planned = [18, 12, 1, 12, 1, 90, 0];
+    for timing in &timings {
+        let frames: Vec<u32> = timing.phases.iter().map(|p| p.frames).collect();
+        let plan: Vec<u32> = timing.phases.iter().map(|p| p.planned).collect();
+        assert_eq!(plan, planned);
+        assert_eq!(frames, planned);
+        assert!(timing.phases.iter().all(|p| p.late_intervals == 0));
+    }
+    // Phase onsets follow each other by exactly the planned frames.
+    let p = timings[0].phases;
+    let gap = |a: usize, b: usize| {
+        ((p[b].onset.expect("shown") - p[a].onset.expect("shown")) * HZ).round() as u32
+    };
+    assert_eq!([gap(0, 1), gap(1, 2), gap(2, 3), gap(3, 4), gap(4, 5)], [18, 12, 1, 12, 1]);
+    // The screens in order: start, then 18 fixation, 12 stimulus, 1 blank, 12 mask, ...
+    let screens = &result.screens;
+    let first_fixation = screens.iter().position(|s| *s == Screen::Fixation).expect("fixation");
+    assert!(screens[..first_fixation].iter().all(|s| matches!(s, Screen::Start { first_trial: 1 })));
+    let trial = &screens[first_fixation..first_fixation + 134];
+    assert!(trial[..18].iter().all(|s| *s == Screen::Fixation));
+    assert!(trial[18..30].iter().all(|s| *s == Screen::Stimulus(0)));
+    assert_eq!(trial[30], Screen::Blank);
+    assert!(trial[31..43].iter().all(|s| *s == Screen::Mask(0)));
+    assert_eq!(trial[43], Screen::Blank);
+    assert!(trial[44..134].iter().all(|s| *s == Screen::Response));
+    assert_eq!(screens[first_fixation + 134], Screen::Fixation);
+    // The end screen stays 5 s, then the session is over.
+    let end_frames = screens.iter().filter(|s| matches!(s, Screen::End(_))).count();
+    assert_eq!(end_frames, 300);
+    assert_eq!(result.events.last().map(|e| e.1), Some(Event::SessionEnded { aborted: false }));
+}
+
+#[test]
+fn a_click_at_900_ms_then_at_1200_ms_records_the_second_click() {
+    let result = run(timeline(&[Bird], settings(256)), |_| {
+        vec![Click::On(Dog, 0.9), Click::On(Bird, 1.2)]
+    });
+    let r = result.results()[0];
+    assert_eq!(r.response, Some(Bird));
+    assert!(r.correct);
+    let rt = r.rt.expect("answered");
+    assert!((rt - 1.2).abs() < 1e-9, "rt {rt}");
+}
+
+#[test]
+fn clicks_outside_the_boxes_do_not_replace_an_answer() {
+    let result = run(timeline(&[Bird], settings(256)), |_| {
+        vec![Click::On(Cat, 0.5), Click::At(0.8, 10.0, 10.0), Click::At(0.9, 816.5, 300.0)]
+    });
+    let r = result.results()[0];
+    assert_eq!(r.response, Some(Cat));
+    assert!((r.rt.expect("answered") - 0.5).abs() < 1e-9);
+    assert!(!r.correct);
+}
+
+#[test]
+fn a_click_after_the_fixed_window_is_too_late() {
+    let result = run(timeline(&[Bird], settings(256)), |_| vec![Click::On(Bird, 1.5)]);
+    assert_eq!(result.results()[0].response, None);
+    let result = run(timeline(&[Bird], settings(256)), |_| vec![Click::On(Bird, 1.49)]);
+    assert_eq!(result.results()[0].response, Some(Bird));
+}
+
+#[test]
+fn the_response_window_is_fixed_whatever_the_participant_does() {
+    let early = run(timeline(&[Bird, Dog], settings(256)), |_| vec![Click::On(Bird, 0.1)]);
+    let never = run(timeline(&[Bird, Dog], settings(256)), no_clicks);
+    assert_eq!(early.screens.len(), never.screens.len());
+}
+
+#[test]
+fn no_answer_always_beeps_and_a_wrong_answer_beeps_only_with_auditive_feedback() {
+    let shapes = [Bird, Bird, Bird];
+    let clicks = |i: usize| match i {
+        0 => vec![],
+        1 => vec![Click::On(Dog, 0.5)],
+        _ => vec![Click::On(Bird, 0.5)],
+    };
+    let quiet = run(timeline(&shapes, settings(256)), clicks);
+    assert_eq!(quiet.beeps(), 1);
+    let mut loud = settings(256);
+    loud.auditive_feedback = true;
+    let loud = run(timeline(&shapes, loud), clicks);
+    assert_eq!(loud.beeps(), 2);
+    let nothing = run(timeline(&shapes, settings(256)), no_clicks);
+    assert_eq!(nothing.beeps(), 3);
+}
+
+#[test]
+fn visual_feedback_highlights_the_correct_box_after_a_wrong_answer_only() {
+    let mut s = settings(256);
+    s.visual_feedback = true;
+    let result = run(timeline(&[Bird, Dog], s), |i| match i {
+        0 => vec![Click::On(Cat, 0.5)],
+        _ => vec![Click::On(Dog, 0.5)],
+    });
+    let highlighted = result.screens.iter().filter(|s| **s == Screen::Feedback(Bird)).count();
+    assert_eq!(highlighted, 18);
+    assert_eq!(result.screens.iter().filter(|s| matches!(s, Screen::Feedback(_))).count(), 18);
+    let timings = result.timings();
+    assert_eq!((timings[0].phases[6].planned, timings[0].phases[6].frames), (18, 18));
+    assert_eq!((timings[1].phases[6].planned, timings[1].phases[6].frames), (0, 0));
+}
+
+#[test]
+fn break_screens_summarise_the_block_just_finished() {
+    // 10 trials in blocks of 4: breaks after trials 4 and 8, none after the last.
+    let shapes = [Bird; 10];
+    let result = run(timeline(&shapes, settings(4)), |i| match i {
+        0 | 1 | 2 => vec![Click::On(Bird, 0.5)], // block 1: 3 correct, 1 missing
+        4 => vec![Click::On(Dog, 0.5)],          // block 2: 3 correct, 1 wrong
+        3 => vec![],
+        _ => vec![Click::On(Bird, 0.5)],
+    });
+    let mut breaks: Vec<BlockSummary> = result
+        .screens
+        .iter()
+        .filter_map(|s| match s {
+            Screen::Break(b) => Some(*b),
+            _ => None,
+        })
+        .collect();
+    breaks.dedup();
+    assert_eq!(breaks.len(), 2);
+    let first = breaks[0];
+    assert_eq!((first.block, first.blocks, first.trials, first.correct, first.no_answer), (1, 3, 4, 3, 1));
+    assert_eq!(first.percent_correct(), 75.0);
+    assert_eq!(first.percent_no_answer(), 25.0);
+    assert!(first.warn_no_answer());
+    let second = breaks[1];
+    assert_eq!((second.block, second.correct, second.no_answer), (2, 3, 0));
+    assert!(!second.warn_no_answer());
+    let end = result.screens.iter().rev().find_map(|s| match s {
+        Screen::End(b) => Some(*b),
+        _ => None,
+    });
+    assert_eq!(end.map(|b| (b.block, b.trials, b.correct)), Some((3, 2, 2)));
+}
+
+#[test]
+fn the_no_answer_warning_starts_above_two_percent() {
+    let at = |no_answer| BlockSummary {
+        block: 1,
+        blocks: 1,
+        trials: 100,
+        correct: 0,
+        no_answer,
+    };
+    assert!(!at(2).warn_no_answer());
+    assert!(at(3).warn_no_answer());
+}
+
+#[test]
+fn an_abort_ends_the_session_and_drops_the_unfinished_trial() {
+    let shapes = [Bird, Dog, Car];
+    // Trial 2's stimulus is on screen at frame 1 (start) + 134 + 25.
+    let result = run_with(
+        timeline(&shapes, settings(256)),
+        |i| vec![Click::On(shapes[i], 0.5)],
+        |i| i as f64 / HZ,
+        Some(200),
+    );
+    assert_eq!(result.results().len(), 1);
+    assert_eq!(result.screens.last(), Some(&Screen::Done));
+    assert_eq!(result.events.last().map(|e| e.1), Some(Event::SessionEnded { aborted: true }));
+}
+
+#[test]
+fn a_late_frame_is_charged_to_the_phase_that_stayed_on_screen() {
+    // The display skips two refreshes after the 5th stimulus frame of the first trial.
+    let stim_start = 19 + 18; // start screen frames + fixation frames
+    let onset = move |i: u64| {
+        let refreshes = if i >= stim_start + 5 { i + 2 } else { i };
+        refreshes as f64 / HZ
+    };
+    let result = run_with(timeline(&[Bird], settings(256)), |_| vec![], onset, None);
+    let stimulus = result.timings()[0].phases[1];
+    assert_eq!(stimulus.frames, 12);
+    assert_eq!(stimulus.refreshes, 14);
+    assert_eq!(stimulus.late_intervals, 1);
+    assert_eq!(result.timings()[0].phases[3].late_intervals, 0);
+}
+
+#[test]
+fn a_resumed_session_starts_at_its_first_missing_trial_and_counts_the_block_so_far() {
+    let shapes = [Bird; 6];
+    let grid = ResponseGrid::new(&order(), 1920, 1080, 129, 10);
+    let history = vec![(true, true), (false, false), (true, true), (true, true), (false, true)];
+    let t = Timeline::new(trials(&shapes), grid, settings(4), 5, &history);
+    let result = run(t, |_| vec![Click::On(Bird, 0.4)]);
+    assert!(matches!(result.screens[0], Screen::Start { first_trial: 6 }));
+    let results = result.results();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].index, 5);
+    let end = result.screens.iter().rev().find_map(|s| match s {
+        Screen::End(b) => Some(*b),
+        _ => None,
+    });
+    // Block 2 holds trials 5 and 6: trial 5 wrong (from the history), trial 6 correct.
+    assert_eq!(end.map(|b| (b.block, b.trials, b.correct)), Some((2, 2, 1)));
+}
+
+#[test]
+fn each_trial_is_prepared_when_its_fixation_begins() {
+    let result = run(timeline(&[Bird, Dog], settings(256)), no_clicks);
+    let prepares: Vec<(usize, usize)> = result
+        .events
+        .iter()
+        .filter_map(|(frame, e)| match e {
+            Event::PrepareTrial(i) => Some((*frame, *i)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(prepares.len(), 2);
+    for (frame, trial) in prepares {
+        assert_eq!(result.screens[frame], Screen::Fixation);
+        assert_eq!(result.screens[frame + 18], Screen::Stimulus(trial));
+    }
+}
