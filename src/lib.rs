@@ -1,13 +1,20 @@
 //! shapelab: the texture-vs-shape experiment (Geirhos et al., ICLR 2019) for human
 //! participants, and the comparison of people with image classifiers on the same trials.
 //!
-//! The data path is the module path: [`config`] -> [`stimuli`] -> [`trials`] -> [`data`].
+//! The data path is the module path: [`config`] -> [`stimuli`] -> [`trials`] -> [`data`] ->
+//! [`analysis`]. [`session`] opens a session's files, [`simulate`] runs one on a virtual
+//! display, and [`cli`] is the command line.
 
+pub mod analysis;
 pub mod categories;
+pub mod cli;
 pub mod config;
+pub mod data;
 pub mod error;
 pub mod names;
 pub mod rng;
+pub mod session;
+pub mod simulate;
 pub mod stimuli;
 pub mod trials;
 

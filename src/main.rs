@@ -1,1 +1,5 @@
-fn main() {}
+//! The `shapelab` program.
+
+fn main() {
+    std::process::exit(shapelab::cli::main());
+}

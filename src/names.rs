@@ -15,9 +15,6 @@ pub fn check_name_part(value: &str) -> Result<(), String> {
     if value.chars().count() > 64 {
         return Err(format!("'{}' is longer than 64 characters", value.escape_debug()));
     }
-    if value.starts_with('.') {
-        return Err(format!("'{}' must not start with '.'", value.escape_debug()));
-    }
     if let Some(bad) = value
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
@@ -27,6 +24,9 @@ pub fn check_name_part(value: &str) -> Result<(), String> {
             value.escape_debug(),
             bad.escape_debug()
         ));
+    }
+    if value.starts_with('.') {
+        return Err(format!("'{}' must not start with '.'", value.escape_debug()));
     }
     Ok(())
 }

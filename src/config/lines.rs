@@ -73,7 +73,8 @@ pub fn line_of_item(text: &str, key: &str, index: usize) -> Option<usize> {
     Some(start)
 }
 
-fn key_of(body: &str) -> Option<&str> {
+/// The key of a `key: value` line (already trimmed at the start).
+pub fn key_of(body: &str) -> Option<&str> {
     let (key, _) = body.split_once(':')?;
     let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
     (!key.is_empty() && !key.starts_with('-')).then_some(key)

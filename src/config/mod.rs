@@ -269,7 +269,8 @@ impl Experiment {
 
     /// Parses and checks config text that came from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Experiment> {
-        if text.trim().is_empty() {
+        let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
+        if text.lines().all(blank) {
             return Err(Error::in_file(path, "the config is empty"));
         }
         let mut config: Config =
@@ -416,6 +417,14 @@ fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
     let line = err.location().map(|l| l.line()).or_else(|| {
         unknown_key(&full).and_then(|(key, _)| lines::line_of(text, &[&key]))
     });
+    // Errors raised inside our own value types lose serde's key path: name the key again.
+    let key = line
+        .and_then(|l| text.lines().nth(l - 1))
+        .and_then(|l| lines::key_of(l.trim_start()));
+    let message = match key {
+        Some(key) if !message.contains(':') && !message.contains(key) => format!("{key}: {message}"),
+        _ => message,
+    };
     match line {
         Some(line) => Error::at_line(path, line, message),
         None => Error::in_file(path, message),
@@ -439,7 +448,7 @@ fn nearest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(key, c), c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 3))
+        .filter(|(d, c)| *d <= key.len().max(c.len()) / 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.as_str())
 }

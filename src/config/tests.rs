@@ -1,0 +1,142 @@
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str) -> std::result::Result<Experiment, String> {
+    Experiment::parse(Path::new("exp.yaml"), text).map_err(|e| e.to_string())
+}
+
+fn error(text: &str) -> String {
+    parse(text).expect_err("the config should be refused")
+}
+
+#[test]
+fn an_almost_empty_config_takes_the_original_defaults() {
+    let e = parse("experiment: texture-shape\n").expect("valid");
+    assert_eq!(e.config.ms_stim, 200.0);
+    assert_eq!(e.config.num_trials_per_block, 256);
+    assert_eq!(e.config.bg_color, Colour::grey(0.7614));
+    assert_eq!(e.response_order[0], Category::Knife);
+    assert_eq!(e.config.output, Path::new("raw-data"));
+}
+
+#[test]
+fn the_original_parameter_file_is_accepted_as_it_is() {
+    let text = "ms_fixation: 300  # note\nauditive_feedback: 0\nvisual_feedback: 1\nconditions: ['true', 'false']\nfinal_cats_responses: ['knife',\n   'airplane', 'keyboard', 'elephant', 'bicycle', 'clock', 'oven', 'chair',\n   'bear', 'boat', 'cat', 'bottle', 'truck', 'car', 'bird', 'dog']\n";
+    let e = parse(text).expect("valid");
+    assert_eq!(e.config.visual_feedback, Flag(true));
+    assert_eq!(e.config.auditive_feedback, Flag(false));
+}
+
+#[test]
+fn an_unknown_key_names_its_line_and_suggests_the_nearest() {
+    let err = error("experiment: x\n\nms_stimulus: 200\n");
+    assert_eq!(err, "exp.yaml:3: unknown key `ms_stimulus` (did you mean `ms_stim`?)");
+}
+
+#[test]
+fn an_unknown_nested_key_names_its_line() {
+    let err = error("beep:\n  frequency_hz: 300\n  loudness: 1\n");
+    assert!(err.starts_with("exp.yaml:3: beep: unknown key `loudness`"), "{err}");
+}
+
+#[test]
+fn a_wrong_type_names_the_line() {
+    let err = error("experiment: x\nms_mask: fast\n");
+    assert!(err.starts_with("exp.yaml:2: ms_mask: invalid type"), "{err}");
+}
+
+#[test]
+fn a_yaml_syntax_error_names_the_line() {
+    let err = error("experiment: x\nbeep: [1, 2\nms_stim: 3\n");
+    assert!(err.starts_with("exp.yaml:"), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+}
+
+#[test]
+fn negative_and_zero_durations_are_refused_at_their_line() {
+    assert_eq!(
+        error("experiment: x\nms_stim: -5\n"),
+        "exp.yaml:2: ms_stim: must be a positive duration in ms, got -5"
+    );
+    assert_eq!(
+        error("beep:\n  ms: 0\n"),
+        "exp.yaml:2: beep.ms: must be a positive duration in ms, got 0"
+    );
+}
+
+#[test]
+fn a_colour_out_of_range_is_refused() {
+    assert_eq!(
+        error("bg_color: 1.5\n"),
+        "exp.yaml:1: bg_color: colour components must be between 0 and 1, got 1.5"
+    );
+    assert_eq!(
+        error("fixation_color: [1, 0, -0.1]\n"),
+        "exp.yaml:1: fixation_color: colour components must be between 0 and 1, got -0.1"
+    );
+    assert!(error("bg_color: grey\n").contains("expected a grey level"));
+}
+
+#[test]
+fn the_response_categories_must_be_16_distinct_known_ones() {
+    let mut cats: Vec<&str> = vec![
+        "knife", "airplane", "keyboard", "elephant", "bicycle", "clock", "oven", "chair", "bear",
+        "boat", "cat", "bottle", "truck", "car", "bird", "dog",
+    ];
+    let list = |cats: &[&str]| {
+        let items: String = cats.iter().map(|c| format!("  - {c}\n")).collect();
+        format!("experiment: x\nfinal_cats_responses:\n{items}")
+    };
+    assert!(parse(&list(&cats)).is_ok());
+    cats[3] = "zebra";
+    let err = error(&list(&cats));
+    assert!(err.starts_with("exp.yaml:6: final_cats_responses[3]: unknown category 'zebra'"), "{err}");
+    cats[3] = "knife";
+    assert!(error(&list(&cats)).starts_with("exp.yaml:6: final_cats_responses[3]: 'knife' is listed twice"));
+    cats[3] = "elephant";
+    assert_eq!(
+        error(&list(&cats[..15])),
+        "exp.yaml:2: final_cats_responses: must list all 16 categories once, found 15"
+    );
+}
+
+#[test]
+fn names_that_become_file_names_are_checked() {
+    assert!(error("experiment: ../etc\n").starts_with("exp.yaml:1: experiment: '../etc' contains '/'"));
+    assert!(error("code: s_5\n").starts_with("exp.yaml:1: code: 's_5' contains '_'"));
+    assert!(error("condition: ''\n").starts_with("exp.yaml:1: condition: must not be empty"));
+}
+
+#[test]
+fn flags_take_0_1_true_false_only() {
+    assert!(parse("visual_feedback: true\n").is_ok());
+    assert!(error("visual_feedback: 2\n").starts_with("exp.yaml:1: visual_feedback: expected 0, 1"));
+}
+
+#[test]
+fn an_empty_config_is_refused() {
+    assert_eq!(error("\n# nothing\n"), "exp.yaml: the config is empty");
+}
+
+#[test]
+fn relative_paths_are_resolved_against_the_config_folder() {
+    let e = Experiment::parse(Path::new("studies/a/exp.yaml"), "stimuli: imgs\noutput: data\n").expect("valid");
+    assert_eq!(e.config.stimuli, Path::new("studies/a/imgs"));
+    assert_eq!(e.config.output, Path::new("studies/a/data"));
+}
+
+#[test]
+fn the_shipped_experiment_yaml_is_valid_and_documents_every_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiment.yaml");
+    let e = Experiment::load(&path).expect("experiment.yaml is valid");
+    let text = e.text;
+    let keys = serde_json::to_value(Config::default()).expect("serialises");
+    for key in keys.as_object().expect("a map").keys() {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{key}:")))
+            .unwrap_or_else(|| panic!("experiment.yaml lacks `{key}`"));
+        assert!(line.contains('#') || text.contains(&format!("# {key}")), "`{key}` has no comment");
+    }
+}

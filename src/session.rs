@@ -1,0 +1,309 @@
+//! Opening a session: choosing the session number, planning or re-planning the trials,
+//! opening (never overwriting) the data files, and building the timeline.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Local;
+
+use crate::config::{Experiment, TrialOrder};
+use crate::data::paths::{check_subject, last_session, next_free_session, SessionPaths};
+use crate::data::raw::{RawDataWriter, RawRow};
+use crate::data::record::{DisplayFacts, RunRecord, SessionRecord, Status};
+use crate::data::timing::TimingWriter;
+use crate::data::{Recorder, RowLabels};
+use crate::error::{Error, Result};
+use crate::stimuli::StimulusSet;
+use crate::trials::plan::PlanRequest;
+use crate::trials::timeline::History;
+use crate::trials::{PhaseFrames, ResponseGrid, SessionPlan, Timeline, TimelineSettings};
+
+/// What the experimenter chose for this session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Subject code.
+    pub subject: String,
+    /// Session number; the next free one when absent.
+    pub session: Option<u32>,
+    /// A practice run: feedback on, nothing written.
+    pub practice: bool,
+    /// Continue an interrupted session.
+    pub resume: bool,
+    /// Only the first N trials (piloting).
+    pub trials: Option<usize>,
+}
+
+/// A session ready to run.
+#[derive(Debug)]
+pub struct Session {
+    /// The trials.
+    pub plan: SessionPlan,
+    /// The state machine to step once per frame.
+    pub timeline: Timeline,
+    /// Writes the files; `None` for practice.
+    pub recorder: Option<Recorder>,
+    /// Frames per phase.
+    pub frames: PhaseFrames,
+    /// Labels of the rows.
+    pub labels: RowLabels,
+    /// Index of the first trial this run shows.
+    pub first_trial: usize,
+}
+
+/// The stimulus directory of a session: the practice set in practice, when configured.
+pub fn stimulus_dir(experiment: &Experiment, practice: bool) -> PathBuf {
+    let config = &experiment.config;
+    match (&config.practice.stimuli, practice) {
+        (Some(dir), true) => dir.clone(),
+        _ => config.stimuli.clone(),
+    }
+}
+
+/// Opens a session on `set`, shown on a display described by `display`.
+pub fn open(
+    experiment: &Experiment,
+    set: &StimulusSet,
+    options: &SessionOptions,
+    display: DisplayFacts,
+) -> Result<Session> {
+    check_subject(&options.subject)?;
+    let config = &experiment.config;
+    let frames = PhaseFrames::new(config, config.refresh_hz, options.practice)
+        .map_err(|e| Error::in_file(&experiment.path, e))?;
+    let grid = ResponseGrid::new(
+        &experiment.response_order,
+        display.width_px,
+        display.height_px,
+        config.box_size,
+        config.object_gap,
+    );
+    let block_size = if options.practice {
+        config.num_practice_trials_per_block
+    } else {
+        config.num_trials_per_block
+    };
+    let settings = TimelineSettings {
+        frames,
+        period: 1.0 / config.refresh_hz,
+        auditive_feedback: options.practice || config.auditive_feedback.0,
+        visual_feedback: options.practice || config.visual_feedback.0,
+        block_size,
+    };
+    let session = choose_session(experiment, options)?;
+    let labels = RowLabels {
+        subject: options.subject.clone(),
+        session,
+        code: config.code.clone(),
+        condition: config.condition.clone(),
+    };
+    let mut request = PlanRequest {
+        experiment: &config.experiment,
+        subject: &options.subject,
+        session,
+        order: config.trial_order,
+        block_size,
+        limit: options.trials,
+    };
+    if options.practice {
+        request.limit = options.trials.or(config.practice.trials).or(Some(block_size));
+        let plan = SessionPlan::new(set, &request);
+        let timeline = Timeline::new(plan.trials.clone(), grid, settings, 0, &History::new());
+        return Ok(Session {
+            plan,
+            timeline,
+            recorder: None,
+            frames,
+            labels,
+            first_trial: 0,
+        });
+    }
+    let paths = SessionPaths::new(&config.output, &config.experiment, &options.subject, session)?;
+    std::fs::create_dir_all(&paths.folder)
+        .map_err(|e| Error::io(&paths.folder, "create the data folder", e))?;
+    let run = RunRecord {
+        started: Local::now(),
+        ended: None,
+        first_trial: 1,
+        trials_done: 0,
+        status: Status::Running,
+        display,
+        late_intervals: Default::default(),
+        trials_with_late_frames: 0,
+        notes: Vec::new(),
+    };
+    let (plan, recorder, history) = if options.resume {
+        resume(experiment, set, options, &labels, paths, &mut request, run)?
+    } else {
+        start(experiment, set, &labels, paths, &request, run)?
+    };
+    let first_trial = history.len();
+    let timeline = Timeline::new(plan.trials.clone(), grid, settings, first_trial, &history);
+    Ok(Session {
+        plan,
+        timeline,
+        recorder: Some(recorder),
+        frames,
+        labels,
+        first_trial,
+    })
+}
+
+fn choose_session(experiment: &Experiment, options: &SessionOptions) -> Result<u32> {
+    let config = &experiment.config;
+    let (output, name, subject) = (&config.output, &config.experiment, &options.subject);
+    if options.practice {
+        return Ok(options.session.unwrap_or(1));
+    }
+    if options.resume {
+        return match options.session {
+            Some(n) => Ok(n),
+            None => last_session(output, name, subject)?.ok_or_else(|| {
+                Error::new(format!(
+                    "{}: subject {subject} has no session to resume",
+                    output.join(name).display()
+                ))
+            }),
+        };
+    }
+    match options.session {
+        None => next_free_session(output, name, subject),
+        Some(n) => {
+            let paths = SessionPaths::new(output, name, subject, n)?;
+            if paths.any_exists() {
+                let next = next_free_session(output, name, subject)?;
+                return Err(Error::in_file(
+                    &paths.data,
+                    format!(
+                        "session {n} of {subject} exists and is never overwritten; \
+                         the next free session is {next} (--session {next}), or continue this one with --resume"
+                    ),
+                ));
+            }
+            Ok(n)
+        }
+    }
+}
+
+type Opened = (SessionPlan, Recorder, History);
+
+fn start(
+    experiment: &Experiment,
+    set: &StimulusSet,
+    labels: &RowLabels,
+    paths: SessionPaths,
+    request: &PlanRequest<'_>,
+    run: RunRecord,
+) -> Result<Opened> {
+    let plan = SessionPlan::new(set, request);
+    let data = RawDataWriter::create(&paths.data)?;
+    let timing = TimingWriter::create(&paths.timing)?;
+    let record = SessionRecord {
+        software: format!("shapelab {}", env!("CARGO_PKG_VERSION")),
+        experiment: experiment.config.experiment.clone(),
+        subject: labels.subject.clone(),
+        session: labels.session,
+        seed: plan.seed,
+        trial_order: request.order,
+        trials_planned: plan.trials.len(),
+        trial_limit: request.limit,
+        stimuli: set.root.clone(),
+        config_file: experiment.path.clone(),
+        config: experiment.config.clone(),
+        trials_done: 0,
+        status: Status::Running,
+        runs: vec![run],
+    };
+    let recorder = Recorder::new(labels.clone(), paths, data, timing, record)?;
+    Ok((plan, recorder, History::new()))
+}
+
+fn resume(
+    experiment: &Experiment,
+    set: &StimulusSet,
+    options: &SessionOptions,
+    labels: &RowLabels,
+    paths: SessionPaths,
+    request: &mut PlanRequest<'_>,
+    mut run: RunRecord,
+) -> Result<Opened> {
+    let mut record = SessionRecord::read(&paths.record)?;
+    if record.experiment != experiment.config.experiment || record.subject != options.subject {
+        return Err(Error::in_file(
+            &paths.record,
+            format!(
+                "belongs to experiment {} and subject {}, not to this session",
+                record.experiment, record.subject
+            ),
+        ));
+    }
+    if options.trials.is_some_and(|n| Some(n) != record.trial_limit) {
+        return Err(Error::in_file(
+            &paths.record,
+            "the session was planned with another --trials; resume it without --trials",
+        ));
+    }
+    request.order = record.trial_order;
+    request.limit = record.trial_limit;
+    let plan = SessionPlan::new(set, request);
+    if plan.seed != record.seed || plan.trials.len() != record.trials_planned {
+        return Err(Error::in_file(
+            &paths.record,
+            format!(
+                "the stimulus set {} no longer gives this session's {} trials",
+                set.root.display(),
+                record.trials_planned
+            ),
+        ));
+    }
+    let (data, rows) = RawDataWriter::resume(&paths.data)?;
+    check_rows_follow_plan(&paths.data, &rows, &plan, labels)?;
+    if rows.len() >= plan.trials.len() {
+        return Err(Error::in_file(
+            &paths.data,
+            format!("the session is complete ({} trials); nothing to resume", rows.len()),
+        ));
+    }
+    let timing = TimingWriter::resume(&paths.timing)?;
+    let history: History = rows
+        .iter()
+        .map(|r| (r.object_response == Some(r.category), r.object_response.is_some()))
+        .collect();
+    run.first_trial = rows.len() + 1;
+    record.trials_done = rows.len();
+    record.status = Status::Running;
+    record.runs.push(run);
+    let recorder = Recorder::new(labels.clone(), paths, data, timing, record)?;
+    Ok((plan, recorder, history))
+}
+
+fn check_rows_follow_plan(path: &Path, rows: &[RawRow], plan: &SessionPlan, labels: &RowLabels) -> Result<()> {
+    if rows.len() > plan.trials.len() {
+        return Err(Error::at_line(
+            path,
+            plan.trials.len() + 2,
+            format!("more rows than the session's {} trials", plan.trials.len()),
+        ));
+    }
+    for (index, row) in rows.iter().enumerate() {
+        let expected = labels.imagename(plan, index);
+        if row.trial != index + 1 || row.imagename != expected {
+            return Err(Error::at_line(
+                path,
+                index + 2,
+                format!(
+                    "trial {} is '{}', but the session plan has '{expected}' there; \
+                     the stimulus set or config changed since the session started",
+                    row.trial, row.imagename
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Orders the trials as the config says, for `check` to describe.
+pub fn order_name(order: TrialOrder) -> &'static str {
+    match order {
+        TrialOrder::Random => "random (seeded by experiment, subject and session)",
+        TrialOrder::Files => "file order",
+    }
+}

@@ -1,0 +1,127 @@
+//! Simulated sessions: the complete timeline on a virtual display clock, with a simulated
+//! participant, writing the same files as a real session. This is how the whole pipeline is
+//! tested without a screen.
+
+use std::time::{Duration, Instant};
+
+use crate::categories::{Category, ALL};
+use crate::error::Result;
+use crate::rng::{derive_seed, Rng};
+use crate::session::Session;
+use crate::trials::timeline::{Event, FrameTick, Input, Screen};
+
+/// Which box a simulated participant clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Responder {
+    /// The shape category.
+    Shape,
+    /// The texture category (the shape when the image has no texture).
+    Texture,
+    /// A random box (seeded by the session).
+    Random,
+    /// Nothing: every trial goes unanswered.
+    None,
+}
+
+/// A virtual display clock.
+#[derive(Debug, Clone, Copy)]
+pub struct VirtualDisplay {
+    /// Refresh rate (Hz).
+    pub hz: f64,
+    /// Pace frames at the refresh rate in real time instead of running as fast as possible.
+    pub realtime: bool,
+}
+
+/// A simulated participant.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    responder: Responder,
+    rt: f64,
+    rng: Rng,
+}
+
+impl Participant {
+    /// A participant that answers `rt` seconds after the response screen appears.
+    pub fn new(responder: Responder, rt: f64, seed: u64) -> Participant {
+        Participant {
+            responder,
+            rt,
+            rng: Rng::new(derive_seed(seed, u64::MAX)),
+        }
+    }
+
+    fn choose(&mut self, shape: Category, texture: Option<Category>) -> Option<Category> {
+        match self.responder {
+            Responder::Shape => Some(shape),
+            Responder::Texture => Some(texture.unwrap_or(shape)),
+            Responder::Random => Some(ALL[self.rng.below(ALL.len())]),
+            Responder::None => None,
+        }
+    }
+}
+
+/// Seconds a simulated participant waits before clicking through start and break screens.
+const CONTINUE_AFTER: f64 = 0.25;
+
+/// Runs a session to its end on a virtual display; returns whether it ended by an abort.
+///
+/// `on_frame` sees every frame's screen and events (after they are recorded) and may return an
+/// input to deliver with the next frame, e.g. an abort.
+pub fn run(
+    session: &mut Session,
+    participant: &mut Participant,
+    display: VirtualDisplay,
+    mut on_frame: impl FnMut(u64, &Screen, &[Event]) -> Option<Input>,
+) -> Result<bool> {
+    let start = Instant::now();
+    let mut pending: Vec<Input> = Vec::new();
+    let mut previous: Option<Screen> = None;
+    for index in 0u64.. {
+        let onset = index as f64 / display.hz;
+        if display.realtime {
+            let due = start + Duration::from_secs_f64(onset);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+        let (due, later): (Vec<Input>, Vec<Input>) = pending.into_iter().partition(|i| match i {
+            Input::Click { at, .. } => *at < onset,
+            Input::Abort => true,
+        });
+        pending = later;
+        let frame = session.timeline.step(FrameTick { index, onset }, &due);
+        if let Some(recorder) = session.recorder.as_mut() {
+            recorder.handle(&session.plan, &frame.events)?;
+        }
+        let first = previous != Some(frame.screen);
+        previous = Some(frame.screen);
+        match frame.screen {
+            Screen::Start { .. } | Screen::Break(_) if first => pending.push(Input::Click {
+                at: onset + CONTINUE_AFTER,
+                x: 0.0,
+                y: 0.0,
+            }),
+            Screen::Response if first => {
+                let stimulus = &session.plan.trials[session.timeline.trial_index()].stimulus;
+                if let Some(choice) = participant.choose(stimulus.shape, stimulus.texture) {
+                    let (x, y) = session.timeline.grid().rect(choice).centre();
+                    pending.push(Input::Click {
+                        at: onset + participant.rt,
+                        x,
+                        y,
+                    });
+                }
+            }
+            _ => {}
+        }
+        if let Some(input) = on_frame(index, &frame.screen, &frame.events) {
+            pending.push(input);
+        }
+        for event in &frame.events {
+            if let Event::SessionEnded { aborted } = event {
+                return Ok(*aborted);
+            }
+        }
+    }
+    Ok(true)
+}
