@@ -124,7 +124,9 @@ fn load(config: &Path, overrides: &Overrides) -> Result<Experiment> {
 }
 
 fn limit(overrides: &Overrides) -> Option<usize> {
-    overrides.trials.map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+    overrides
+        .trials
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// Opens a stimulus set and decodes every image.
@@ -157,7 +159,10 @@ fn check(args: CheckArgs) -> Result<()> {
         Layout::PreOrdered => "one pre-ordered folder",
     };
     println!("config      {} (valid)", experiment.path.display());
-    println!("experiment  {} (code {}, condition {})", c.experiment, c.code, c.condition);
+    println!(
+        "experiment  {} (code {}, condition {})",
+        c.experiment, c.code, c.condition
+    );
     println!(
         "stimuli     {}: {} images in {layout}, {conflicts} cue-conflict, all {}x{} and readable",
         set.root.display(),
@@ -173,7 +178,11 @@ fn check(args: CheckArgs) -> Result<()> {
         c.num_trials_per_block
     );
     println!("output      {}", c.output.join(&c.experiment).display());
-    println!("display     {} Hz expected, frames rounded with {}", c.refresh_hz, rounding_name(c.frame_rounding));
+    println!(
+        "display     {} Hz expected, frames rounded with {}",
+        c.refresh_hz,
+        rounding_name(c.frame_rounding)
+    );
     println!("\nphase                  asked ms  frames  achieved ms");
     let rows = [
         ("fixation", c.ms_fixation, frames.fixation),
@@ -185,11 +194,23 @@ fn check(args: CheckArgs) -> Result<()> {
         ("feedback", c.ms_feedback, frames.feedback),
     ];
     for (name, asked, n) in rows {
-        let asked = if asked.is_nan() { "-".to_string() } else { format!("{asked:.1}") };
-        println!("{name:<22} {asked:>8}  {n:>6}  {:>11.1}", achieved_ms(n, c.refresh_hz));
+        let asked = if asked.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{asked:.1}")
+        };
+        println!(
+            "{name:<22} {asked:>8}  {n:>6}  {:>11.1}",
+            achieved_ms(n, c.refresh_hz)
+        );
     }
     let cm_per_px = c.monitor.width_cm / f64::from(c.monitor.width_px);
-    let degrees = |px: u32| (f64::from(px) * cm_per_px / 2.0 / c.dist_monitor).atan().to_degrees() * 2.0;
+    let degrees = |px: u32| {
+        (f64::from(px) * cm_per_px / 2.0 / c.dist_monitor)
+            .atan()
+            .to_degrees()
+            * 2.0
+    };
     println!(
         "\nstimulus    {} px = {:.2} deg at {} cm ({} cm over {} px)",
         c.surround_size,
@@ -219,7 +240,10 @@ fn run(args: RunArgs) -> Result<()> {
     // measured refresh rate.
     experiment.config.refresh_hz = hz;
     let c = &experiment.config;
-    let set = open_stimuli(&session::stimulus_dir(&experiment, args.practice), c.surround_size)?;
+    let set = open_stimuli(
+        &session::stimulus_dir(&experiment, args.practice),
+        c.surround_size,
+    )?;
     let options = SessionOptions {
         subject: args.subject.clone(),
         session: args.session,
@@ -243,7 +267,11 @@ fn run(args: RunArgs) -> Result<()> {
             session.labels.session,
             args.subject,
             session.plan.trials.len() - session.first_trial,
-            if args.resume { format!(" from trial {}", session.first_trial + 1) } else { String::new() },
+            if args.resume {
+                format!(" from trial {}", session.first_trial + 1)
+            } else {
+                String::new()
+            },
             recorder.paths().data.display()
         );
     }
@@ -254,14 +282,19 @@ fn run(args: RunArgs) -> Result<()> {
     };
     let mut rows: Vec<RawRow> = Vec::new();
     let (plan, labels) = (session.plan.clone(), session.labels.clone());
-    let aborted = simulate::run(&mut session, &mut participant, virtual_display, |_, _, events| {
-        for event in events {
-            if let Event::TrialResponded(result) = event {
-                rows.push(labels.row(&plan, result));
+    let aborted = simulate::run(
+        &mut session,
+        &mut participant,
+        virtual_display,
+        |_, _, events| {
+            for event in events {
+                if let Event::TrialResponded(result) = event {
+                    rows.push(labels.row(&plan, result));
+                }
             }
-        }
-        None
-    })?;
+            None
+        },
+    )?;
     if let Some(recorder) = &session.recorder {
         rows = read_rows(&recorder.paths().data)?;
     }
@@ -272,11 +305,21 @@ fn run(args: RunArgs) -> Result<()> {
 fn print_summary(rows: &[RawRow], aborted: bool) {
     let answered = rows.iter().filter(|r| r.object_response.is_some()).count();
     let bias = ShapeBias::from_rows(rows);
-    println!("{}", if aborted { "session aborted" } else { "session complete" });
+    println!(
+        "{}",
+        if aborted {
+            "session aborted"
+        } else {
+            "session complete"
+        }
+    );
     println!("trials      {}", rows.len());
     if let Some(acc) = accuracy(rows) {
         println!("accuracy    {:.1} %", 100.0 * acc);
-        println!("no answer   {:.1} %", 100.0 * (rows.len() - answered) as f64 / rows.len() as f64);
+        println!(
+            "no answer   {:.1} %",
+            100.0 * (rows.len() - answered) as f64 / rows.len() as f64
+        );
     }
     match bias.value() {
         Some(v) => println!(

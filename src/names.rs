@@ -13,7 +13,10 @@ pub fn check_name_part(value: &str) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     if value.chars().count() > 64 {
-        return Err(format!("'{}' is longer than 64 characters", value.escape_debug()));
+        return Err(format!(
+            "'{}' is longer than 64 characters",
+            value.escape_debug()
+        ));
     }
     if let Some(bad) = value
         .chars()
@@ -26,7 +29,10 @@ pub fn check_name_part(value: &str) -> Result<(), String> {
         ));
     }
     if value.starts_with('.') {
-        return Err(format!("'{}' must not start with '.'", value.escape_debug()));
+        return Err(format!(
+            "'{}' must not start with '.'",
+            value.escape_debug()
+        ));
     }
     Ok(())
 }
@@ -66,7 +72,13 @@ impl fmt::Display for TrialImageName {
         write!(
             f,
             "{:04}_{}_{}_{}_{}_{}_{}",
-            self.trial, self.code, self.subject, self.condition, self.category, self.extra, self.original
+            self.trial,
+            self.code,
+            self.subject,
+            self.condition,
+            self.category,
+            self.extra,
+            self.original
         )
     }
 }

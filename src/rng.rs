@@ -108,7 +108,10 @@ mod tests {
     #[test]
     fn seeds_depend_on_every_part_and_its_boundaries() {
         assert_ne!(seed_from(&["ab", "c"]), seed_from(&["a", "bc"]));
-        assert_eq!(seed_from(&["exp", "subject-01", "1"]), seed_from(&["exp", "subject-01", "1"]));
+        assert_eq!(
+            seed_from(&["exp", "subject-01", "1"]),
+            seed_from(&["exp", "subject-01", "1"])
+        );
         assert_ne!(derive_seed(7, 1), derive_seed(7, 2));
     }
 

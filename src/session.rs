@@ -104,7 +104,10 @@ pub fn open(
         limit: options.trials,
     };
     if options.practice {
-        request.limit = options.trials.or(config.practice.trials).or(Some(block_size));
+        request.limit = options
+            .trials
+            .or(config.practice.trials)
+            .or(Some(block_size));
         let plan = SessionPlan::new(set, &request);
         let timeline = Timeline::new(plan.trials.clone(), grid, settings, 0, &History::new());
         return Ok(Session {
@@ -116,7 +119,12 @@ pub fn open(
             first_trial: 0,
         });
     }
-    let paths = SessionPaths::new(&config.output, &config.experiment, &options.subject, session)?;
+    let paths = SessionPaths::new(
+        &config.output,
+        &config.experiment,
+        &options.subject,
+        session,
+    )?;
     std::fs::create_dir_all(&paths.folder)
         .map_err(|e| Error::io(&paths.folder, "create the data folder", e))?;
     let run = RunRecord {
@@ -235,7 +243,10 @@ fn resume(
             ),
         ));
     }
-    if options.trials.is_some_and(|n| Some(n) != record.trial_limit) {
+    if options
+        .trials
+        .is_some_and(|n| Some(n) != record.trial_limit)
+    {
         return Err(Error::in_file(
             &paths.record,
             "the session was planned with another --trials; resume it without --trials",
@@ -259,13 +270,21 @@ fn resume(
     if rows.len() >= plan.trials.len() {
         return Err(Error::in_file(
             &paths.data,
-            format!("the session is complete ({} trials); nothing to resume", rows.len()),
+            format!(
+                "the session is complete ({} trials); nothing to resume",
+                rows.len()
+            ),
         ));
     }
     let timing = TimingWriter::resume(&paths.timing)?;
     let history: History = rows
         .iter()
-        .map(|r| (r.object_response == Some(r.category), r.object_response.is_some()))
+        .map(|r| {
+            (
+                r.object_response == Some(r.category),
+                r.object_response.is_some(),
+            )
+        })
         .collect();
     run.first_trial = rows.len() + 1;
     record.trials_done = rows.len();
@@ -275,7 +294,12 @@ fn resume(
     Ok((plan, recorder, history))
 }
 
-fn check_rows_follow_plan(path: &Path, rows: &[RawRow], plan: &SessionPlan, labels: &RowLabels) -> Result<()> {
+fn check_rows_follow_plan(
+    path: &Path,
+    rows: &[RawRow],
+    plan: &SessionPlan,
+    labels: &RowLabels,
+) -> Result<()> {
     if rows.len() > plan.trials.len() {
         return Err(Error::at_line(
             path,

@@ -113,7 +113,10 @@ mod tests {
             row(Bird, "bird", Some(Bird)), // not a conflict
         ];
         let bias = ShapeBias::from_rows(&rows);
-        assert_eq!((bias.conflict_trials, bias.shape, bias.texture, bias.other), (5, 1, 2, 2));
+        assert_eq!(
+            (bias.conflict_trials, bias.shape, bias.texture, bias.other),
+            (5, 1, 2, 2)
+        );
         assert_eq!(bias.value(), Some(1.0 / 3.0));
         assert_eq!(accuracy(&rows), Some(2.0 / 6.0));
         assert_eq!(ShapeBias::default().value(), None);

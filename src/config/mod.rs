@@ -263,7 +263,8 @@ pub struct Experiment {
 impl Experiment {
     /// Reads, parses and checks a config file.
     pub fn load(path: &Path) -> Result<Experiment> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the config", e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the config", e))?;
         Experiment::parse(path, &text)
     }
 
@@ -275,10 +276,14 @@ impl Experiment {
         }
         let mut config: Config =
             serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
-        let response_order = check(&config, &|keys| {
-            let line = lines::line_of(text, keys).unwrap_or(1);
-            (path.to_path_buf(), line)
-        }, text)?;
+        let response_order = check(
+            &config,
+            &|keys| {
+                let line = lines::line_of(text, keys).unwrap_or(1);
+                (path.to_path_buf(), line)
+            },
+            text,
+        )?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.stimuli = base.join(&config.stimuli);
         config.output = base.join(&config.output);
@@ -312,7 +317,11 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
     ];
     for (keys, ms) in durations {
         if !(ms.is_finite() && ms > 0.0) {
-            return Err(fail(locate, keys, format!("must be a positive duration in ms, got {ms}")));
+            return Err(fail(
+                locate,
+                keys,
+                format!("must be a positive duration in ms, got {ms}"),
+            ));
         }
     }
     let positive: [(&[&str], f64); 6] = [
@@ -325,17 +334,33 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
     ];
     for (keys, value) in positive {
         if !(value.is_finite() && value > 0.0) {
-            return Err(fail(locate, keys, format!("must be a positive number, got {value}")));
+            return Err(fail(
+                locate,
+                keys,
+                format!("must be a positive number, got {value}"),
+            ));
         }
     }
     if !(1.0..=1000.0).contains(&config.refresh_hz) {
-        return Err(fail(locate, &["refresh_hz"], format!("{} Hz is not a display refresh rate", config.refresh_hz)));
+        return Err(fail(
+            locate,
+            &["refresh_hz"],
+            format!("{} Hz is not a display refresh rate", config.refresh_hz),
+        ));
     }
     if !config.mask.exponent.is_finite() {
-        return Err(fail(locate, &["mask", "exponent"], "must be a finite number".into()));
+        return Err(fail(
+            locate,
+            &["mask", "exponent"],
+            "must be a finite number".into(),
+        ));
     }
     if !(0.0..=1.0).contains(&config.beep.volume) {
-        return Err(fail(locate, &["beep", "volume"], format!("must be between 0 and 1, got {}", config.beep.volume)));
+        return Err(fail(
+            locate,
+            &["beep", "volume"],
+            format!("must be between 0 and 1, got {}", config.beep.volume),
+        ));
     }
     let sizes: [(&[&str], u32); 4] = [
         (&["surround_size"], config.surround_size),
@@ -345,12 +370,19 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
     ];
     for (keys, value) in sizes {
         if value == 0 || value > 8192 {
-            return Err(fail(locate, keys, format!("must be a size from 1 to 8192 pixels, got {value}")));
+            return Err(fail(
+                locate,
+                keys,
+                format!("must be a size from 1 to 8192 pixels, got {value}"),
+            ));
         }
     }
     let counts: [(&[&str], usize); 2] = [
         (&["num_trials_per_block"], config.num_trials_per_block),
-        (&["num_practice_trials_per_block"], config.num_practice_trials_per_block),
+        (
+            &["num_practice_trials_per_block"],
+            config.num_practice_trials_per_block,
+        ),
     ];
     for (keys, value) in counts {
         if value == 0 {
@@ -358,9 +390,16 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
         }
     }
     if config.practice.trials == Some(0) {
-        return Err(fail(locate, &["practice", "trials"], "must be at least 1".into()));
+        return Err(fail(
+            locate,
+            &["practice", "trials"],
+            "must be at least 1".into(),
+        ));
     }
-    for (key, colour) in [("bg_color", &config.bg_color), ("fixation_color", &config.fixation_color)] {
+    for (key, colour) in [
+        ("bg_color", &config.bg_color),
+        ("fixation_color", &config.fixation_color),
+    ] {
         if let Err(message) = colour.check() {
             return Err(fail(locate, &[key], message));
         }
@@ -375,7 +414,11 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
         }
     }
     if config.monitor.select.trim().is_empty() {
-        return Err(fail(locate, &["monitor", "select"], "must name a monitor index or name".into()));
+        return Err(fail(
+            locate,
+            &["monitor", "select"],
+            "must name a monitor index or name".into(),
+        ));
     }
     response_order(config, locate, text)
 }
@@ -389,14 +432,20 @@ fn response_order(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[C
     };
     let mut order = Vec::with_capacity(16);
     for (index, name) in config.final_cats_responses.iter().enumerate() {
-        let category: Category = name.parse().map_err(|e| item_error(index, format!("{e}")))?;
+        let category: Category = name
+            .parse()
+            .map_err(|e| item_error(index, format!("{e}")))?;
         if order.contains(&category) {
             return Err(item_error(index, format!("'{name}' is listed twice")));
         }
         order.push(category);
     }
     order.try_into().map_err(|order: Vec<Category>| {
-        fail(locate, &[key], format!("must list all 16 categories once, found {}", order.len()))
+        fail(
+            locate,
+            &[key],
+            format!("must list all 16 categories once, found {}", order.len()),
+        )
     })
 }
 
@@ -414,15 +463,18 @@ fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
         }
         None => message,
     };
-    let line = err.location().map(|l| l.line()).or_else(|| {
-        unknown_key(&full).and_then(|(key, _)| lines::line_of(text, &[&key]))
-    });
+    let line = err
+        .location()
+        .map(|l| l.line())
+        .or_else(|| unknown_key(&full).and_then(|(key, _)| lines::line_of(text, &[&key])));
     // Errors raised inside our own value types lose serde's key path: name the key again.
     let key = line
         .and_then(|l| text.lines().nth(l - 1))
         .and_then(|l| lines::key_of(l.trim_start()));
     let message = match key {
-        Some(key) if !message.contains(':') && !message.contains(key) => format!("{key}: {message}"),
+        Some(key) if !message.contains(':') && !message.contains(key) => {
+            format!("{key}: {message}")
+        }
         _ => message,
     };
     match line {
@@ -461,7 +513,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb)).min(above + 1).min(row[j] + 1);
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(above + 1)
+                .min(row[j] + 1);
             diagonal = above;
         }
     }

@@ -31,19 +31,28 @@ fn the_original_parameter_file_is_accepted_as_it_is() {
 #[test]
 fn an_unknown_key_names_its_line_and_suggests_the_nearest() {
     let err = error("experiment: x\n\nms_stimulus: 200\n");
-    assert_eq!(err, "exp.yaml:3: unknown key `ms_stimulus` (did you mean `ms_stim`?)");
+    assert_eq!(
+        err,
+        "exp.yaml:3: unknown key `ms_stimulus` (did you mean `ms_stim`?)"
+    );
 }
 
 #[test]
 fn an_unknown_nested_key_names_its_line() {
     let err = error("beep:\n  frequency_hz: 300\n  loudness: 1\n");
-    assert!(err.starts_with("exp.yaml:3: beep: unknown key `loudness`"), "{err}");
+    assert!(
+        err.starts_with("exp.yaml:3: beep: unknown key `loudness`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_wrong_type_names_the_line() {
     let err = error("experiment: x\nms_mask: fast\n");
-    assert!(err.starts_with("exp.yaml:2: ms_mask: invalid type"), "{err}");
+    assert!(
+        err.starts_with("exp.yaml:2: ms_mask: invalid type"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -91,9 +100,13 @@ fn the_response_categories_must_be_16_distinct_known_ones() {
     assert!(parse(&list(&cats)).is_ok());
     cats[3] = "zebra";
     let err = error(&list(&cats));
-    assert!(err.starts_with("exp.yaml:6: final_cats_responses[3]: unknown category 'zebra'"), "{err}");
+    assert!(
+        err.starts_with("exp.yaml:6: final_cats_responses[3]: unknown category 'zebra'"),
+        "{err}"
+    );
     cats[3] = "knife";
-    assert!(error(&list(&cats)).starts_with("exp.yaml:6: final_cats_responses[3]: 'knife' is listed twice"));
+    assert!(error(&list(&cats))
+        .starts_with("exp.yaml:6: final_cats_responses[3]: 'knife' is listed twice"));
     cats[3] = "elephant";
     assert_eq!(
         error(&list(&cats[..15])),
@@ -103,7 +116,9 @@ fn the_response_categories_must_be_16_distinct_known_ones() {
 
 #[test]
 fn names_that_become_file_names_are_checked() {
-    assert!(error("experiment: ../etc\n").starts_with("exp.yaml:1: experiment: '../etc' contains '/'"));
+    assert!(
+        error("experiment: ../etc\n").starts_with("exp.yaml:1: experiment: '../etc' contains '/'")
+    );
     assert!(error("code: s_5\n").starts_with("exp.yaml:1: code: 's_5' contains '_'"));
     assert!(error("condition: ''\n").starts_with("exp.yaml:1: condition: must not be empty"));
 }
@@ -121,7 +136,11 @@ fn an_empty_config_is_refused() {
 
 #[test]
 fn relative_paths_are_resolved_against_the_config_folder() {
-    let e = Experiment::parse(Path::new("studies/a/exp.yaml"), "stimuli: imgs\noutput: data\n").expect("valid");
+    let e = Experiment::parse(
+        Path::new("studies/a/exp.yaml"),
+        "stimuli: imgs\noutput: data\n",
+    )
+    .expect("valid");
     assert_eq!(e.config.stimuli, Path::new("studies/a/imgs"));
     assert_eq!(e.config.output, Path::new("studies/a/data"));
 }
@@ -137,6 +156,9 @@ fn the_shipped_experiment_yaml_is_valid_and_documents_every_key() {
             .lines()
             .find(|l| l.starts_with(&format!("{key}:")))
             .unwrap_or_else(|| panic!("experiment.yaml lacks `{key}`"));
-        assert!(line.contains('#') || text.contains(&format!("# {key}")), "`{key}` has no comment");
+        assert!(
+            line.contains('#') || text.contains(&format!("# {key}")),
+            "`{key}` has no comment"
+        );
     }
 }

@@ -37,7 +37,9 @@ impl Colour {
     /// Explains what is wrong when a component is outside 0..1.
     pub fn check(&self) -> Result<(), String> {
         match self.0.iter().find(|v| !(0.0..=1.0).contains(*v)) {
-            Some(v) => Err(format!("colour components must be between 0 and 1, got {v}")),
+            Some(v) => Err(format!(
+                "colour components must be between 0 and 1, got {v}"
+            )),
             None => Ok(()),
         }
     }

@@ -116,12 +116,14 @@ impl Recorder {
 
     fn trial_timed(&mut self, plan: &SessionPlan, timing: &TrialTiming) -> Result<()> {
         let imagename = self.labels.imagename(plan, timing.index);
-        self.timing.append(&plan.trials[timing.index], &imagename, timing)?;
+        self.timing
+            .append(&plan.trials[timing.index], &imagename, timing)?;
         if let Some(run) = self.record.current_run() {
             let mut late = false;
             for (name, phase) in PHASE_NAMES.iter().zip(&timing.phases) {
                 if phase.late_intervals > 0 {
-                    *run.late_intervals.entry((*name).to_string()).or_default() += phase.late_intervals;
+                    *run.late_intervals.entry((*name).to_string()).or_default() +=
+                        phase.late_intervals;
                     late = true;
                 }
             }
@@ -138,7 +140,11 @@ impl Recorder {
     }
 
     fn finish(&mut self, aborted: bool) -> Result<()> {
-        let status = if aborted { Status::Aborted } else { Status::Completed };
+        let status = if aborted {
+            Status::Aborted
+        } else {
+            Status::Completed
+        };
         self.record.status = status;
         if let Some(run) = self.record.current_run() {
             run.status = status;

@@ -44,7 +44,9 @@ impl SessionPaths {
 
     /// Whether any file of this session exists already.
     pub fn any_exists(&self) -> bool {
-        [&self.data, &self.record, &self.timing].iter().any(|p| p.exists())
+        [&self.data, &self.record, &self.timing]
+            .iter()
+            .any(|p| p.exists())
     }
 }
 
@@ -71,15 +73,27 @@ mod tests {
     #[test]
     fn the_data_file_follows_the_lab_convention() {
         let p = SessionPaths::new(Path::new("raw-data"), "exp", "subject-01", 2).expect("valid");
-        assert_eq!(p.data, Path::new("raw-data/exp/exp_subject-01_session_2.csv"));
-        assert_eq!(p.record, Path::new("raw-data/exp/exp_subject-01_session_2.session.json"));
-        assert_eq!(p.timing, Path::new("raw-data/exp/exp_subject-01_session_2.timing.csv"));
+        assert_eq!(
+            p.data,
+            Path::new("raw-data/exp/exp_subject-01_session_2.csv")
+        );
+        assert_eq!(
+            p.record,
+            Path::new("raw-data/exp/exp_subject-01_session_2.session.json")
+        );
+        assert_eq!(
+            p.timing,
+            Path::new("raw-data/exp/exp_subject-01_session_2.timing.csv")
+        );
     }
 
     #[test]
     fn names_that_would_leave_the_output_folder_are_refused() {
         for subject in ["../x", "a/b", "", "..", "a\u{7}"] {
-            assert!(SessionPaths::new(Path::new("out"), "exp", subject, 1).is_err(), "{subject:?}");
+            assert!(
+                SessionPaths::new(Path::new("out"), "exp", subject, 1).is_err(),
+                "{subject:?}"
+            );
         }
         assert!(SessionPaths::new(Path::new("out"), "../exp", "s", 1).is_err());
         assert!(SessionPaths::new(Path::new("out"), "exp", "s", 0).is_err());

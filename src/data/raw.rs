@@ -33,11 +33,20 @@ pub struct RawRow {
 impl RawRow {
     /// The row as one CSV line with its newline.
     pub fn to_line(&self) -> String {
-        let rt = self.rt.map_or_else(|| "NaN".to_string(), |rt| format!("{rt:.6}"));
+        let rt = self
+            .rt
+            .map_or_else(|| "NaN".to_string(), |rt| format!("{rt:.6}"));
         let response = self.object_response.map_or("na", |c| c.name());
         format!(
             "{},{},{},{},{},{},{},{}\n",
-            self.subj, self.session, self.trial, rt, response, self.category, self.condition, self.imagename
+            self.subj,
+            self.session,
+            self.trial,
+            rt,
+            response,
+            self.category,
+            self.condition,
+            self.imagename
         )
     }
 
@@ -58,10 +67,7 @@ impl RawRow {
         };
         let object_response = match *response {
             "na" => None,
-            name => Some(
-                name.parse()
-                    .map_err(|e| format!("object_response: {e}"))?,
-            ),
+            name => Some(name.parse().map_err(|e| format!("object_response: {e}"))?),
         };
         let category = category.parse().map_err(|e| format!("category: {e}"))?;
         Ok(RawRow {
@@ -97,7 +103,10 @@ pub fn parse_rows(path: &Path, text: &str) -> Result<Vec<RawRow>> {
             return Err(Error::at_line(
                 path,
                 1,
-                format!("the header is '{}', expected '{HEADER}'", found.join(",").escape_debug()),
+                format!(
+                    "the header is '{}', expected '{HEADER}'",
+                    found.join(",").escape_debug()
+                ),
             ));
         }
         Some(Err(e)) => return Err(csv_error(path, &e)),
@@ -118,7 +127,11 @@ pub fn parse_rows(path: &Path, text: &str) -> Result<Vec<RawRow>> {
 
 fn csv_error(path: &Path, err: &csv::Error) -> Error {
     match err.position() {
-        Some(p) => Error::at_line(path, p.line() as usize, "not valid CSV text (bad quoting or bytes)"),
+        Some(p) => Error::at_line(
+            path,
+            p.line() as usize,
+            "not valid CSV text (bad quoting or bytes)",
+        ),
         None => Error::in_file(path, format!("not valid CSV text ({err})")),
     }
 }
@@ -201,7 +214,9 @@ mod tests {
     fn bad_rows_are_refused_with_file_and_line() {
         let path = Path::new("d.csv");
         let bad_header = parse_rows(path, "subj,session\n").expect_err("bad header");
-        assert!(bad_header.to_string().starts_with("d.csv:1: the header is 'subj,session'"));
+        assert!(bad_header
+            .to_string()
+            .starts_with("d.csv:1: the header is 'subj,session'"));
         let text = format!("{HEADER}\ns,1,1,NaN,na,bird,0,x.png\ns,1,2,fast,bird,bird,0,y.png\n");
         assert_eq!(
             parse_rows(path, &text).expect_err("bad rt").to_string(),

@@ -112,7 +112,8 @@ pub struct SessionRecord {
 impl SessionRecord {
     /// Reads a record.
     pub fn read(path: &Path) -> Result<SessionRecord> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the session record", e))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(path, "read the session record", e))?;
         serde_json::from_str(&text)
             .map_err(|e| Error::at_line(path, e.line(), format!("not a session record: {e}")))
     }

@@ -111,7 +111,10 @@ mod tests {
         let (mut file, text) = SyncedFile::resume(&path).expect("resumable");
         assert_eq!(text, "h\n1\n");
         file.append("2\n").expect("written");
-        assert_eq!(std::fs::read_to_string(&path).expect("readable"), "h\n1\n2\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("readable"),
+            "h\n1\n2\n"
+        );
     }
 
     #[test]
@@ -121,7 +124,10 @@ mod tests {
         std::fs::write(&path, "precious").expect("written");
         let err = SyncedFile::create(&path, "h").expect_err("must refuse");
         assert!(err.to_string().contains("cannot create the file"), "{err}");
-        assert_eq!(std::fs::read_to_string(&path).expect("readable"), "precious");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("readable"),
+            "precious"
+        );
     }
 
     #[test]

@@ -33,7 +33,11 @@ pub fn header() -> String {
 
 /// One trial's timing as a CSV line.
 pub fn line(trial: &Trial, imagename: &str, timing: &TrialTiming) -> String {
-    let mut fields = vec![trial.number.to_string(), imagename.to_string(), trial.mask_seed.to_string()];
+    let mut fields = vec![
+        trial.number.to_string(),
+        imagename.to_string(),
+        trial.mask_seed.to_string(),
+    ];
     for p in &timing.phases {
         fields.push(p.planned.to_string());
         fields.push(p.frames.to_string());

@@ -32,7 +32,11 @@ impl MaskGenerator {
         let size = params.size as usize;
         let frequency = |k: usize| {
             // numpy.fft.fftfreq: 0, 1/n, ..., then the negative half.
-            let k = if k < size.div_ceil(2) { k as f64 } else { k as f64 - size as f64 };
+            let k = if k < size.div_ceil(2) {
+                k as f64
+            } else {
+                k as f64 - size as f64
+            };
             k / size as f64
         };
         let mut amplitude = vec![0.0; size * size];
@@ -132,8 +136,16 @@ mod tests {
         let mut power = vec![(0.0, 0usize); n / 2];
         for y in 0..n {
             for x in 0..n {
-                let fx = if x < n / 2 { x as f64 } else { x as f64 - n as f64 };
-                let fy = if y < n / 2 { y as f64 } else { y as f64 - n as f64 };
+                let fx = if x < n / 2 {
+                    x as f64
+                } else {
+                    x as f64 - n as f64
+                };
+                let fy = if y < n / 2 {
+                    y as f64
+                } else {
+                    y as f64 - n as f64
+                };
                 let r = fx.hypot(fy).round() as usize;
                 if (1..n / 2).contains(&r) {
                     power[r].0 += field[y * n + x].norm_sqr();
@@ -148,7 +160,9 @@ mod tests {
             .map(|(r, &(p, c))| ((r as f64).ln(), (p / c as f64).ln()))
             .collect();
         let k = points.len() as f64;
-        let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        let (sx, sy) = points
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
         let (mx, my) = (sx / k, sy / k);
         let cov: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
         let var: f64 = points.iter().map(|(x, _)| (x - mx).powi(2)).sum();
@@ -158,7 +172,9 @@ mod tests {
     #[test]
     fn a_pink_mask_has_a_power_spectrum_slope_near_minus_one() {
         let g = generator(224, -1.0);
-        let slopes: Vec<f64> = (0..4).map(|seed| spectrum_slope(&g.noise(seed), 224)).collect();
+        let slopes: Vec<f64> = (0..4)
+            .map(|seed| spectrum_slope(&g.noise(seed), 224))
+            .collect();
         let mean = slopes.iter().sum::<f64>() / 4.0;
         assert!((mean + 1.0).abs() < 0.1, "slopes {slopes:?}");
     }

@@ -105,7 +105,10 @@ impl StimulusSet {
                 .collect();
             workers
                 .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|_| vec!["an image check crashed".into()]))
+                .flat_map(|w| {
+                    w.join()
+                        .unwrap_or_else(|_| vec!["an image check crashed".into()])
+                })
                 .collect()
         });
         report(problems)
@@ -118,7 +121,11 @@ pub fn load_rgba(path: &Path, size: u32) -> Result<Vec<u8>> {
     if image.width() != size || image.height() != size {
         return Err(Error::in_file(
             path,
-            format!("is {}x{} pixels, expected {size}x{size}", image.width(), image.height()),
+            format!(
+                "is {}x{} pixels, expected {size}x{size}",
+                image.width(),
+                image.height()
+            ),
         ));
     }
     Ok(image.into_rgba8().into_raw())
@@ -147,21 +154,31 @@ fn report(problems: Vec<String>) -> Result<()> {
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "open the stimulus directory", e))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::io(dir, "open the stimulus directory", e))?;
     let mut paths = Vec::new();
     for entry in entries {
-        paths.push(entry.map_err(|e| Error::io(dir, "list the stimulus directory", e))?.path());
+        paths.push(
+            entry
+                .map_err(|e| Error::io(dir, "list the stimulus directory", e))?
+                .path(),
+        );
     }
     paths.sort();
     Ok(paths)
 }
 
 fn is_png(path: &Path) -> bool {
-    path.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"))
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn collect_folder(folder: &Path, stimuli: &mut Vec<Stimulus>, problems: &mut Vec<String>) {
@@ -176,7 +193,10 @@ fn collect_folder(folder: &Path, stimuli: &mut Vec<Stimulus>, problems: &mut Vec
     };
     let images: Vec<&PathBuf> = files.iter().filter(|p| is_png(p)).collect();
     if images.is_empty() {
-        return problems.push(format!("{}: the category folder has no .png images", folder.display()));
+        return problems.push(format!(
+            "{}: the category folder has no .png images",
+            folder.display()
+        ));
     }
     for path in images {
         let original = file_name(path);
@@ -222,7 +242,8 @@ fn pre_ordered(path: &Path) -> std::result::Result<Stimulus, String> {
         .category
         .parse()
         .map_err(|e| format!("{}: category field: {e}", path.display()))?;
-    let texture = texture_category(&parsed.original).map_err(|e| format!("{}: {e}", path.display()))?;
+    let texture =
+        texture_category(&parsed.original).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Stimulus {
         path: path.to_path_buf(),
         original: parsed.original,

@@ -62,7 +62,9 @@ impl PhaseFrames {
         let timed = |key: &str, ms: f64| {
             let frames = frames_for(ms, refresh_hz, r);
             if frames == 0 {
-                Err(format!("{key} = {ms} ms is shorter than one frame at {refresh_hz} Hz"))
+                Err(format!(
+                    "{key} = {ms} ms is shorter than one frame at {refresh_hz} Hz"
+                ))
             } else {
                 Ok(frames)
             }
@@ -73,7 +75,11 @@ impl PhaseFrames {
             blank: config.blank_frames,
             mask: timed("ms_mask", config.ms_mask)?,
             response: timed(
-                if practice { "ms_resp_object_practice" } else { "ms_resp_object" },
+                if practice {
+                    "ms_resp_object_practice"
+                } else {
+                    "ms_resp_object"
+                },
                 response_ms,
             )?,
             feedback: timed("ms_feedback", config.ms_feedback)?,

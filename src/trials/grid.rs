@@ -16,7 +16,11 @@ pub struct BoxRect {
 impl BoxRect {
     /// Whether a point lies inside the box (left and top edges included).
     pub fn contains(&self, x: f64, y: f64) -> bool {
-        let (l, t, s) = (f64::from(self.left), f64::from(self.top), f64::from(self.size));
+        let (l, t, s) = (
+            f64::from(self.left),
+            f64::from(self.top),
+            f64::from(self.size),
+        );
         x >= l && x < l + s && y >= t && y < t + s
     }
 
@@ -54,7 +58,10 @@ impl ResponseGrid {
 
     /// The category whose box contains the point, if any.
     pub fn hit(&self, x: f64, y: f64) -> Option<Category> {
-        self.boxes.iter().find(|(_, r)| r.contains(x, y)).map(|(c, _)| *c)
+        self.boxes
+            .iter()
+            .find(|(_, r)| r.contains(x, y))
+            .map(|(c, _)| *c)
     }
 
     /// The box of a category.
@@ -102,8 +109,22 @@ mod tests {
     fn the_grid_is_centred() {
         let grid = original_grid();
         // 4 * 129 + 3 * 10 = 546 pixels square.
-        assert_eq!(grid.rect(Knife), BoxRect { left: 687, top: 267, size: 129 });
-        assert_eq!(grid.rect(Dog), BoxRect { left: 1104, top: 684, size: 129 });
+        assert_eq!(
+            grid.rect(Knife),
+            BoxRect {
+                left: 687,
+                top: 267,
+                size: 129
+            }
+        );
+        assert_eq!(
+            grid.rect(Dog),
+            BoxRect {
+                left: 1104,
+                top: 684,
+                size: 129
+            }
+        );
     }
 
     #[test]

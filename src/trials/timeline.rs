@@ -271,9 +271,17 @@ impl Timeline {
             block.correct += usize::from(correct);
             block.no_answer += usize::from(!answered);
         }
-        let phase = if start >= trials.len() { Phase::End } else { Phase::Start };
+        let phase = if start >= trials.len() {
+            Phase::End
+        } else {
+            Phase::Start
+        };
         Timeline {
-            frames_left: if phase == Phase::End { settings.frames.end } else { 0 },
+            frames_left: if phase == Phase::End {
+                settings.frames.end
+            } else {
+                0
+            },
             trials,
             grid,
             settings,
@@ -473,7 +481,7 @@ impl Timeline {
         let f = self.settings.frames;
         if self.trial >= self.trials.len() {
             self.enter(Phase::End, f.end);
-        } else if self.trial % self.settings.block_size.max(1) == 0 {
+        } else if self.trial.is_multiple_of(self.settings.block_size.max(1)) {
             self.phase = Phase::Break;
             self.frames_left = 0;
         } else {

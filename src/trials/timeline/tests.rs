@@ -80,7 +80,10 @@ impl Run {
     }
 
     fn beeps(&self) -> usize {
-        self.events.iter().filter(|(_, e)| *e == Event::Beep).count()
+        self.events
+            .iter()
+            .filter(|(_, e)| *e == Event::Beep)
+            .count()
     }
 }
 
@@ -111,25 +114,36 @@ fn run_with(
         let frame = t.step(FrameTick { index, onset: now }, &due);
         let first_of_screen = run.screens.last() != Some(&frame.screen);
         match frame.screen {
-            Screen::Start { .. } | Screen::Break(_) if first_of_screen => pending.push(Input::Click {
-                at: now + 0.3,
-                x: 5.0,
-                y: 5.0,
-            }),
+            Screen::Start { .. } | Screen::Break(_) if first_of_screen => {
+                pending.push(Input::Click {
+                    at: now + 0.3,
+                    x: 5.0,
+                    y: 5.0,
+                })
+            }
             Screen::Response if first_of_screen => {
                 for click in clicks(t.trial_index()) {
                     pending.push(match click {
                         Click::On(category, after) => {
                             let (x, y) = t.grid().rect(category).centre();
-                            Input::Click { at: now + after, x, y }
+                            Input::Click {
+                                at: now + after,
+                                x,
+                                y,
+                            }
                         }
-                        Click::At(after, x, y) => Input::Click { at: now + after, x, y },
+                        Click::At(after, x, y) => Input::Click {
+                            at: now + after,
+                            x,
+                            y,
+                        },
                     });
                 }
             }
             _ => {}
         }
-        run.events.extend(frame.events.into_iter().map(|e| (run.screens.len(), e)));
+        run.events
+            .extend(frame.events.into_iter().map(|e| (run.screens.len(), e)));
         run.screens.push(frame.screen);
         if frame.screen == Screen::Done {
             return run;
@@ -149,7 +163,9 @@ fn no_clicks(_: usize) -> Vec<Click> {
 #[test]
 fn every_phase_lasts_exactly_its_planned_frames() {
     let shapes = [Bird, Dog, Car, Oven, Knife];
-    let result = run(timeline(&shapes, settings(256)), |i| vec![Click::On(shapes[i], 0.6)]);
+    let result = run(timeline(&shapes, settings(256)), |i| {
+        vec![Click::On(shapes[i], 0.6)]
+    });
     let timings = result.timings();
     assert_eq!(timings.len(), 5);
     let planned = [18, 12, 1, 12, 1, 90, 0];
@@ -165,11 +181,19 @@ fn every_phase_lasts_exactly_its_planned_frames() {
     let gap = |a: usize, b: usize| {
         ((p[b].onset.expect("shown") - p[a].onset.expect("shown")) * HZ).round() as u32
     };
-    assert_eq!([gap(0, 1), gap(1, 2), gap(2, 3), gap(3, 4), gap(4, 5)], [18, 12, 1, 12, 1]);
+    assert_eq!(
+        [gap(0, 1), gap(1, 2), gap(2, 3), gap(3, 4), gap(4, 5)],
+        [18, 12, 1, 12, 1]
+    );
     // The screens in order: start, then 18 fixation, 12 stimulus, 1 blank, 12 mask, ...
     let screens = &result.screens;
-    let first_fixation = screens.iter().position(|s| *s == Screen::Fixation).expect("fixation");
-    assert!(screens[..first_fixation].iter().all(|s| matches!(s, Screen::Start { first_trial: 1 })));
+    let first_fixation = screens
+        .iter()
+        .position(|s| *s == Screen::Fixation)
+        .expect("fixation");
+    assert!(screens[..first_fixation]
+        .iter()
+        .all(|s| matches!(s, Screen::Start { first_trial: 1 })));
     let trial = &screens[first_fixation..first_fixation + 134];
     assert!(trial[..18].iter().all(|s| *s == Screen::Fixation));
     assert!(trial[18..30].iter().all(|s| *s == Screen::Stimulus(0)));
@@ -179,9 +203,15 @@ fn every_phase_lasts_exactly_its_planned_frames() {
     assert!(trial[44..134].iter().all(|s| *s == Screen::Response));
     assert_eq!(screens[first_fixation + 134], Screen::Fixation);
     // The end screen stays 5 s, then the session is over.
-    let end_frames = screens.iter().filter(|s| matches!(s, Screen::End(_))).count();
+    let end_frames = screens
+        .iter()
+        .filter(|s| matches!(s, Screen::End(_)))
+        .count();
     assert_eq!(end_frames, 300);
-    assert_eq!(result.events.last().map(|e| e.1), Some(Event::SessionEnded { aborted: false }));
+    assert_eq!(
+        result.events.last().map(|e| e.1),
+        Some(Event::SessionEnded { aborted: false })
+    );
 }
 
 #[test]
@@ -199,7 +229,11 @@ fn a_click_at_900_ms_then_at_1200_ms_records_the_second_click() {
 #[test]
 fn clicks_outside_the_boxes_do_not_replace_an_answer() {
     let result = run(timeline(&[Bird], settings(256)), |_| {
-        vec![Click::On(Cat, 0.5), Click::At(0.8, 10.0, 10.0), Click::At(0.9, 816.5, 300.0)]
+        vec![
+            Click::On(Cat, 0.5),
+            Click::At(0.8, 10.0, 10.0),
+            Click::At(0.9, 816.5, 300.0),
+        ]
     });
     let r = result.results()[0];
     assert_eq!(r.response, Some(Cat));
@@ -209,15 +243,21 @@ fn clicks_outside_the_boxes_do_not_replace_an_answer() {
 
 #[test]
 fn a_click_after_the_fixed_window_is_too_late() {
-    let result = run(timeline(&[Bird], settings(256)), |_| vec![Click::On(Bird, 1.5)]);
+    let result = run(timeline(&[Bird], settings(256)), |_| {
+        vec![Click::On(Bird, 1.5)]
+    });
     assert_eq!(result.results()[0].response, None);
-    let result = run(timeline(&[Bird], settings(256)), |_| vec![Click::On(Bird, 1.49)]);
+    let result = run(timeline(&[Bird], settings(256)), |_| {
+        vec![Click::On(Bird, 1.49)]
+    });
     assert_eq!(result.results()[0].response, Some(Bird));
 }
 
 #[test]
 fn the_response_window_is_fixed_whatever_the_participant_does() {
-    let early = run(timeline(&[Bird, Dog], settings(256)), |_| vec![Click::On(Bird, 0.1)]);
+    let early = run(timeline(&[Bird, Dog], settings(256)), |_| {
+        vec![Click::On(Bird, 0.1)]
+    });
     let never = run(timeline(&[Bird, Dog], settings(256)), no_clicks);
     assert_eq!(early.screens.len(), never.screens.len());
 }
@@ -248,12 +288,29 @@ fn visual_feedback_highlights_the_correct_box_after_a_wrong_answer_only() {
         0 => vec![Click::On(Cat, 0.5)],
         _ => vec![Click::On(Dog, 0.5)],
     });
-    let highlighted = result.screens.iter().filter(|s| **s == Screen::Feedback(Bird)).count();
+    let highlighted = result
+        .screens
+        .iter()
+        .filter(|s| **s == Screen::Feedback(Bird))
+        .count();
     assert_eq!(highlighted, 18);
-    assert_eq!(result.screens.iter().filter(|s| matches!(s, Screen::Feedback(_))).count(), 18);
+    assert_eq!(
+        result
+            .screens
+            .iter()
+            .filter(|s| matches!(s, Screen::Feedback(_)))
+            .count(),
+        18
+    );
     let timings = result.timings();
-    assert_eq!((timings[0].phases[6].planned, timings[0].phases[6].frames), (18, 18));
-    assert_eq!((timings[1].phases[6].planned, timings[1].phases[6].frames), (0, 0));
+    assert_eq!(
+        (timings[0].phases[6].planned, timings[0].phases[6].frames),
+        (18, 18)
+    );
+    assert_eq!(
+        (timings[1].phases[6].planned, timings[1].phases[6].frames),
+        (0, 0)
+    );
 }
 
 #[test]
@@ -261,7 +318,7 @@ fn break_screens_summarise_the_block_just_finished() {
     // 10 trials in blocks of 4: breaks after trials 4 and 8, none after the last.
     let shapes = [Bird; 10];
     let result = run(timeline(&shapes, settings(4)), |i| match i {
-        0 | 1 | 2 => vec![Click::On(Bird, 0.5)], // block 1: 3 correct, 1 missing
+        0..=2 => vec![Click::On(Bird, 0.5)], // block 1: 3 correct, 1 missing
         4 => vec![Click::On(Dog, 0.5)],          // block 2: 3 correct, 1 wrong
         3 => vec![],
         _ => vec![Click::On(Bird, 0.5)],
@@ -277,7 +334,16 @@ fn break_screens_summarise_the_block_just_finished() {
     breaks.dedup();
     assert_eq!(breaks.len(), 2);
     let first = breaks[0];
-    assert_eq!((first.block, first.blocks, first.trials, first.correct, first.no_answer), (1, 3, 4, 3, 1));
+    assert_eq!(
+        (
+            first.block,
+            first.blocks,
+            first.trials,
+            first.correct,
+            first.no_answer
+        ),
+        (1, 3, 4, 3, 1)
+    );
     assert_eq!(first.percent_correct(), 75.0);
     assert_eq!(first.percent_no_answer(), 25.0);
     assert!(first.warn_no_answer());
@@ -316,7 +382,10 @@ fn an_abort_ends_the_session_and_drops_the_unfinished_trial() {
     );
     assert_eq!(result.results().len(), 1);
     assert_eq!(result.screens.last(), Some(&Screen::Done));
-    assert_eq!(result.events.last().map(|e| e.1), Some(Event::SessionEnded { aborted: true }));
+    assert_eq!(
+        result.events.last().map(|e| e.1),
+        Some(Event::SessionEnded { aborted: true })
+    );
 }
 
 #[test]
@@ -339,10 +408,19 @@ fn a_late_frame_is_charged_to_the_phase_that_stayed_on_screen() {
 fn a_resumed_session_starts_at_its_first_missing_trial_and_counts_the_block_so_far() {
     let shapes = [Bird; 6];
     let grid = ResponseGrid::new(&order(), 1920, 1080, 129, 10);
-    let history = vec![(true, true), (false, false), (true, true), (true, true), (false, true)];
+    let history = vec![
+        (true, true),
+        (false, false),
+        (true, true),
+        (true, true),
+        (false, true),
+    ];
     let t = Timeline::new(trials(&shapes), grid, settings(4), 5, &history);
     let result = run(t, |_| vec![Click::On(Bird, 0.4)]);
-    assert!(matches!(result.screens[0], Screen::Start { first_trial: 6 }));
+    assert!(matches!(
+        result.screens[0],
+        Screen::Start { first_trial: 6 }
+    ));
     let results = result.results();
     assert_eq!(results.len(), 1);
     assert_eq!(results[0].index, 5);

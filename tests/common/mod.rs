@@ -1,0 +1,137 @@
+//! Helpers shared by the integration tests: the licensed data in ../shared, small generated
+//! stimulus sets, and running the shapelab binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The folder with the paper's material: `$SHAPELAB_SHARED`, else `../shared` beside the repo.
+pub fn shared_root() -> PathBuf {
+    match std::env::var_os("SHAPELAB_SHARED") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
+}
+
+/// A path inside the shared material, or `None` (the test then skips) when it is missing.
+/// Under CI (`CI` set) a missing path fails the test instead: CI must never skip these.
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let path = shared_root().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} is missing; CI must have the shared data (set SHAPELAB_SHARED to its folder)",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipped: {} is missing (set SHAPELAB_SHARED)",
+        path.display()
+    );
+    None
+}
+
+/// The paper's 1,280 cue-conflict stimuli.
+pub fn cue_conflict_stimuli() -> Option<PathBuf> {
+    shared("texture-vs-shape/stimuli/style-transfer-preprocessed-512")
+}
+
+/// Writes a small stimulus set: for every category, `per_category` cue-conflict images whose
+/// texture is the next category, plus one image whose shape and texture agree.
+pub fn make_stimulus_set(dir: &Path, per_category: usize) {
+    let names = shapelab::categories::ALL;
+    for (i, shape) in names.iter().enumerate() {
+        let folder = dir.join(shape.name());
+        std::fs::create_dir_all(&folder).expect("stimulus folder");
+        let texture = names[(i + 1) % names.len()];
+        let mut files: Vec<String> = (1..=per_category)
+            .map(|k| format!("{shape}{k}-{texture}{k}.png"))
+            .collect();
+        files.push(format!("{shape}1-{shape}1.png"));
+        for (k, file) in files.iter().enumerate() {
+            let image = image::RgbImage::from_fn(224, 224, |x, y| {
+                image::Rgb([(i * 15) as u8, (x + k as u32) as u8, y as u8])
+            });
+            image.save(folder.join(file)).expect("png written");
+        }
+    }
+}
+
+/// A config in `dir` with short durations (a trial lasts about 0.2 s in real time), pointing
+/// at `stimuli`, with any extra YAML lines.
+pub fn quick_config(dir: &Path, stimuli: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("experiment.yaml");
+    let text = format!(
+        "experiment: quick\ncode: qck\nstimuli: {}\noutput: {}\nms_fixation: 20\nms_stim: 20\nms_mask: 20\nms_resp_object: 100\nms_feedback: 20\nnum_trials_per_block: 8\n{extra}",
+        stimuli.display(),
+        dir.join("raw-data").display()
+    );
+    std::fs::write(&path, text).expect("config written");
+    path
+}
+
+/// The shapelab binary.
+pub fn shapelab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_shapelab"))
+}
+
+/// Runs shapelab with arguments and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    shapelab().args(args).output().expect("shapelab runs")
+}
+
+/// Standard error as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Standard output as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The rows of a raw-data CSV as split fields, without the header; checks the header.
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).expect("data file");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("subj,session,trial,rt,object_response,category,condition,imagename")
+    );
+    lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+/// Shape bias computed from the rows alone: texture from the part after `-` of the last `_`
+/// field, digits and extension removed; conflict trials only.
+pub fn shape_bias(rows: &[Vec<String>]) -> (f64, usize, usize, usize) {
+    let (mut conflicts, mut shape, mut texture) = (0, 0, 0);
+    for row in rows {
+        let original = row[7].rsplit('_').next().expect("a field");
+        let texture_part = original.split('-').nth(1).expect("a texture");
+        let texture_name: String = texture_part
+            .trim_end_matches(".png")
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect();
+        if texture_name == row[5] {
+            continue;
+        }
+        conflicts += 1;
+        if row[4] == row[5] {
+            shape += 1;
+        } else if row[4] == texture_name {
+            texture += 1;
+        }
+    }
+    (
+        shape as f64 / (shape + texture) as f64,
+        conflicts,
+        shape,
+        texture,
+    )
+}
