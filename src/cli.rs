@@ -12,7 +12,7 @@ use crate::data::record::{DisplayFacts, TimingMode};
 use crate::error::{Error, Result};
 use crate::session::{self, order_name, SessionOptions};
 use crate::simulate::{self, Participant, Responder, VirtualDisplay};
-use crate::stimuli::{Layout, StimulusSet};
+use crate::stimuli::{demo, Layout, StimulusSet};
 use crate::trials::frames::achieved_ms;
 use crate::trials::timeline::Event;
 use crate::trials::SessionPlan;
@@ -31,6 +31,12 @@ enum Command {
     Run(RunArgs),
     /// Check a config and its stimulus set, and print the session plan.
     Check(CheckArgs),
+    /// Write the built-in demo stimuli (Navon-style cue-conflict images) into a folder.
+    DemoStimuli {
+        /// Where to write them.
+        #[arg(default_value = "stimuli/demo")]
+        dir: PathBuf,
+    },
 }
 
 /// Overrides of the config that every subcommand using them accepts.
@@ -101,6 +107,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
+        Command::DemoStimuli { dir } => demo_stimuli(&dir),
     };
     match result {
         Ok(()) => 0,
@@ -129,11 +136,21 @@ fn limit(overrides: &Overrides) -> Option<usize> {
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-/// Opens a stimulus set and decodes every image.
+/// Opens a stimulus set and decodes every image; makes the demo set on first use.
 fn open_stimuli(dir: &Path, size: u32) -> Result<StimulusSet> {
+    if !dir.exists() && demo::is_demo_dir(dir) {
+        eprintln!("making the demo stimuli in {} (first use)", dir.display());
+        demo::write_set(dir)?;
+    }
     let set = StimulusSet::open(dir)?;
     set.verify_images(size)?;
     Ok(set)
+}
+
+fn demo_stimuli(dir: &Path) -> Result<()> {
+    let written = demo::write_set(dir)?;
+    println!("wrote {written} demo stimuli to {}", dir.display());
+    Ok(())
 }
 
 fn check(args: CheckArgs) -> Result<()> {

@@ -1,6 +1,8 @@
 //! Stimulus sets on disk: finding the images, their shape and texture categories, and checking
 //! every image before a session starts.
 
+pub mod demo;
+mod glyphs;
 pub mod mask;
 
 use std::path::{Path, PathBuf};

@@ -319,7 +319,7 @@ fn break_screens_summarise_the_block_just_finished() {
     let shapes = [Bird; 10];
     let result = run(timeline(&shapes, settings(4)), |i| match i {
         0..=2 => vec![Click::On(Bird, 0.5)], // block 1: 3 correct, 1 missing
-        4 => vec![Click::On(Dog, 0.5)],          // block 2: 3 correct, 1 wrong
+        4 => vec![Click::On(Dog, 0.5)],      // block 2: 3 correct, 1 wrong
         3 => vec![],
         _ => vec![Click::On(Bird, 0.5)],
     });
