@@ -5,11 +5,23 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::shape_bias::accuracy;
-use crate::analysis::ShapeBias;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::analysis::metrics::Bootstrap;
+use crate::analysis::{compare, observers, ShapeBias};
+use crate::categories::Aggregation;
 use crate::config::Experiment;
 use crate::data::raw::{read_rows, RawRow};
 use crate::data::record::{DisplayFacts, TimingMode};
 use crate::error::{Error, Result};
+use crate::model::classify;
+use crate::model::network::Network;
+use crate::model::preprocess::Preprocess;
+use crate::present::clock::FlipReport;
+use crate::present::frame_loop::{self, Job, PresentOptions};
+use crate::present::window::{self, WindowOptions};
+use crate::report::{figures, histogram, tables};
 use crate::session::{self, order_name, SessionOptions};
 use crate::simulate::{self, Participant, Responder, VirtualDisplay};
 use crate::stimuli::{demo, Layout, StimulusSet};
@@ -31,6 +43,14 @@ enum Command {
     Run(RunArgs),
     /// Check a config and its stimulus set, and print the session plan.
     Check(CheckArgs),
+    /// Compare observers (people and models) from raw-data CSV files and folders.
+    Compare(CompareArgs),
+    /// Classify a stimulus set with an ONNX ImageNet model and write its raw-data CSV.
+    Classify(ClassifyArgs),
+    /// List the monitors (for `monitor.select` in the config).
+    Monitors,
+    /// Measure the display's refresh, then flip frames for a while and report the timing.
+    TimingTest(TimingTestArgs),
     /// Write the built-in demo stimuli (Navon-style cue-conflict images) into a folder.
     DemoStimuli {
         /// Where to write them.
@@ -65,6 +85,108 @@ struct CheckArgs {
     overrides: Overrides,
 }
 
+/// How an on-screen session or test opens its window.
+#[derive(Debug, Args, Clone)]
+struct ScreenArgs {
+    /// A plain window of WxH physical pixels instead of fullscreen (piloting; allows
+    /// unsynchronised timing).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    windowed: Option<(u32, u32)>,
+    /// Flips measured to estimate the refresh before starting.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(100..))]
+    measure_flips: u64,
+}
+
+#[derive(Debug, Args)]
+struct TimingTestArgs {
+    /// The experiment config (refresh rate, monitor, colours).
+    #[arg(default_value = "experiment.yaml")]
+    config: PathBuf,
+    /// How long to flip frames, in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    seconds: f64,
+    /// Also write a histogram of the frame intervals as a PNG.
+    #[arg(long, value_name = "PNG")]
+    histogram: Option<PathBuf>,
+    #[command(flatten)]
+    screen: ScreenArgs,
+}
+
+#[derive(Debug, Args)]
+struct ClassifyArgs {
+    /// The experiment config (experiment name, code, condition, stimuli, output).
+    #[arg(default_value = "experiment.yaml")]
+    config: PathBuf,
+    /// The ONNX model: input NCHW float32, output 1000 ImageNet logits or probabilities.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// The observer name written as `subj`, e.g. efficientnet-lite0.
+    #[arg(long)]
+    name: String,
+    /// `imagenet`, `inception`, or `size=224,resize=256,scale=unit|raw,mean=a/b/c,std=a/b/c`;
+    /// default: the JSON sidecar next to the model (FILE.json), else imagenet.
+    #[arg(long, value_name = "SPEC")]
+    preprocess: Option<String>,
+    /// How each category's ImageNet probabilities are combined.
+    #[arg(long, value_enum, default_value = "mean")]
+    aggregation: Aggregation,
+    /// Experiment name (overrides the config's).
+    #[arg(long)]
+    experiment: Option<String>,
+    /// Experiment code inside image names (overrides the config's).
+    #[arg(long)]
+    code: Option<String>,
+    /// Also write the 16 aggregated probabilities per image to this CSV.
+    #[arg(long, value_name = "CSV")]
+    probabilities: Option<PathBuf>,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Stimulus set directory (overrides `stimuli` in the config).
+    #[arg(long, value_name = "DIR")]
+    stimuli: Option<PathBuf>,
+    /// Output directory (overrides `output` in the config).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// Raw-data CSV files and folders (searched recursively).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Where the tables and figures go.
+    #[arg(long, default_value = "comparison")]
+    out: PathBuf,
+    /// Folder of `<category>.png` icons to put beside the cue-conflict plot's rows.
+    #[arg(long, value_name = "DIR")]
+    icons: Option<PathBuf>,
+    /// Bootstrap resamples for the 95 % intervals (0: no intervals).
+    #[arg(long, default_value_t = 1000)]
+    resamples: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Skip malformed files and duplicate trials with a warning instead of stopping.
+    #[arg(long)]
+    lenient: bool,
+    /// Tables only, no figures.
+    #[arg(long)]
+    no_figures: bool,
+}
+
+fn parse_size(text: &str) -> std::result::Result<(u32, u32), String> {
+    let parsed = text
+        .split_once(['x', 'X'])
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((w, h)) if (100..=16384).contains(&w) && (100..=16384).contains(&h) => Ok((w, h)),
+        _ => Err(format!(
+            "'{text}' is not a window size like 1024x768 (100 to 16384 pixels a side)"
+        )),
+    }
+}
+
 #[derive(Debug, Args)]
 struct RunArgs {
     /// The experiment config.
@@ -97,6 +219,17 @@ struct RunArgs {
     /// Pace the virtual display in real time (for tests that interrupt a session).
     #[arg(long, requires = "simulate")]
     realtime: bool,
+    /// Run even when the display gives no vertical sync (timing then only approximate).
+    #[arg(long, conflicts_with = "simulate")]
+    allow_unsynced: bool,
+    /// Run even when the measured refresh differs from refresh_hz or is unstable.
+    #[arg(long, conflicts_with = "simulate")]
+    ignore_refresh: bool,
+    /// Print every screen change (`phase <onset s> trial <n> <screen>`) to standard output.
+    #[arg(long)]
+    log_phases: bool,
+    #[command(flatten)]
+    screen: ScreenArgs,
     #[command(flatten)]
     overrides: Overrides,
 }
@@ -108,6 +241,10 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
         Command::DemoStimuli { dir } => demo_stimuli(&dir),
+        Command::Compare(args) => compare(args),
+        Command::Classify(args) => classify(args),
+        Command::Monitors => monitors(),
+        Command::TimingTest(args) => timing_test(args),
     };
     match result {
         Ok(()) => 0,
@@ -239,16 +376,252 @@ fn check(args: CheckArgs) -> Result<()> {
     Ok(())
 }
 
-fn run(args: RunArgs) -> Result<()> {
-    if !args.simulate {
+fn window_options(experiment: &Experiment, screen: &ScreenArgs) -> WindowOptions {
+    let c = &experiment.config;
+    WindowOptions {
+        windowed: screen.windowed,
+        monitor: c.monitor.select.clone(),
+        fullscreen: c.monitor.fullscreen,
+        refresh_hz: c.refresh_hz,
+    }
+}
+
+fn classify(args: ClassifyArgs) -> Result<()> {
+    crate::names::check_name_part(&args.name).map_err(|e| Error::new(format!("--name: {e}")))?;
+    let overrides = Overrides {
+        stimuli: args.stimuli.clone(),
+        out: args.out.clone(),
+        trials: None,
+    };
+    let experiment = load(&args.config, &overrides)?;
+    let c = &experiment.config;
+    let name = args.experiment.as_deref().unwrap_or(&c.experiment);
+    crate::names::check_name_part(name).map_err(|e| Error::new(format!("--experiment: {e}")))?;
+    let code = args.code.as_deref().unwrap_or(&c.code);
+    crate::names::check_name_part(code).map_err(|e| Error::new(format!("--code: {e}")))?;
+    let sidecar = args.model.with_extension("json");
+    let preprocess = match &args.preprocess {
+        Some(spec) => {
+            Preprocess::parse(spec).map_err(|e| Error::new(format!("--preprocess: {e}")))?
+        }
+        None if sidecar.exists() => Preprocess::from_sidecar(&sidecar)?,
+        None => Preprocess::imagenet(),
+    };
+    let set = StimulusSet::open(&c.stimuli)?;
+    let network = Network::load(&args.model, preprocess.size)?;
+    let data = classify::data_path(&c.output, name, &args.name);
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = stop.clone();
+    // A second Ctrl-C (or a handler that cannot be installed) falls back to the default exit.
+    let _ = ctrlc::set_handler(move || handler_stop.store(true, Ordering::Relaxed));
+    let bar = indicatif::ProgressBar::new(set.stimuli.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} images, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let started = std::time::Instant::now();
+    let progress = |done: usize, _: usize| bar.set_position(done as u64);
+    let job = classify::ClassifyJob {
+        set: &set,
+        network: &network,
+        preprocess: &preprocess,
+        aggregation: args.aggregation,
+        name: &args.name,
+        code,
+        condition: &c.condition,
+        data: &data,
+        probabilities: args.probabilities.as_deref(),
+        threads,
+        stop: stop.clone(),
+        progress: &progress,
+    };
+    let done = classify::run(&job)?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    if stop.load(Ordering::Relaxed) && done.len() < set.stimuli.len() {
+        println!(
+            "stopped after {} of {} images; {} holds them",
+            done.len(),
+            set.stimuli.len(),
+            data.display()
+        );
+    } else {
+        println!(
+            "classified {} images in {seconds:.1} s ({:.1} images/s on {threads} threads); wrote {}",
+            done.len(),
+            done.len() as f64 / seconds,
+            data.display()
+        );
+    }
+    print_summary(&read_rows(&data)?, false);
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> Result<()> {
+    let icons = args.icons.as_deref().map(figures::load_icons).transpose()?;
+    let files = observers::find_csvs(&args.paths)?;
+    if files.is_empty() {
         return Err(Error::new(
-            "shapelab run: on-screen sessions need the presentation layer; use --simulate for now",
+            "compare: no .csv files found in the given paths",
         ));
+    }
+    let (observers, report) = observers::load(&files, args.lenient)?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !report.warnings.is_empty() {
+        eprintln!(
+            "warning: {} problems skipped (--lenient)",
+            report.warnings.len()
+        );
+    }
+    let bootstrap = Bootstrap {
+        resamples: args.resamples,
+        seed: args.seed,
+    };
+    let comparison = compare::compare(&observers, bootstrap);
+    print!("{}", tables::console(&comparison));
+    tables::write_all(&args.out, &comparison)?;
+    println!(
+        "\n{} files, {} rows, {} observers; tables in {}",
+        report.files,
+        report.rows,
+        observers.len(),
+        args.out.display()
+    );
+    if !args.no_figures {
+        let written = figures::write_all(&args.out.join("figures"), &comparison, icons.as_ref())?;
+        println!(
+            "{} figures in {}",
+            written.len(),
+            args.out.join("figures").display()
+        );
+    }
+    Ok(())
+}
+
+fn monitors() -> Result<()> {
+    let monitors = window::list_monitors()?;
+    if monitors.is_empty() {
+        println!("no monitors found");
+    }
+    for m in monitors {
+        println!("{m}");
+    }
+    Ok(())
+}
+
+fn timing_test(args: TimingTestArgs) -> Result<()> {
+    if !(args.seconds.is_finite() && args.seconds > 0.0) {
+        return Err(Error::new(format!(
+            "--seconds: {} is not a duration",
+            args.seconds
+        )));
+    }
+    let experiment = Experiment::load(&args.config)?;
+    let options = window_options(&experiment, &args.screen);
+    let (seconds, flips) = (args.seconds, args.screen.measure_flips as usize);
+    let hz = experiment.config.refresh_hz;
+    let test = window::run(
+        options,
+        Box::new(move |window, inputs, epoch| {
+            frame_loop::flip_test(window, inputs, epoch, &experiment, seconds, flips)
+        }),
+    )?;
+    let e = &test.estimate;
+    println!(
+        "refresh     {:.3} Hz measured over {} flips (interval {:.3} ms, SD {:.3} ms); expected {hz} Hz",
+        e.hz(),
+        e.intervals,
+        e.mean_ms,
+        e.sd_ms
+    );
+    match test.mode {
+        TimingMode::Synchronised => println!("timing      synchronised to the display"),
+        _ => println!("timing      UNSYNCHRONISED: frames paced by a timer"),
+    }
+    if let Some(problem) = &test.problem {
+        println!("problem     {problem}");
+    }
+    print_flip_report(&test.report);
+    if let Some(path) = &args.histogram {
+        histogram::write(path, &test.intervals_ms, 1000.0 / hz)?;
+        println!("histogram   {}", path.display());
+    }
+    Ok(())
+}
+
+fn print_flip_report(r: &FlipReport) {
+    println!(
+        "flips       {} ({} intervals above 1.2 periods, {} missed refreshes, longest {:.2} ms)",
+        r.flips, r.late_intervals, r.missed_refreshes, r.longest_ms
+    );
+}
+
+fn present(
+    args: &RunArgs,
+    experiment: Experiment,
+    set: StimulusSet,
+    options: SessionOptions,
+) -> Result<()> {
+    let window_options = window_options(&experiment, &args.screen);
+    let job = Job {
+        experiment,
+        set,
+        session: options,
+        present: PresentOptions {
+            windowed: args.screen.windowed.is_some(),
+            allow_unsynced: args.allow_unsynced,
+            ignore_refresh: args.ignore_refresh,
+            measure_flips: args.screen.measure_flips as usize,
+            log_phases: args.log_phases,
+        },
+    };
+    let outcome = window::run(
+        window_options,
+        Box::new(move |window, inputs, epoch| frame_loop::run(window, inputs, epoch, job)),
+    )?;
+    for w in &outcome.warnings {
+        println!("warning     {w}");
+    }
+    match outcome.timing {
+        TimingMode::Synchronised => println!("timing      synchronised to the display"),
+        _ => println!(
+            "timing      UNSYNCHRONISED: frames were paced by a timer; onsets are estimates"
+        ),
+    }
+    print_flip_report(&outcome.report);
+    if let Some(data) = &outcome.data {
+        print_summary(&read_rows(data)?, outcome.aborted);
+    }
+    Ok(())
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let mut experiment = load(&args.config, &args.overrides)?;
+    let options = SessionOptions {
+        subject: args.subject.clone(),
+        session: args.session,
+        practice: args.practice,
+        resume: args.resume,
+        trials: limit(&args.overrides),
+    };
+    if !args.simulate {
+        let c = &experiment.config;
+        let set = open_stimuli(
+            &session::stimulus_dir(&experiment, args.practice),
+            c.surround_size,
+        )?;
+        return present(&args, experiment, set, options);
     }
     if !(args.rt_ms.is_finite() && args.rt_ms >= 0.0) {
         return Err(Error::new(format!("--rt-ms: {} is not a time", args.rt_ms)));
     }
-    let mut experiment = load(&args.config, &args.overrides)?;
     let hz = args.hz.unwrap_or(experiment.config.refresh_hz);
     if !(hz.is_finite() && (1.0..=1000.0).contains(&hz)) {
         return Err(Error::new(format!("--hz: {hz} is not a refresh rate")));
@@ -261,13 +634,6 @@ fn run(args: RunArgs) -> Result<()> {
         &session::stimulus_dir(&experiment, args.practice),
         c.surround_size,
     )?;
-    let options = SessionOptions {
-        subject: args.subject.clone(),
-        session: args.session,
-        practice: args.practice,
-        resume: args.resume,
-        trials: limit(&args.overrides),
-    };
     let display = DisplayFacts {
         timing: TimingMode::Simulated,
         refresh_hz_expected: hz,
@@ -299,11 +665,16 @@ fn run(args: RunArgs) -> Result<()> {
     };
     let mut rows: Vec<RawRow> = Vec::new();
     let (plan, labels) = (session.plan.clone(), session.labels.clone());
+    let mut last_screen = None;
     let aborted = simulate::run(
         &mut session,
         &mut participant,
         virtual_display,
-        |_, _, events| {
+        |tick, screen, events, trial| {
+            if args.log_phases && last_screen != Some(screen.name()) {
+                frame_loop::log_phase(tick.onset, trial + 1, screen);
+            }
+            last_screen = Some(screen.name());
             for event in events {
                 if let Event::TrialResponded(result) = event {
                     rows.push(labels.row(&plan, result));

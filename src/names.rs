@@ -110,6 +110,13 @@ pub fn texture_of_original(original: &str) -> Option<String> {
     Some(texture.chars().filter(|c| !c.is_ascii_digit()).collect())
 }
 
+/// The original stimulus name inside a trial image name: everything after the sixth `_`
+/// (ImageNet names such as `n03041632_8618.JPEG` contain `_` themselves); the whole name when
+/// it has fewer fields.
+pub fn original_name(imagename: &str) -> &str {
+    imagename.splitn(7, '_').nth(6).unwrap_or(imagename)
+}
+
 /// The paper's R analysis rule: the texture from the 7th `_`-separated field.
 pub fn texture_by_seventh_field(imagename: &str) -> Option<String> {
     texture_of_original(imagename.split('_').nth(6)?)
@@ -135,6 +142,19 @@ mod tests {
         assert_eq!(parsed.to_string(), name);
         assert_eq!(texture_by_seventh_field(name).as_deref(), Some("bird"));
         assert_eq!(texture_by_last_field(name).as_deref(), Some("bird"));
+    }
+
+    #[test]
+    fn the_original_name_may_contain_underscores() {
+        assert_eq!(
+            original_name("0001_nse_dnn_0.00_knife_10_n03041632_8618.JPEG"),
+            "n03041632_8618.JPEG"
+        );
+        assert_eq!(
+            original_name("0001_s5n_s01_0_bird_00_bird3-bird2.png"),
+            "bird3-bird2.png"
+        );
+        assert_eq!(original_name("bird3.png"), "bird3.png");
     }
 
     #[test]

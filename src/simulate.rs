@@ -65,13 +65,13 @@ const CONTINUE_AFTER: f64 = 0.25;
 
 /// Runs a session to its end on a virtual display; returns whether it ended by an abort.
 ///
-/// `on_frame` sees every frame's screen and events (after they are recorded) and may return an
-/// input to deliver with the next frame, e.g. an abort.
+/// `on_frame` sees every frame's tick, screen, events (after they are recorded) and current
+/// trial index, and may return an input to deliver with the next frame, e.g. an abort.
 pub fn run(
     session: &mut Session,
     participant: &mut Participant,
     display: VirtualDisplay,
-    mut on_frame: impl FnMut(u64, &Screen, &[Event]) -> Option<Input>,
+    mut on_frame: impl FnMut(FrameTick, &Screen, &[Event], usize) -> Option<Input>,
 ) -> Result<bool> {
     let start = Instant::now();
     let mut pending: Vec<Input> = Vec::new();
@@ -89,7 +89,8 @@ pub fn run(
             Input::Abort => true,
         });
         pending = later;
-        let frame = session.timeline.step(FrameTick { index, onset }, &due);
+        let tick = FrameTick { index, onset };
+        let frame = session.timeline.step(tick, &due);
         if let Some(recorder) = session.recorder.as_mut() {
             recorder.handle(&session.plan, &frame.events)?;
         }
@@ -114,7 +115,12 @@ pub fn run(
             }
             _ => {}
         }
-        if let Some(input) = on_frame(index, &frame.screen, &frame.events) {
+        if let Some(input) = on_frame(
+            tick,
+            &frame.screen,
+            &frame.events,
+            session.timeline.trial_index(),
+        ) {
             pending.push(input);
         }
         for event in &frame.events {

@@ -1,5 +1,9 @@
 //! Analysis of raw-data rows: shape bias and accuracy, as the paper computes them.
 
+pub mod compare;
+pub mod consistency;
+pub mod metrics;
+pub mod observers;
 pub mod shape_bias;
 
 pub use shape_bias::{Decisions, ShapeBias};

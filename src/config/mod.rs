@@ -64,6 +64,8 @@ pub struct Config {
     pub surround_size: u32,
     /// Side of the fixation square outline in pixels.
     pub fixation_size: u32,
+    /// Line width of the fixation square outline in pixels.
+    pub fixation_line_width: u32,
     /// Duration of the correct-box highlight (ms).
     pub ms_feedback: f64,
     /// Beep after a wrong answer (always after no answer).
@@ -227,6 +229,7 @@ impl Default for Config {
             ms_resp_object_practice: 1500.0,
             surround_size: 224,
             fixation_size: 230,
+            fixation_line_width: 1,
             ms_feedback: 300.0,
             auditive_feedback: Flag(false),
             visual_feedback: Flag(false),
@@ -362,9 +365,10 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
             format!("must be between 0 and 1, got {}", config.beep.volume),
         ));
     }
-    let sizes: [(&[&str], u32); 4] = [
+    let sizes: [(&[&str], u32); 5] = [
         (&["surround_size"], config.surround_size),
         (&["fixation_size"], config.fixation_size),
+        (&["fixation_line_width"], config.fixation_line_width),
         (&["box_size"], config.box_size),
         (&["mask", "size"], config.mask.size),
     ];

@@ -153,6 +153,11 @@ impl Recorder {
         self.record.write(&self.paths.record)
     }
 
+    /// Writes the record as it is now (e.g. after adding notes at the end).
+    pub fn save(&self) -> Result<()> {
+        self.record.write(&self.paths.record)
+    }
+
     /// The session's files.
     pub fn paths(&self) -> &SessionPaths {
         &self.paths

@@ -147,6 +147,24 @@ pub enum Screen {
     Done,
 }
 
+impl Screen {
+    /// A short lower-case name, e.g. for phase logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Screen::Start { .. } => "start",
+            Screen::Fixation => "fixation",
+            Screen::Stimulus(_) => "stimulus",
+            Screen::Blank => "blank",
+            Screen::Mask(_) => "mask",
+            Screen::Response => "response",
+            Screen::Feedback(_) => "feedback",
+            Screen::Break(_) => "break",
+            Screen::End(_) => "end",
+            Screen::Done => "done",
+        }
+    }
+}
+
 /// The participant's answer to a trial.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrialResult {

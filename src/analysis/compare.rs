@@ -1,0 +1,172 @@
+//! The comparison of observers within each experiment: summaries (each observer and pooled
+//! humans), per-category numbers, error consistency of every pair, and confusion matrices.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::consistency::{correctness, error_consistency, Consistency};
+use super::metrics::{
+    confusion, per_category, summarise, summarise_observer, Bootstrap, CategoryRow, Summary,
+};
+use super::observers::Observer;
+use crate::categories::Category;
+use crate::data::raw::RawRow;
+
+/// The label of pooled humans in every table.
+pub const HUMANS: &str = "humans";
+
+/// The error consistency of one pair of observers.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairRow {
+    /// Experiment.
+    pub experiment: String,
+    /// First observer.
+    pub a: String,
+    /// Second observer.
+    pub b: String,
+    /// `human-human`, `human-model` or `model-model`.
+    pub pair: String,
+    /// The agreement.
+    pub consistency: Consistency,
+}
+
+/// One cell of a confusion matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfusionRow {
+    /// Experiment.
+    pub experiment: String,
+    /// Observer.
+    pub observer: String,
+    /// True (shape) category.
+    pub category: Category,
+    /// Response, `None` for no answer.
+    pub response: Option<Category>,
+    /// Trials.
+    pub count: usize,
+}
+
+/// Everything `shapelab compare` reports.
+#[derive(Debug, Clone, Default)]
+pub struct Comparison {
+    /// One row per observer, and pooled humans per experiment.
+    pub summaries: Vec<Summary>,
+    /// Per-category numbers of the same observers.
+    pub categories: Vec<CategoryRow>,
+    /// Every pair within an experiment.
+    pub pairs: Vec<PairRow>,
+    /// Mean kappa over human-human pairs per experiment (the ceiling for models).
+    pub ceilings: BTreeMap<String, f64>,
+    /// Confusion matrices.
+    pub confusion: Vec<ConfusionRow>,
+}
+
+/// Compares observers (already grouped by experiment) with each other.
+pub fn compare(observers: &[Observer], bootstrap: Bootstrap) -> Comparison {
+    let mut by_experiment: BTreeMap<&str, Vec<&Observer>> = BTreeMap::new();
+    for o in observers {
+        by_experiment.entry(&o.experiment).or_default().push(o);
+    }
+    let mut out = Comparison::default();
+    for (experiment, group) in by_experiment {
+        let humans: Vec<&RawRow> = group
+            .iter()
+            .filter(|o| o.is_human())
+            .flat_map(|o| &o.rows)
+            .collect();
+        if !humans.is_empty() {
+            let sources: Vec<&str> = dedup(
+                group
+                    .iter()
+                    .filter(|o| o.is_human())
+                    .map(|o| o.source.as_str()),
+            );
+            out.summaries.push(summarise(
+                experiment,
+                HUMANS,
+                "humans (pooled)",
+                &sources.join(" "),
+                &humans,
+                bootstrap,
+            ));
+            out.categories
+                .extend(per_category(experiment, HUMANS, &humans));
+        }
+        out.summaries.extend(parallel_summaries(&group, bootstrap));
+        for o in &group {
+            let rows: Vec<&RawRow> = o.rows.iter().collect();
+            out.categories
+                .extend(per_category(experiment, &o.label, &rows));
+            out.confusion.extend(confusion(&rows).into_iter().map(
+                |((category, response), count)| ConfusionRow {
+                    experiment: experiment.to_string(),
+                    observer: o.label.clone(),
+                    category,
+                    response,
+                    count,
+                },
+            ));
+        }
+        let patterns: Vec<_> = group
+            .iter()
+            .map(|o| correctness(&o.rows.iter().collect::<Vec<_>>()))
+            .collect();
+        let mut human_kappas = Vec::new();
+        for i in 0..group.len() {
+            for j in i + 1..group.len() {
+                let Some(consistency) = error_consistency(&patterns[i], &patterns[j]) else {
+                    continue;
+                };
+                let pair = match (group[i].is_human(), group[j].is_human()) {
+                    (true, true) => "human-human",
+                    (false, false) => "model-model",
+                    _ => "human-model",
+                };
+                if pair == "human-human" {
+                    human_kappas.extend(consistency.kappa);
+                }
+                out.pairs.push(PairRow {
+                    experiment: experiment.to_string(),
+                    a: group[i].label.clone(),
+                    b: group[j].label.clone(),
+                    pair: pair.to_string(),
+                    consistency,
+                });
+            }
+        }
+        if !human_kappas.is_empty() {
+            let mean = human_kappas.iter().sum::<f64>() / human_kappas.len() as f64;
+            out.ceilings.insert(experiment.to_string(), mean);
+        }
+    }
+    out
+}
+
+fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = items.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Summaries of many observers on all cores (bootstrapping dominates the cost).
+fn parallel_summaries(group: &[&Observer], bootstrap: Bootstrap) -> Vec<Summary> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = group.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = group
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|o| summarise_observer(o, bootstrap))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    })
+}

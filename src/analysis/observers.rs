@@ -1,0 +1,284 @@
+//! Loading raw-data CSVs from files and folders and grouping their rows into observers: one
+//! person or model, in one experiment, from one source folder.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::data::raw::{parse_rows, RawRow};
+use crate::error::{Error, Result};
+
+/// One observer's trials.
+#[derive(Debug, Clone)]
+pub struct Observer {
+    /// The experiment, e.g. `style-transfer-512-nomask-experiment`.
+    pub experiment: String,
+    /// The `subj` code, e.g. `subject-01` or `alexnet`.
+    pub subj: String,
+    /// The folder the files came from (keeps same-named models of different origin apart).
+    pub source: String,
+    /// A label unique within the experiment: `subj`, or `subj [source]` when two sources share it.
+    pub label: String,
+    /// All rows, from all of the observer's sessions.
+    pub rows: Vec<RawRow>,
+}
+
+impl Observer {
+    /// People have subject codes `subject-NN`; everything else is a model.
+    pub fn is_human(&self) -> bool {
+        self.subj.starts_with("subject-")
+    }
+}
+
+/// What loading found besides the observers.
+#[derive(Debug, Clone, Default)]
+pub struct LoadReport {
+    /// Files read.
+    pub files: usize,
+    /// Rows read.
+    pub rows: usize,
+    /// Problems skipped with `--lenient`, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Every raw-data CSV under the paths: files as given, folders recursively (session timing
+/// logs, `*.timing.csv`, are not raw data and are skipped).
+pub fn find_csvs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut found)?;
+        } else if path.is_file() {
+            found.push(path.clone());
+        } else {
+            return Err(Error::in_file(path, "no such file or folder"));
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list the folder", e))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Error::io(dir, "list the folder", e))?
+            .path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if name.ends_with(".csv") && !name.ends_with(".timing.csv") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The experiment a file belongs to: its folder's name without `-trained-CNNs` when that names
+/// an experiment (the paper's folders and shapelab's own), else the file name before its first `_`.
+pub fn experiment_of(path: &Path) -> String {
+    let folder = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let folder = folder.strip_suffix("-trained-CNNs").unwrap_or(&folder);
+    if folder.ends_with("experiment") {
+        return folder.to_string();
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.split('_').next().unwrap_or(&name).to_string()
+}
+
+fn source_of(path: &Path) -> String {
+    path.parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ".".into())
+}
+
+/// Reads the files (in parallel) and groups rows into observers, sorted by experiment and label.
+///
+/// Malformed files, and duplicate trials within an observer's session, are errors naming the
+/// file and line; with `lenient` they are skipped with a warning each.
+pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadReport)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(files.len().max(1));
+    let chunk = files.len().div_ceil(threads).max(1);
+    let parsed: Vec<(PathBuf, Result<Vec<RawRow>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|path| {
+                            let rows = std::fs::read_to_string(path)
+                                .map_err(|e| Error::io(path, "read", e))
+                                .and_then(|text| parse_rows(path, &text));
+                            (path.clone(), rows)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let mut report = LoadReport::default();
+    let mut groups: BTreeMap<(String, String, String), Vec<RawRow>> = BTreeMap::new();
+    for (path, rows) in parsed {
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) if lenient => {
+                report.warnings.push(e.to_string());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let rows = check_duplicates(&path, rows, lenient, &mut report.warnings)?;
+        report.files += 1;
+        report.rows += rows.len();
+        let experiment = experiment_of(&path);
+        let source = source_of(&path);
+        for row in rows {
+            groups
+                .entry((experiment.clone(), row.subj.clone(), source.clone()))
+                .or_default()
+                .push(row);
+        }
+    }
+    let mut observers: Vec<Observer> = groups
+        .into_iter()
+        .map(|((experiment, subj, source), rows)| Observer {
+            label: subj.clone(),
+            experiment,
+            subj,
+            source,
+            rows,
+        })
+        .collect();
+    // Two sources with the same subj in one experiment are different observers: say which is which.
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for o in &observers {
+        *counts
+            .entry((o.experiment.clone(), o.subj.clone()))
+            .or_default() += 1;
+    }
+    for o in &mut observers {
+        if counts[&(o.experiment.clone(), o.subj.clone())] > 1 {
+            o.label = format!("{} [{}]", o.subj, o.source);
+        }
+    }
+    observers.sort_by(|a, b| {
+        (&a.experiment, !a.is_human(), &a.label).cmp(&(&b.experiment, !b.is_human(), &b.label))
+    });
+    Ok((observers, report))
+}
+
+fn check_duplicates(
+    path: &Path,
+    rows: Vec<RawRow>,
+    lenient: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<RawRow>> {
+    let mut seen = HashSet::new();
+    let mut kept = Vec::with_capacity(rows.len());
+    let mut dropped = 0usize;
+    for (i, row) in rows.into_iter().enumerate() {
+        if seen.insert((row.subj.clone(), row.session.clone(), row.trial)) {
+            kept.push(row);
+        } else if lenient {
+            dropped += 1;
+        } else {
+            return Err(Error::at_line(
+                path,
+                i + 2,
+                format!(
+                    "trial {} of {} session {} appears twice",
+                    row.trial, row.subj, row.session
+                ),
+            ));
+        }
+    }
+    if dropped > 0 {
+        warnings.push(format!(
+            "{}: {dropped} duplicate trials skipped",
+            path.display()
+        ));
+    }
+    Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_experiment_comes_from_the_folder_or_else_the_file_name() {
+        let p = Path::new("raw-data/style-transfer-512-nomask-texture-guessing-experiment-trained-CNNs/style-transfer-512-nomask-experiment_resnet50_session-1.csv");
+        assert_eq!(
+            experiment_of(p),
+            "style-transfer-512-nomask-texture-guessing-experiment"
+        );
+        let p = Path::new("raw-data/edge-experiment/edge-experiment_subject-01_session_1.csv");
+        assert_eq!(experiment_of(p), "edge-experiment");
+        let p = Path::new("downloads/edge-experiment_subject-01_session_1.csv");
+        assert_eq!(experiment_of(p), "edge-experiment");
+    }
+
+    #[test]
+    fn same_named_observers_from_two_folders_are_kept_apart_and_labelled() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let header = crate::data::raw::HEADER;
+        for folder in ["exp", "exp-trained-CNNs"] {
+            let d = dir.path().join(folder);
+            std::fs::create_dir_all(&d).expect("folder");
+            std::fs::write(
+                d.join("exp_alexnet_session_1.csv"),
+                format!("{header}\nalexnet,1,1,NaN,cat,cat,0,0001_e_dnn_0_cat_00_cat1-dog1.png\n"),
+            )
+            .expect("written");
+        }
+        std::fs::write(
+            dir.path().join("exp/exp_alexnet_session_1.timing.csv"),
+            "not raw data",
+        )
+        .expect("written");
+        let files = find_csvs(&[dir.path().to_path_buf()]).expect("found");
+        assert_eq!(files.len(), 2);
+        let (observers, report) = load(&files, false).expect("loaded");
+        assert_eq!(report.files, 2);
+        let labels: Vec<&str> = observers.iter().map(|o| o.label.as_str()).collect();
+        assert_eq!(labels, vec!["alexnet [exp-trained-CNNs]", "alexnet [exp]"]);
+        assert!(observers.iter().all(|o| o.experiment == "exp"));
+    }
+
+    #[test]
+    fn a_duplicate_trial_is_an_error_naming_the_line_or_a_warning_when_lenient() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let header = crate::data::raw::HEADER;
+        let path = dir.path().join("e_s_session_1.csv");
+        let row = "subject-01,1,1,0.5,cat,cat,0,0001_e_s01_0_cat_00_cat1-dog1.png\n";
+        std::fs::write(&path, format!("{header}\n{row}{row}")).expect("written");
+        let err = load(std::slice::from_ref(&path), false).expect_err("duplicate");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}:3: trial 1 of subject-01 session 1 appears twice",
+                path.display()
+            )
+        );
+        let (observers, report) = load(&[path], true).expect("lenient");
+        assert_eq!(observers[0].rows.len(), 1);
+        assert_eq!(report.warnings.len(), 1);
+    }
+}

@@ -1,0 +1,254 @@
+//! Frame timing: estimating the display's refresh from flip timestamps, judging whether frames
+//! are synchronised to it, pacing frames by a timer when they are not, and the flip log.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::data::record::TimingMode;
+
+/// The refresh interval estimated from consecutive flip timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RefreshEstimate {
+    /// Intervals measured.
+    pub intervals: usize,
+    /// Mean interval (ms).
+    pub mean_ms: f64,
+    /// Standard deviation of the intervals (ms).
+    pub sd_ms: f64,
+}
+
+impl RefreshEstimate {
+    /// The estimate from timestamps in seconds; `None` with fewer than two.
+    pub fn from_timestamps(timestamps: &[f64]) -> Option<RefreshEstimate> {
+        let intervals: Vec<f64> = timestamps
+            .windows(2)
+            .map(|w| (w[1] - w[0]) * 1000.0)
+            .collect();
+        if intervals.is_empty() {
+            return None;
+        }
+        let n = intervals.len() as f64;
+        let mean = intervals.iter().sum::<f64>() / n;
+        let var = intervals.iter().map(|i| (i - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        Some(RefreshEstimate {
+            intervals: intervals.len(),
+            mean_ms: mean,
+            sd_ms: var.sqrt(),
+        })
+    }
+
+    /// The measured refresh rate (Hz).
+    pub fn hz(&self) -> f64 {
+        1000.0 / self.mean_ms
+    }
+}
+
+/// What the refresh measurement says about a display.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// Whether frames are locked to the display.
+    pub mode: TimingMode,
+    /// Why the display cannot be trusted as it is, if it cannot.
+    pub problem: Option<String>,
+}
+
+/// A loop faster than this share of the expected period cannot be waiting for the display.
+const UNSYNCED_FRACTION: f64 = 0.5;
+/// Largest accepted deviation of the measured from the expected rate.
+const RATE_TOLERANCE: f64 = 0.01;
+/// Largest accepted interval SD, as a share of the period and in ms (whichever is larger).
+const SD_TOLERANCE: (f64, f64) = (0.05, 0.5);
+
+/// Judges a refresh measurement against the rate the config expects.
+pub fn judge(estimate: &RefreshEstimate, expected_hz: f64) -> Verdict {
+    let period_ms = 1000.0 / expected_hz;
+    if estimate.mean_ms < UNSYNCED_FRACTION * period_ms {
+        return Verdict {
+            mode: TimingMode::Unsynchronised,
+            problem: Some(format!(
+                "frames are not synchronised to the display (flips every {:.2} ms, expected {:.2} ms): no vertical sync",
+                estimate.mean_ms, period_ms
+            )),
+        };
+    }
+    let deviation = (estimate.hz() - expected_hz).abs() / expected_hz;
+    let sd_limit = (SD_TOLERANCE.0 * period_ms).max(SD_TOLERANCE.1);
+    let problem = if deviation > RATE_TOLERANCE {
+        Some(format!(
+            "the display runs at {:.2} Hz but the config expects {expected_hz} Hz (set refresh_hz or the display mode)",
+            estimate.hz()
+        ))
+    } else if estimate.sd_ms > sd_limit {
+        Some(format!(
+            "the refresh interval is unstable (SD {:.3} ms over {} flips, limit {sd_limit:.3} ms)",
+            estimate.sd_ms, estimate.intervals
+        ))
+    } else {
+        None
+    };
+    Verdict {
+        mode: TimingMode::Synchronised,
+        problem,
+    }
+}
+
+/// Paces frames by a timer when the display gives no vertical sync.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacer {
+    start: Instant,
+    period: Duration,
+}
+
+impl Pacer {
+    /// Frame 0 is due at `start`, frame n at `start + n * period`.
+    pub fn new(start: Instant, period: Duration) -> Pacer {
+        Pacer { start, period }
+    }
+
+    /// When frame `index` is due.
+    pub fn due(&self, index: u64) -> Instant {
+        self.start + self.period.mul_f64(index as f64)
+    }
+
+    /// Waits until frame `index` is due: sleeps, then spins the last half millisecond.
+    pub fn wait(&self, index: u64) -> Instant {
+        let due = self.due(index);
+        let spin = Duration::from_micros(500);
+        if let Some(left) = due.checked_duration_since(Instant::now()) {
+            if left > spin {
+                std::thread::sleep(left - spin);
+            }
+        }
+        while Instant::now() < due {
+            std::hint::spin_loop();
+        }
+        due
+    }
+}
+
+/// Every flip of a session, for the end-of-session report.
+#[derive(Debug, Clone, Default)]
+pub struct FlipLog {
+    timestamps: Vec<f64>,
+}
+
+/// The end-of-session timing report, like Psychtoolbox's missed-flip report.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FlipReport {
+    /// Flips logged.
+    pub flips: usize,
+    /// Intervals above 1.2 refresh periods.
+    pub late_intervals: usize,
+    /// Refreshes missed in all (an interval of n periods misses n - 1).
+    pub missed_refreshes: u64,
+    /// The longest interval (ms).
+    pub longest_ms: f64,
+    /// Refresh estimate over the session.
+    pub estimate: Option<RefreshEstimate>,
+}
+
+impl FlipLog {
+    /// Logs a flip at `t` seconds.
+    pub fn push(&mut self, t: f64) {
+        self.timestamps.push(t);
+    }
+
+    /// The timestamps so far.
+    pub fn timestamps(&self) -> &[f64] {
+        &self.timestamps
+    }
+
+    /// Summarises the log against the refresh period (s).
+    pub fn report(&self, period: f64) -> FlipReport {
+        let mut report = FlipReport {
+            flips: self.timestamps.len(),
+            late_intervals: 0,
+            missed_refreshes: 0,
+            longest_ms: 0.0,
+            estimate: RefreshEstimate::from_timestamps(&self.timestamps),
+        };
+        for w in self.timestamps.windows(2) {
+            let interval = w[1] - w[0];
+            report.longest_ms = report.longest_ms.max(interval * 1000.0);
+            if interval > crate::trials::timeline::LATE_FACTOR * period {
+                report.late_intervals += 1;
+                report.missed_refreshes += ((interval / period).round() as u64).saturating_sub(1);
+            }
+        }
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flips(period: f64, n: usize, jitter: impl Fn(usize) -> f64) -> Vec<f64> {
+        (0..n).map(|i| i as f64 * period + jitter(i)).collect()
+    }
+
+    #[test]
+    fn a_steady_60_hz_display_is_synchronised_and_accepted() {
+        let t = flips(
+            1.0 / 60.0,
+            120,
+            |i| if i % 2 == 0 { 0.0001 } else { -0.0001 },
+        );
+        let e = RefreshEstimate::from_timestamps(&t).expect("enough flips");
+        assert_eq!(e.intervals, 119);
+        assert!((e.hz() - 60.0).abs() < 0.01);
+        assert_eq!(
+            judge(&e, 60.0),
+            Verdict {
+                mode: TimingMode::Synchronised,
+                problem: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_loop_much_faster_than_the_refresh_is_unsynchronised() {
+        // Xvfb: Fifo does not block, flips every 1.7 ms.
+        let t = flips(0.0017, 120, |_| 0.0);
+        let e = RefreshEstimate::from_timestamps(&t).expect("enough flips");
+        let v = judge(&e, 60.0);
+        assert_eq!(v.mode, TimingMode::Unsynchronised);
+        assert!(v.problem.expect("a problem").contains("no vertical sync"));
+    }
+
+    #[test]
+    fn a_display_at_another_rate_or_unstable_is_refused() {
+        let e = RefreshEstimate::from_timestamps(&flips(1.0 / 75.0, 120, |_| 0.0)).expect("flips");
+        let v = judge(&e, 60.0);
+        assert_eq!(v.mode, TimingMode::Synchronised);
+        assert!(v.problem.expect("a problem").contains("runs at 75.00 Hz"));
+        let shaky = flips(1.0 / 60.0, 120, |i| if i % 2 == 0 { 0.003 } else { 0.0 });
+        let v = judge(
+            &RefreshEstimate::from_timestamps(&shaky).expect("flips"),
+            60.0,
+        );
+        assert!(v.problem.expect("a problem").contains("unstable"));
+    }
+
+    #[test]
+    fn the_flip_report_counts_late_intervals_and_missed_refreshes() {
+        let period = 1.0 / 60.0;
+        let mut log = FlipLog::default();
+        for i in [0, 1, 2, 5, 6, 8] {
+            log.push(i as f64 * period);
+        }
+        let r = log.report(period);
+        assert_eq!((r.flips, r.late_intervals, r.missed_refreshes), (6, 2, 3));
+        assert!((r.longest_ms - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_pacer_never_returns_before_a_frame_is_due() {
+        let pacer = Pacer::new(Instant::now(), Duration::from_millis(2));
+        for i in 0..5 {
+            let due = pacer.wait(i);
+            assert!(Instant::now() >= due);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Where things go on the screen, in physical pixels; pure arithmetic, tested without a GPU.
+
+use crate::config::Config;
+use crate::trials::ResponseGrid;
+
+/// An axis-aligned rectangle in physical pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PixelRect {
+    /// Left edge.
+    pub left: i32,
+    /// Top edge.
+    pub top: i32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+impl PixelRect {
+    /// A `width` x `height` rectangle centred on a screen (rounded towards the top left).
+    pub fn centred(screen: (u32, u32), width: u32, height: u32) -> PixelRect {
+        PixelRect {
+            left: (screen.0 as i32 - width as i32).div_euclid(2),
+            top: (screen.1 as i32 - height as i32).div_euclid(2),
+            width,
+            height,
+        }
+    }
+}
+
+/// The layout of every screen of a session on one display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Screen size in physical pixels.
+    pub screen: (u32, u32),
+    /// The stimulus, drawn 1:1.
+    pub stimulus: PixelRect,
+    /// The mask, drawn 1:1.
+    pub mask: PixelRect,
+    /// The four sides of the fixation square outline.
+    pub fixation: [PixelRect; 4],
+    /// The response boxes.
+    pub grid: ResponseGrid,
+}
+
+impl Layout {
+    /// Lays out the screens of `config` on a `width` x `height` display.
+    pub fn new(
+        config: &Config,
+        order: &[crate::categories::Category; 16],
+        width: u32,
+        height: u32,
+    ) -> Layout {
+        let screen = (width, height);
+        let side = config.fixation_size;
+        let line = config.fixation_line_width.min(side.div_ceil(2)).max(1);
+        let outer = PixelRect::centred(screen, side, side);
+        let fixation = [
+            PixelRect {
+                height: line,
+                ..outer
+            },
+            PixelRect {
+                top: outer.top + (side - line) as i32,
+                height: line,
+                ..outer
+            },
+            PixelRect {
+                width: line,
+                ..outer
+            },
+            PixelRect {
+                left: outer.left + (side - line) as i32,
+                width: line,
+                ..outer
+            },
+        ];
+        Layout {
+            screen,
+            stimulus: PixelRect::centred(screen, config.surround_size, config.surround_size),
+            mask: PixelRect::centred(screen, config.mask.size, config.mask.size),
+            fixation,
+            grid: ResponseGrid::new(order, width, height, config.box_size, config.object_gap),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Experiment;
+
+    fn layout(width: u32, height: u32) -> Layout {
+        let e = Experiment::parse(std::path::Path::new("x.yaml"), "fixation_line_width: 2\n")
+            .expect("valid");
+        Layout::new(&e.config, &e.response_order, width, height)
+    }
+
+    #[test]
+    fn the_stimulus_is_centred_at_whole_pixels() {
+        let l = layout(1920, 1080);
+        assert_eq!(
+            l.stimulus,
+            PixelRect {
+                left: 848,
+                top: 428,
+                width: 224,
+                height: 224
+            }
+        );
+        let odd = layout(1025, 769);
+        assert_eq!((odd.stimulus.left, odd.stimulus.top), (400, 272));
+    }
+
+    #[test]
+    fn the_fixation_outline_surrounds_the_stimulus() {
+        let l = layout(1920, 1080);
+        let [top, bottom, left, right] = l.fixation;
+        assert_eq!(
+            top,
+            PixelRect {
+                left: 845,
+                top: 425,
+                width: 230,
+                height: 2
+            }
+        );
+        assert_eq!(bottom.top, 425 + 228);
+        assert_eq!(
+            left,
+            PixelRect {
+                left: 845,
+                top: 425,
+                width: 2,
+                height: 230
+            }
+        );
+        assert_eq!(right.left, 845 + 228);
+    }
+}

@@ -1,0 +1,12 @@
+//! Presentation: the only code that touches winit, wgpu, egui and rodio. It draws the
+//! timeline's screens frame-locked, measures the display's refresh, timestamps input, and
+//! plays the feedback beep.
+
+pub mod audio;
+pub mod clock;
+pub mod frame_loop;
+pub mod gpu;
+pub mod layout;
+pub mod scene;
+pub mod ui;
+pub mod window;

@@ -1,0 +1,185 @@
+//! The egui part of a frame: text screens (start, break, end), the response grid and its
+//! feedback highlight, and experimenter overlays. Sizes from the config are physical pixels and
+//! are divided by the scale factor to become egui points.
+
+use std::collections::HashMap;
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, StrokeKind, Vec2};
+
+use super::layout::Layout;
+use crate::categories::Category;
+use crate::trials::timeline::BlockSummary;
+use crate::trials::Screen;
+
+/// Experimenter-facing text drawn over the participant's screen, outside timed phases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overlay {
+    /// A standing warning, e.g. that timing is unsynchronised.
+    pub warning: Option<String>,
+    /// Ask whether to abort the session.
+    pub confirm_abort: bool,
+}
+
+/// Text colour on the grey background.
+const INK: Color32 = Color32::from_rgb(0, 0, 0);
+/// Warning colour.
+const WARNING: Color32 = Color32::from_rgb(150, 0, 0);
+/// The highlight around the correct box.
+const HIGHLIGHT: Color32 = Color32::from_rgb(0, 160, 0);
+
+/// Whether a frame needs egui at all (stimulus-locked frames do not).
+pub fn needs_egui(screen: &Screen, overlay: &Overlay) -> bool {
+    overlay.confirm_abort
+        || matches!(
+            screen,
+            Screen::Start { .. }
+                | Screen::Response
+                | Screen::Feedback(_)
+                | Screen::Break(_)
+                | Screen::End(_)
+        )
+}
+
+/// The input egui needs to lay out one frame of a `screen`-sized display.
+pub fn raw_input(screen: (u32, u32), pixels_per_point: f32) -> egui::RawInput {
+    let mut raw = egui::RawInput {
+        screen_rect: Some(Rect::from_min_size(
+            Pos2::ZERO,
+            Vec2::new(screen.0 as f32, screen.1 as f32) / pixels_per_point,
+        )),
+        ..Default::default()
+    };
+    if let Some(viewport) = raw.viewports.get_mut(&egui::ViewportId::ROOT) {
+        viewport.native_pixels_per_point = Some(pixels_per_point);
+    }
+    raw
+}
+
+/// Paints a screen.
+pub fn paint(
+    ui: &mut egui::Ui,
+    screen: &Screen,
+    overlay: &Overlay,
+    layout: &Layout,
+    icons: &HashMap<Category, egui::TextureHandle>,
+) {
+    let ppp = ui.ctx().pixels_per_point();
+    let painter = ui.painter().clone();
+    let full = ui.ctx().content_rect();
+    let centre = full.center();
+    let text = |pos: Pos2, s: &str, size: f32, colour: Color32| {
+        painter.text(
+            pos,
+            Align2::CENTER_CENTER,
+            s,
+            FontId::proportional(size),
+            colour,
+        );
+    };
+    match screen {
+        Screen::Start { first_trial } => {
+            let message = if *first_trial > 1 {
+                format!("Continuing at trial {first_trial}.\nClick the mouse to start!")
+            } else {
+                "Click the mouse to start!".to_string()
+            };
+            text(centre, &message, 32.0, INK);
+        }
+        Screen::Response | Screen::Feedback(_) => {
+            let highlight = match screen {
+                Screen::Feedback(c) => Some(*c),
+                _ => None,
+            };
+            for (category, rect) in layout.grid.boxes() {
+                let r = Rect::from_min_size(
+                    Pos2::new(rect.left as f32, rect.top as f32) / ppp,
+                    Vec2::splat(rect.size as f32) / ppp,
+                );
+                match icons.get(category) {
+                    Some(icon) => {
+                        let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+                        painter.image(icon.id(), r, uv, Color32::WHITE);
+                    }
+                    None => {
+                        painter.rect(
+                            r,
+                            0.0,
+                            Color32::WHITE,
+                            Stroke::new(2.0 / ppp, INK),
+                            StrokeKind::Inside,
+                        );
+                        text(r.center(), category.name(), 20.0, INK);
+                    }
+                }
+                if highlight == Some(*category) {
+                    painter.rect_stroke(
+                        r.expand(3.0 / ppp),
+                        0.0,
+                        Stroke::new(6.0 / ppp, HIGHLIGHT),
+                        StrokeKind::Outside,
+                    );
+                }
+            }
+        }
+        Screen::Break(summary) => {
+            let message = format!("{}\n\nClick the mouse to continue.", block_text(summary));
+            text(centre, &message, 26.0, INK);
+            if summary.warn_no_answer() {
+                let warning = "Please respond on every trial. If you are unsure, guess!";
+                text(centre + Vec2::new(0.0, 150.0), warning, 26.0, WARNING);
+            }
+        }
+        Screen::End(summary) => {
+            text(
+                centre,
+                &format!("{}\n\nThank you!", block_text(summary)),
+                26.0,
+                INK,
+            );
+        }
+        Screen::Fixation | Screen::Stimulus(_) | Screen::Blank | Screen::Mask(_) | Screen::Done => {
+        }
+    }
+    if let Some(warning) = &overlay.warning {
+        if matches!(
+            screen,
+            Screen::Start { .. } | Screen::Break(_) | Screen::End(_)
+        ) {
+            text(
+                Pos2::new(centre.x, full.bottom() - 40.0),
+                warning,
+                18.0,
+                WARNING,
+            );
+        }
+    }
+    if overlay.confirm_abort {
+        let r = Rect::from_center_size(centre, Vec2::new(620.0, 140.0));
+        painter.rect(
+            r,
+            6.0,
+            Color32::from_gray(240),
+            Stroke::new(2.0, WARNING),
+            StrokeKind::Inside,
+        );
+        text(
+            centre,
+            "Abort the session?\nY: save and quit    N or Escape: continue",
+            24.0,
+            INK,
+        );
+    }
+}
+
+/// The block summary as the break and end screens word it.
+pub fn block_text(summary: &BlockSummary) -> String {
+    format!(
+        "You answered {} of {} trials correctly ({:.1} %).\nBlocks finished: {} of {}.\nNo answer: {:.1} % of the trials.",
+        summary.correct,
+        summary.trials,
+        summary.percent_correct(),
+        summary.block,
+        summary.blocks,
+        summary.percent_no_answer()
+    )
+}

@@ -1,0 +1,252 @@
+//! The window: winit's event loop on the main thread, which only timestamps input and passes
+//! it on, while the render thread (see `frame_loop`) draws. Because the main thread never
+//! waits for the display, a click is timestamped as soon as the system delivers it.
+
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use winit::application::ApplicationHandler;
+use winit::event::{ElementState, MouseButton, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, EventLoop, EventLoopProxy};
+use winit::keyboard::{Key, NamedKey};
+use winit::monitor::MonitorHandle;
+use winit::window::{Window, WindowId};
+
+use super::frame_loop::WindowInput;
+use crate::config::Fullscreen;
+use crate::error::{Error, Result};
+
+/// Where and how the session window opens.
+#[derive(Debug, Clone)]
+pub struct WindowOptions {
+    /// A plain window of this physical size (piloting), instead of fullscreen.
+    pub windowed: Option<(u32, u32)>,
+    /// Monitor index or part of its name.
+    pub monitor: String,
+    /// Borderless or exclusive fullscreen.
+    pub fullscreen: Fullscreen,
+    /// The refresh rate exclusive fullscreen should pick.
+    pub refresh_hz: f64,
+}
+
+/// What the render thread does with the window.
+pub type Work<T> =
+    Box<dyn FnOnce(Arc<Window>, mpsc::Receiver<WindowInput>, Instant) -> Result<T> + Send>;
+
+struct Finished<T>(Result<T>);
+
+struct App<T: 'static> {
+    work: Option<Work<T>>,
+    options: WindowOptions,
+    proxy: EventLoopProxy<Finished<T>>,
+    epoch: Instant,
+    sender: Option<mpsc::Sender<WindowInput>>,
+    window: Option<Arc<Window>>,
+    cursor: (f64, f64),
+    result: Option<Result<T>>,
+}
+
+/// Opens the window and runs `work` on a render thread; returns its result when it is done.
+pub fn run<T: Send + 'static>(options: WindowOptions, work: Work<T>) -> Result<T> {
+    let event_loop = EventLoop::<Finished<T>>::with_user_event()
+        .build()
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot open a window: {e} (is there a display? set DISPLAY or WAYLAND_DISPLAY)"
+            ))
+        })?;
+    let mut app = App {
+        work: Some(work),
+        options,
+        proxy: event_loop.create_proxy(),
+        epoch: Instant::now(),
+        sender: None,
+        window: None,
+        cursor: (0.0, 0.0),
+        result: None,
+    };
+    event_loop
+        .run_app(&mut app)
+        .map_err(|e| Error::new(format!("the window's event loop failed: {e}")))?;
+    app.result
+        .unwrap_or_else(|| Err(Error::new("the window closed before the session ended")))
+}
+
+/// The monitors as `index: name (size, refresh)`.
+pub fn list_monitors() -> Result<Vec<String>> {
+    struct Lister(Option<Vec<String>>);
+    impl ApplicationHandler for Lister {
+        fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+            let primary = event_loop.primary_monitor();
+            self.0 = Some(
+                event_loop
+                    .available_monitors()
+                    .enumerate()
+                    .map(|(i, m)| describe(i, &m, primary.as_ref() == Some(&m)))
+                    .collect(),
+            );
+            event_loop.exit();
+        }
+        fn window_event(&mut self, _: &ActiveEventLoop, _: WindowId, _: WindowEvent) {}
+    }
+    let event_loop =
+        EventLoop::new().map_err(|e| Error::new(format!("cannot reach the display: {e}")))?;
+    let mut lister = Lister(None);
+    event_loop
+        .run_app(&mut lister)
+        .map_err(|e| Error::new(format!("cannot list monitors: {e}")))?;
+    Ok(lister.0.unwrap_or_default())
+}
+
+fn describe(index: usize, monitor: &MonitorHandle, primary: bool) -> String {
+    let size = monitor.size();
+    let hz = monitor.refresh_rate_millihertz().map_or_else(
+        || "unknown refresh".to_string(),
+        |mhz| format!("{:.3} Hz", f64::from(mhz) / 1000.0),
+    );
+    format!(
+        "{index}: {} ({}x{}, {hz}){}",
+        monitor.name().unwrap_or_else(|| "unnamed".into()),
+        size.width,
+        size.height,
+        if primary { ", primary" } else { "" }
+    )
+}
+
+fn choose_monitor(event_loop: &ActiveEventLoop, select: &str) -> Result<MonitorHandle> {
+    let monitors: Vec<MonitorHandle> = event_loop.available_monitors().collect();
+    let found = match select.trim().parse::<usize>() {
+        Ok(index) => monitors.get(index).cloned(),
+        Err(_) => monitors
+            .iter()
+            .find(|m| {
+                m.name()
+                    .is_some_and(|n| n.to_lowercase().contains(&select.to_lowercase()))
+            })
+            .cloned(),
+    };
+    found.ok_or_else(|| {
+        let names: Vec<String> = monitors
+            .iter()
+            .enumerate()
+            .map(|(i, m)| describe(i, m, false))
+            .collect();
+        Error::new(format!(
+            "monitor.select: no monitor '{select}' (available: {})",
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join("; ")
+            }
+        ))
+    })
+}
+
+impl<T: Send + 'static> App<T> {
+    fn open(&mut self, event_loop: &ActiveEventLoop, work: Work<T>) -> Result<()> {
+        let mut attributes = Window::default_attributes()
+            .with_title("shapelab")
+            .with_resizable(false);
+        attributes = match self.options.windowed {
+            Some((w, h)) => attributes.with_inner_size(winit::dpi::PhysicalSize::new(w, h)),
+            None => {
+                let monitor = choose_monitor(event_loop, &self.options.monitor)?;
+                let fullscreen = match self.options.fullscreen {
+                    Fullscreen::Borderless => winit::window::Fullscreen::Borderless(Some(monitor)),
+                    Fullscreen::Exclusive => {
+                        let size = monitor.size();
+                        let wanted = (self.options.refresh_hz * 1000.0).round() as u32;
+                        let mode = monitor
+                            .video_modes()
+                            .filter(|m| m.size() == size)
+                            .min_by_key(|m| m.refresh_rate_millihertz().abs_diff(wanted))
+                            .ok_or_else(|| Error::new("monitor.fullscreen: the monitor offers no video mode for exclusive fullscreen"))?;
+                        winit::window::Fullscreen::Exclusive(mode)
+                    }
+                };
+                attributes.with_fullscreen(Some(fullscreen))
+            }
+        };
+        let window = Arc::new(
+            event_loop
+                .create_window(attributes)
+                .map_err(|e| Error::new(format!("cannot open the session window: {e}")))?,
+        );
+        let (sender, receiver) = mpsc::channel();
+        let (proxy, epoch, thread_window) = (self.proxy.clone(), self.epoch, window.clone());
+        std::thread::Builder::new()
+            .name("shapelab render".into())
+            .spawn(move || {
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    work(thread_window, receiver, epoch)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(Error::new(
+                        "the render thread crashed; completed trials are saved",
+                    ))
+                });
+                let _ = proxy.send_event(Finished(result));
+            })
+            .map_err(|e| Error::new(format!("cannot start the render thread: {e}")))?;
+        self.sender = Some(sender);
+        self.window = Some(window);
+        Ok(())
+    }
+
+    fn send(&self, input: WindowInput) {
+        if let Some(sender) = &self.sender {
+            let _ = sender.send(input);
+        }
+    }
+}
+
+impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        let Some(work) = self.work.take() else {
+            return;
+        };
+        if let Err(e) = self.open(event_loop, work) {
+            self.result = Some(Err(e));
+            event_loop.exit();
+        }
+    }
+
+    fn window_event(&mut self, _: &ActiveEventLoop, _: WindowId, event: WindowEvent) {
+        let at = Instant::now();
+        match event {
+            WindowEvent::CursorMoved { position, .. } => self.cursor = (position.x, position.y),
+            WindowEvent::MouseInput {
+                state: ElementState::Pressed,
+                button: MouseButton::Left,
+                ..
+            } => self.send(WindowInput::Click {
+                at,
+                x: self.cursor.0,
+                y: self.cursor.1,
+            }),
+            WindowEvent::KeyboardInput { event, .. }
+                if event.state == ElementState::Pressed && !event.repeat =>
+            {
+                let input = match event.logical_key.as_ref() {
+                    Key::Named(NamedKey::Escape) => Some(WindowInput::Escape),
+                    Key::Named(NamedKey::Enter) => Some(WindowInput::Yes),
+                    Key::Character(c) if c.eq_ignore_ascii_case("y") => Some(WindowInput::Yes),
+                    Key::Character(c) if c.eq_ignore_ascii_case("n") => Some(WindowInput::No),
+                    _ => None,
+                };
+                if let Some(input) = input {
+                    self.send(input);
+                }
+            }
+            WindowEvent::Focused(focused) => self.send(WindowInput::Focus(focused)),
+            WindowEvent::CloseRequested => self.send(WindowInput::Close),
+            _ => {}
+        }
+    }
+
+    fn user_event(&mut self, event_loop: &ActiveEventLoop, Finished(result): Finished<T>) {
+        self.result = Some(result);
+        event_loop.exit();
+    }
+}
