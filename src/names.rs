@@ -117,6 +117,12 @@ pub fn original_name(imagename: &str) -> &str {
     imagename.splitn(7, '_').nth(6).unwrap_or(imagename)
 }
 
+/// The condition field (the 4th) of a trial image name, when it has the lab's seven fields.
+pub fn condition_in_name(imagename: &str) -> Option<&str> {
+    let fields: Vec<&str> = imagename.splitn(7, '_').collect();
+    (fields.len() == 7).then(|| fields[3])
+}
+
 /// The paper's R analysis rule: the texture from the 7th `_`-separated field.
 pub fn texture_by_seventh_field(imagename: &str) -> Option<String> {
     texture_of_original(imagename.split('_').nth(6)?)

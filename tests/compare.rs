@@ -145,8 +145,8 @@ fn pooled_humans_are_above_95_percent_shape_bias_and_the_two_alexnets_stay_apart
     assert_eq!(
         alexnets,
         vec![
-            "alexnet [style-transfer-512-nomask-experiment-trained-CNNs]",
-            "alexnet [style-transfer-512-nomask-experiment]"
+            "alexnet [style-transfer-512-nomask-experiment]",
+            "alexnet [trained-CNNs]"
         ]
     );
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::data::raw::RawRow;
-use crate::names::original_name;
+use crate::names::{condition_in_name, original_name};
 
 /// The agreement of two observers' errors.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -21,11 +21,17 @@ pub struct Consistency {
     pub kappa: Option<f64>,
 }
 
-/// Each trial's correctness keyed by (condition, original image name).
+/// Each trial's correctness keyed by (condition, original image name). The condition is read
+/// from the image name when it has the lab's fields, as some files' `condition` column
+/// disagrees with their image names (e.g. `oidv2-resnet101` says 3 for condition-0 images).
 pub fn correctness(rows: &[&RawRow]) -> HashMap<(String, String), bool> {
     rows.iter()
         .map(|r| {
-            let key = (r.condition.clone(), original_name(&r.imagename).to_string());
+            let condition = condition_in_name(&r.imagename).unwrap_or(&r.condition);
+            let key = (
+                condition.to_string(),
+                original_name(&r.imagename).to_string(),
+            );
             (key, r.object_response == Some(r.category))
         })
         .collect()

@@ -175,7 +175,16 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
     }
     for o in &mut observers {
         if counts[&(o.experiment.clone(), o.subj.clone())] > 1 {
-            o.label = format!("{} [{}]", o.subj, o.source);
+            // `exp-trained-CNNs` says `[trained-CNNs]`; other folders are named in full.
+            let rest = o
+                .source
+                .strip_prefix(o.experiment.as_str())
+                .map(|r| r.trim_start_matches('-'));
+            let tag = match rest {
+                Some(r) if !r.is_empty() => r,
+                _ => o.source.as_str(),
+            };
+            o.label = format!("{} [{tag}]", o.subj);
         }
     }
     observers.sort_by(|a, b| {
@@ -258,7 +267,7 @@ mod tests {
         let (observers, report) = load(&files, false).expect("loaded");
         assert_eq!(report.files, 2);
         let labels: Vec<&str> = observers.iter().map(|o| o.label.as_str()).collect();
-        assert_eq!(labels, vec!["alexnet [exp-trained-CNNs]", "alexnet [exp]"]);
+        assert_eq!(labels, vec!["alexnet [exp]", "alexnet [trained-CNNs]"]);
         assert!(observers.iter().all(|o| o.experiment == "exp"));
     }
 

@@ -364,7 +364,14 @@ pub fn run(
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let overlay_warning = warnings.first().cloned();
+    // The screen gets a short line; the full reasons go to the console and the record.
+    let overlay_warning = match (&verdict.mode, &verdict.problem) {
+        (TimingMode::Unsynchronised, _) => {
+            Some("Timing: UNSYNCHRONISED (no vertical sync), for piloting only".to_string())
+        }
+        (_, Some(_)) => Some("Timing: refresh check overridden (--ignore-refresh)".to_string()),
+        _ => None,
+    };
     let settings = LoopSettings {
         synced,
         warning: overlay_warning,

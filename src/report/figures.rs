@@ -105,7 +105,8 @@ fn category_order(series: &[Series]) -> Vec<Category> {
     order
 }
 
-/// Draws the cue-conflict plot; returns the pixel centre (y) of each category row.
+/// Draws the cue-conflict plot with its legend on the right; returns the pixel centre (y) of
+/// each category row.
 fn draw_cue_conflict<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     experiment: &str,
@@ -114,7 +115,9 @@ fn draw_cue_conflict<DB: DrawingBackend>(
     names: bool,
 ) -> DrawResult<Vec<(Category, i32)>> {
     root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(root)
+    let (width, _) = root.dim_in_pixel();
+    let (plot, legend) = root.split_horizontally(width.saturating_sub(330));
+    let mut chart = ChartBuilder::on(&plot)
         .caption(
             format!("Shape vs. texture decisions: {experiment}"),
             ("sans-serif", 22),
@@ -122,7 +125,6 @@ fn draw_cue_conflict<DB: DrawingBackend>(
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(if names { 90 } else { 60 })
-        .right_y_label_area_size(10)
         .build_cartesian_2d(0.0..1.0, 0.0..order.len() as f64)
         .map_err(err)?;
     let label = |y: &f64| {
@@ -135,6 +137,7 @@ fn draw_cue_conflict<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("Fraction of 'shape' decisions (1 - fraction of 'texture' decisions)")
+        .max_light_lines(0)
         .y_labels(order.len() * 2 + 1)
         .y_label_formatter(&label)
         .disable_y_mesh()
@@ -146,9 +149,10 @@ fn draw_cue_conflict<DB: DrawingBackend>(
     };
     for s in series {
         if let Some(mean) = s.mean {
+            let width = if s.human { 3 } else { 1 };
             let line = LineSeries::new(
                 [(mean, 0.0), (mean, order.len() as f64)],
-                s.colour.stroke_width(if s.human { 3 } else { 1 }),
+                s.colour.stroke_width(width),
             );
             chart.draw_series(line).map_err(err)?;
         }
@@ -157,7 +161,7 @@ fn draw_cue_conflict<DB: DrawingBackend>(
             .filter_map(|c| s.points.get(c).map(|v| (*v, row_y(*c))))
             .collect();
         let colour = s.colour;
-        let drawn = if s.human {
+        if s.human {
             chart.draw_series(
                 points
                     .iter()
@@ -171,21 +175,33 @@ fn draw_cue_conflict<DB: DrawingBackend>(
             )
         }
         .map_err(err)?;
-        drawn
-            .label(match s.mean {
-                Some(m) => format!("{} ({m:.3})", s.label),
-                None => s.label.clone(),
-            })
-            .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
+    legend
+        .draw(&Text::new(
+            "observer (shape bias)",
+            (10, 60),
+            ("sans-serif", 15),
+        ))
         .map_err(err)?;
+    for (i, s) in series.iter().enumerate() {
+        let y = 90 + 22 * i as i32;
+        let text = match s.mean {
+            Some(m) => format!("{} ({m:.3})", s.label),
+            None => s.label.clone(),
+        };
+        if s.human {
+            legend
+                .draw(&TriangleMarker::new((18, y), 8, s.colour.filled()))
+                .map_err(err)?;
+        } else {
+            legend
+                .draw(&Circle::new((18, y), 5, s.colour.filled()))
+                .map_err(err)?;
+        }
+        legend
+            .draw(&Text::new(text, (32, y - 7), ("sans-serif", 13)))
+            .map_err(err)?;
+    }
     Ok(order
         .iter()
         .map(|&c| (c, chart.backend_coord(&(0.0, row_y(c))).1))
@@ -206,27 +222,28 @@ fn draw_heatmap<DB: DrawingBackend>(
             ("sans-serif", 22),
         )
         .margin(15)
-        .x_label_area_size(170)
-        .y_label_area_size(200)
+        .x_label_area_size(30)
+        .y_label_area_size(280)
         .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)
         .map_err(err)?;
+    // Columns are numbered; rows carry their name and number.
+    let centre = |v: &f64| (v - v.floor() - 0.5).abs() < 1e-9;
     let at = |v: &f64| {
         let i = v.floor() as usize;
-        if (v - v.floor() - 0.5).abs() < 1e-9 {
-            labels.get(i).cloned().unwrap_or_default()
+        if centre(v) && i < n {
+            (i + 1).to_string()
         } else {
             String::new()
         }
     };
     let at_y = |v: &f64| {
         let i = n as i64 - 1 - v.floor() as i64;
-        if (v - v.floor() - 0.5).abs() < 1e-9 {
-            usize::try_from(i)
-                .ok()
-                .and_then(|i| labels.get(i).cloned())
-                .unwrap_or_default()
-        } else {
-            String::new()
+        match usize::try_from(i)
+            .ok()
+            .and_then(|i| labels.get(i).map(|l| (i, l)))
+        {
+            Some((i, l)) if centre(v) => format!("{l}  {}", i + 1),
+            _ => String::new(),
         }
     };
     chart
@@ -236,11 +253,7 @@ fn draw_heatmap<DB: DrawingBackend>(
         .y_labels(2 * n + 1)
         .x_label_formatter(&at)
         .y_label_formatter(&at_y)
-        .x_label_style(
-            ("sans-serif", 12)
-                .into_font()
-                .transform(FontTransform::Rotate90),
-        )
+        .x_label_style(("sans-serif", 12))
         .y_label_style(("sans-serif", 12))
         .draw()
         .map_err(err)?;
@@ -311,31 +324,28 @@ fn draw_accuracy<DB: DrawingBackend>(
             ("sans-serif", 22),
         )
         .margin(15)
-        .x_label_area_size(170)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..n as f64, 0.0..1.0)
+        .x_label_area_size(45)
+        .y_label_area_size(280)
+        .build_cartesian_2d(0.0..1.0, 0.0..n as f64)
         .map_err(err)?;
     let at = |v: &f64| {
-        let i = v.floor() as usize;
-        if (v - v.floor() - 0.5).abs() < 1e-9 {
-            rows.get(i).map(|r| r.observer.clone()).unwrap_or_default()
-        } else {
-            String::new()
+        let i = n as i64 - 1 - v.floor() as i64;
+        match usize::try_from(i).ok().and_then(|i| rows.get(i)) {
+            Some(r) if (v - v.floor() - 0.5).abs() < 1e-9 => r.observer.clone(),
+            _ => String::new(),
         }
     };
     chart
         .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(2 * n + 1)
-        .x_label_formatter(&at)
-        .x_label_style(
-            ("sans-serif", 12)
-                .into_font()
-                .transform(FontTransform::Rotate90),
-        )
-        .y_desc("accuracy")
+        .disable_y_mesh()
+        .max_light_lines(0)
+        .y_labels(2 * n + 1)
+        .y_label_formatter(&at)
+        .y_label_style(("sans-serif", 12))
+        .x_desc("accuracy (with 95 % bootstrap interval)")
         .draw()
         .map_err(err)?;
+    let y = |i: usize| (n - 1 - i) as f64;
     chart
         .draw_series(rows.iter().enumerate().map(|(i, r)| {
             let colour = if r.kind == "model" {
@@ -343,12 +353,11 @@ fn draw_accuracy<DB: DrawingBackend>(
             } else {
                 HUMAN_RED
             };
+            let shade = if r.kind == "human" { 0.5 } else { 1.0 };
             let v = r.accuracy.value.unwrap_or(0.0);
             Rectangle::new(
-                [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, v)],
-                colour
-                    .mix(if r.kind == "human" { 0.5 } else { 1.0 })
-                    .filled(),
+                [(0.0, y(i) + 0.15), (v, y(i) + 0.85)],
+                colour.mix(shade).filled(),
             )
         }))
         .map_err(err)?;
@@ -356,7 +365,7 @@ fn draw_accuracy<DB: DrawingBackend>(
         .draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
             let (low, high) = (r.accuracy.low?, r.accuracy.high?);
             Some(PathElement::new(
-                [(i as f64 + 0.5, low), (i as f64 + 0.5, high)],
+                [(low, y(i) + 0.5), (high, y(i) + 0.5)],
                 BLACK.stroke_width(2),
             ))
         }))
@@ -415,7 +424,7 @@ pub fn write_all(dir: &Path, c: &Comparison, icons: Option<&Icons>) -> Result<Ve
             let stem = dir.join(format!("{experiment}_shape-bias"));
             written.extend(both(
                 &stem,
-                (900, 1000),
+                (1230, 1000),
                 |root| draw_cue_conflict(root, experiment, &series, &order, names),
                 |root| draw_cue_conflict(root, experiment, &series, &order, true),
                 |image, rows| {
@@ -460,11 +469,11 @@ pub fn write_all(dir: &Path, c: &Comparison, icons: Option<&Icons>) -> Result<Ve
                 |_, ()| {},
             )?);
         }
-        let width = (300 + group.len() as u32 * 40).clamp(600, 2400);
+        let height = (140 + group.len() as u32 * 26).clamp(400, 3000);
         let stem = dir.join(format!("{experiment}_accuracy"));
         written.extend(both(
             &stem,
-            (width, 600),
+            (1000, height),
             |root| draw_accuracy(root, experiment, &group),
             |root| draw_accuracy(root, experiment, &group),
             |_, ()| {},

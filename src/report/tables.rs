@@ -128,7 +128,7 @@ pub fn console(c: &Comparison) -> String {
             let _ = writeln!(out, "\n{experiment}");
             let _ = writeln!(
                 out,
-                "  {:<34} {:>6} {:>22} {:>22} {:>8} {:>7}",
+                "  {:<52} {:>6} {:>22} {:>22} {:>8} {:>7}",
                 "observer",
                 "trials",
                 "shape bias [95% CI]",
@@ -150,8 +150,8 @@ pub fn console(c: &Comparison) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<34} {:>6} {:>22} {:>22} {:>7.1}% {:>7}",
-            truncate(&r.observer, 34),
+            "  {:<52} {:>6} {:>22} {:>22} {:>7.1}% {:>7}",
+            truncate(&r.observer, 52),
             r.trials,
             show(&r.shape_bias),
             show(&r.accuracy),
