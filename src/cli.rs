@@ -69,8 +69,8 @@ struct Overrides {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Only the first N trials of the order, for piloting.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    trials: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    trials: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -267,10 +267,23 @@ fn load(config: &Path, overrides: &Overrides) -> Result<Experiment> {
     Ok(experiment)
 }
 
+fn parse_count(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{text}' is not a number of trials (1 or more)")),
+    }
+}
+
 fn limit(overrides: &Overrides) -> Option<usize> {
-    overrides
-        .trials
-        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+    overrides.trials
+}
+
+/// Checks that every configured response icon can be read, before anything is shown.
+fn check_icons(experiment: &Experiment) -> Result<()> {
+    match &experiment.config.icons {
+        Some(dir) => frame_loop::load_icons(dir).map(|_| ()),
+        None => Ok(()),
+    }
 }
 
 /// Opens a stimulus set and decodes every image; makes the demo set on first use.
@@ -294,6 +307,7 @@ fn check(args: CheckArgs) -> Result<()> {
     let experiment = load(&args.config, &args.overrides)?;
     let c = &experiment.config;
     let set = open_stimuli(&c.stimuli, c.surround_size)?;
+    check_icons(&experiment)?;
     let frames = crate::trials::PhaseFrames::new(c, c.refresh_hz, false)
         .map_err(|e| Error::in_file(&experiment.path, e))?;
     let plan = SessionPlan::new(
@@ -393,7 +407,18 @@ fn classify(args: ClassifyArgs) -> Result<()> {
         out: args.out.clone(),
         trials: None,
     };
-    let experiment = load(&args.config, &overrides)?;
+    // classify needs no config: without one, the defaults and the command line suffice.
+    let mut experiment = if args.config.exists() || args.config != Path::new("experiment.yaml") {
+        Experiment::load(&args.config)?
+    } else {
+        Experiment::defaults(&args.config)
+    };
+    if let Some(dir) = &overrides.stimuli {
+        experiment.config.stimuli = dir.clone();
+    }
+    if let Some(dir) = &overrides.out {
+        experiment.config.output = dir.clone();
+    }
     let c = &experiment.config;
     let name = args.experiment.as_deref().unwrap_or(&c.experiment);
     crate::names::check_name_part(name).map_err(|e| Error::new(format!("--experiment: {e}")))?;
@@ -612,6 +637,7 @@ fn run(args: RunArgs) -> Result<()> {
         trials: limit(&args.overrides),
     };
     if !args.simulate {
+        check_icons(&experiment)?;
         let c = &experiment.config;
         let set = open_stimuli(
             &session::stimulus_dir(&experiment, args.practice),

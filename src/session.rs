@@ -202,8 +202,6 @@ fn start(
     run: RunRecord,
 ) -> Result<Opened> {
     let plan = SessionPlan::new(set, request);
-    let data = RawDataWriter::create(&paths.data)?;
-    let timing = TimingWriter::create(&paths.timing)?;
     let record = SessionRecord {
         software: format!("shapelab {}", env!("CARGO_PKG_VERSION")),
         experiment: experiment.config.experiment.clone(),
@@ -220,6 +218,10 @@ fn start(
         status: Status::Running,
         runs: vec![run],
     };
+    // The record comes first: a session killed at any moment after it can be resumed.
+    record.write(&paths.record)?;
+    let data = RawDataWriter::create(&paths.data)?;
+    let timing = TimingWriter::create(&paths.timing)?;
     let recorder = Recorder::new(labels.clone(), paths, data, timing, record)?;
     Ok((plan, recorder, History::new()))
 }
@@ -265,7 +267,11 @@ fn resume(
             ),
         ));
     }
-    let (data, rows) = RawDataWriter::resume(&paths.data)?;
+    let (data, rows) = if paths.data.exists() {
+        RawDataWriter::resume(&paths.data)?
+    } else {
+        (RawDataWriter::create(&paths.data)?, Vec::new())
+    };
     check_rows_follow_plan(&paths.data, &rows, &plan, labels)?;
     if rows.len() >= plan.trials.len() {
         return Err(Error::in_file(

@@ -95,6 +95,11 @@ pub fn run(
             recorder.handle(&session.plan, &frame.events)?;
         }
         let first = previous != Some(frame.screen);
+        if previous == Some(Screen::Response) && first {
+            // A participant clicks while the response screen is up; a click planned for after
+            // it never happens (it must not land in a later trial).
+            pending.retain(|input| !matches!(input, Input::Click { .. }));
+        }
         previous = Some(frame.screen);
         match frame.screen {
             Screen::Start { .. } | Screen::Break(_) if first => pending.push(Input::Click {

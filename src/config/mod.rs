@@ -264,6 +264,23 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// The default settings, as if `path` held an empty config (paths stay relative to the
+    /// working folder).
+    pub fn defaults(path: &Path) -> Experiment {
+        let config = Config::default();
+        let response_order = std::array::from_fn(|i| {
+            config.final_cats_responses[i]
+                .parse()
+                .unwrap_or(crate::categories::ALL[i])
+        });
+        Experiment {
+            config,
+            path: path.to_path_buf(),
+            text: String::new(),
+            response_order,
+        }
+    }
+
     /// Reads, parses and checks a config file.
     pub fn load(path: &Path) -> Result<Experiment> {
         let text =

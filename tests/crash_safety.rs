@@ -1,0 +1,174 @@
+//! Crash safety: simulated sessions killed with SIGKILL at 20 seeded random moments always
+//! leave only complete rows, and `--resume` completes them exactly as an uninterrupted run.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn rows_of(path: &Path) -> Vec<Vec<String>> {
+    if path.exists() {
+        csv_rows(path)
+    } else {
+        Vec::new()
+    }
+}
+
+#[test]
+fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = dir.path().join("experiment.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "experiment: crash\ncode: crs\nstimuli: {}\noutput: {}\nms_fixation: 10\nms_stim: 10\nms_mask: 10\nms_resp_object: 50\nms_feedback: 10\nnum_trials_per_block: 10\n",
+            dir.path().join("stimuli").display(),
+            dir.path().join("raw-data").display()
+        ),
+    )
+    .expect("config written");
+    let config = config.to_str().expect("utf-8");
+    let reference_out = dir.path().join("reference");
+    let reference = run(&[
+        "run",
+        config,
+        "--simulate",
+        "--subject",
+        "s1",
+        "--session",
+        "1",
+        "--trials",
+        "24",
+        "--rt-ms",
+        "20",
+        "--responder",
+        "texture",
+        "--out",
+        reference_out.to_str().expect("utf-8"),
+    ]);
+    assert!(reference.status.success(), "{}", stderr(&reference));
+    let expected = csv_rows(&reference_out.join("crash/crash_s1_session_1.csv"));
+    assert_eq!(expected.len(), 24);
+    assert!(
+        expected.iter().all(|r| r[4] != "na"),
+        "every trial answered"
+    );
+    let seeds = |out: &Path, session: u32| -> Vec<String> {
+        let text = std::fs::read_to_string(
+            out.join(format!("crash/crash_s1_session_{session}.timing.csv")),
+        )
+        .unwrap_or_default();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    let reference_seeds = seeds(&reference_out, 1);
+
+    let mut rng = shapelab::rng::Rng::new(20261128);
+    let mut kills_mid_session = 0;
+    for attempt in 0..20u32 {
+        let out = dir.path().join(format!("run-{attempt}"));
+        let data = out.join("crash/crash_s1_session_1.csv");
+        let mut child = shapelab()
+            .args([
+                "run",
+                config,
+                "--simulate",
+                "--realtime",
+                "--subject",
+                "s1",
+                "--session",
+                "1",
+                "--trials",
+                "24",
+            ])
+            .args([
+                "--out",
+                out.to_str().expect("utf-8"),
+                "--rt-ms",
+                "20",
+                "--responder",
+                "texture",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("started");
+        // Kill somewhere between start-up and the last trial.
+        let wait = Duration::from_millis(100 + rng.below(3200) as u64);
+        let started = Instant::now();
+        while started.elapsed() < wait {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().expect("SIGKILL sent");
+        child.wait().expect("reaped");
+
+        let text = std::fs::read_to_string(&data).unwrap_or_default();
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "attempt {attempt}: a half-written line was left"
+        );
+        let survived = rows_of(&data);
+        assert!(
+            survived.iter().all(|r| r.len() == 8),
+            "attempt {attempt}: a broken row"
+        );
+        assert_eq!(
+            survived[..],
+            expected[..survived.len()],
+            "attempt {attempt}: completed rows differ"
+        );
+        if survived.len() == expected.len() {
+            continue;
+        }
+        kills_mid_session += 1;
+        let mut resume = vec![
+            "run",
+            config,
+            "--simulate",
+            "--subject",
+            "s1",
+            "--session",
+            "1",
+        ];
+        resume.extend(["--rt-ms", "20", "--responder", "texture", "--out"]);
+        let out_text = out.to_str().expect("utf-8").to_string();
+        resume.push(&out_text);
+        if out.join("crash/crash_s1_session_1.session.json").exists() {
+            resume.push("--resume");
+        }
+        let resumed = run(&resume);
+        assert!(
+            resumed.status.success(),
+            "attempt {attempt}: {}",
+            stderr(&resumed)
+        );
+        let rows = csv_rows(&data);
+        assert_eq!(
+            rows, expected,
+            "attempt {attempt}: the resumed session differs"
+        );
+        // Masks: the timing rows follow the reference's seeds, at most one lost at the kill.
+        let ours = seeds(&out, 1);
+        assert!(
+            ours.len() >= 23,
+            "attempt {attempt}: {} timing rows",
+            ours.len()
+        );
+        let mut remaining = reference_seeds.iter();
+        for line in &ours {
+            assert!(
+                remaining.any(|r| r == line),
+                "attempt {attempt}: timing row {line} out of order"
+            );
+        }
+    }
+    assert!(
+        kills_mid_session >= 15,
+        "only {kills_mid_session} kills landed mid-session"
+    );
+}
