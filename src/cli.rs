@@ -292,9 +292,7 @@ fn open_stimuli(dir: &Path, size: u32) -> Result<StimulusSet> {
         eprintln!("making the demo stimuli in {} (first use)", dir.display());
         demo::write_set(dir)?;
     }
-    let set = StimulusSet::open(dir)?;
-    set.verify_images(size)?;
-    Ok(set)
+    StimulusSet::check(dir, size)
 }
 
 fn demo_stimuli(dir: &Path) -> Result<()> {

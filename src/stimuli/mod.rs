@@ -58,6 +58,21 @@ impl StimulusSet {
     ///
     /// This reads names only; [`StimulusSet::verify_images`] decodes the images.
     pub fn open(root: &Path) -> Result<StimulusSet> {
+        let (set, problems) = StimulusSet::scan(root)?;
+        report(problems)?;
+        Ok(set)
+    }
+
+    /// Finds the stimuli and decodes every image, reporting naming and image problems
+    /// together, one line per file: what a session checks before it starts.
+    pub fn check(root: &Path, size: u32) -> Result<StimulusSet> {
+        let (set, mut problems) = StimulusSet::scan(root)?;
+        problems.extend(set.image_problems(size));
+        report(problems)?;
+        Ok(set)
+    }
+
+    fn scan(root: &Path) -> Result<(StimulusSet, Vec<String>)> {
         let entries = read_dir_sorted(root)?;
         let has_folders = entries.iter().any(|p| p.is_dir());
         let mut problems = Vec::new();
@@ -79,20 +94,24 @@ impl StimulusSet {
         if stimuli.is_empty() && problems.is_empty() {
             problems.push(format!("{}: no .png stimuli found", root.display()));
         }
-        report(problems)?;
-        Ok(StimulusSet {
+        let set = StimulusSet {
             root: root.to_path_buf(),
             layout,
             stimuli,
-        })
+        };
+        Ok((set, problems))
     }
 
     /// Decodes every image (in parallel) and checks that it is `size` x `size` pixels;
     /// reports all problems together, one line per file.
     pub fn verify_images(&self, size: u32) -> Result<()> {
+        report(self.image_problems(size))
+    }
+
+    fn image_problems(&self, size: u32) -> Vec<String> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let chunk = self.stimuli.len().div_ceil(threads).max(1);
-        let problems: Vec<String> = std::thread::scope(|scope| {
+        std::thread::scope(|scope| {
             let workers: Vec<_> = self
                 .stimuli
                 .chunks(chunk)
@@ -112,8 +131,7 @@ impl StimulusSet {
                         .unwrap_or_else(|_| vec!["an image check crashed".into()])
                 })
                 .collect()
-        });
-        report(problems)
+        })
     }
 }
 

@@ -127,3 +127,32 @@ fn a_missing_or_empty_directory_is_refused() {
         "{empty}"
     );
 }
+
+#[test]
+fn a_session_check_reports_naming_and_image_problems_together() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    png(&dir.path().join("bird/bird1-cat1.png"), 224);
+    png(&dir.path().join("bird/bird2-cat1.png"), 100);
+    std::fs::create_dir_all(dir.path().join("cat")).expect("folder");
+    let err = StimulusSet::check(dir.path(), 224)
+        .expect_err("problems")
+        .to_string();
+    assert!(err.starts_with("2 problems in the stimulus set:"), "{err}");
+    assert!(
+        err.contains("cat: the category folder has no .png images"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bird2-cat1.png: is 100x100 pixels, expected 224x224"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.path().join("bird/bird2-cat1.png")).expect("removed");
+    std::fs::remove_dir(dir.path().join("cat")).expect("removed");
+    assert_eq!(
+        StimulusSet::check(dir.path(), 224)
+            .expect("clean")
+            .stimuli
+            .len(),
+        1
+    );
+}
