@@ -13,6 +13,7 @@ pub mod data;
 pub mod error;
 pub mod model;
 pub mod names;
+pub mod parallel;
 pub mod present;
 pub mod report;
 pub mod rng;

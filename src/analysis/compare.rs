@@ -92,7 +92,11 @@ pub fn compare(observers: &[Observer], bootstrap: Bootstrap) -> Comparison {
             out.categories
                 .extend(per_category(experiment, HUMANS, &humans));
         }
-        out.summaries.extend(parallel_summaries(&group, bootstrap));
+        out.summaries.extend(
+            crate::parallel::map(&group, |o| summarise_observer(o, bootstrap))
+                .into_iter()
+                .flatten(),
+        );
         for o in &group {
             let rows: Vec<&RawRow> = o.rows.iter().collect();
             out.categories
@@ -147,26 +151,4 @@ fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     v.sort_unstable();
     v.dedup();
     v
-}
-
-/// Summaries of many observers on all cores (bootstrapping dominates the cost).
-fn parallel_summaries(group: &[&Observer], bootstrap: Bootstrap) -> Vec<Summary> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = group.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = group
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|o| summarise_observer(o, bootstrap))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    })
 }

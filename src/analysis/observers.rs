@@ -108,30 +108,15 @@ fn source_of(path: &Path) -> String {
 /// Malformed files, and duplicate trials within an observer's session, are errors naming the
 /// file and line; with `lenient` they are skipped with a warning each.
 pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadReport)> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
-    let parsed: Vec<(PathBuf, Result<Vec<RawRow>>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|path| {
-                            let rows = std::fs::read_to_string(path)
-                                .map_err(|e| Error::io(path, "read", e))
-                                .and_then(|text| parse_rows(path, &text));
-                            (path.clone(), rows)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
+    let results = crate::parallel::map(files, |path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::io(path, "read", e))
+            .and_then(|text| parse_rows(path, &text))
+    });
+    let parsed = files.iter().zip(results).map(|(path, rows)| {
+        let rows = rows
+            .unwrap_or_else(|| Err(Error::in_file(path, "the CSV reader crashed on this file")));
+        (path.clone(), rows)
     });
     let mut report = LoadReport::default();
     let mut groups: BTreeMap<(String, String, String), Vec<RawRow>> = BTreeMap::new();

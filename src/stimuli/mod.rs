@@ -109,29 +109,19 @@ impl StimulusSet {
     }
 
     fn image_problems(&self, size: u32) -> Vec<String> {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let chunk = self.stimuli.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = self
-                .stimuli
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .filter_map(|s| check_image(&s.path, size).err())
-                            .map(|e| e.to_string())
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| {
-                    w.join()
-                        .unwrap_or_else(|_| vec!["an image check crashed".into()])
-                })
-                .collect()
-        })
+        let results = crate::parallel::map(&self.stimuli, |s| check_image(&s.path, size).err());
+        self.stimuli
+            .iter()
+            .zip(results)
+            .filter_map(|(s, problem)| match problem {
+                Some(None) => None,
+                Some(Some(e)) => Some(e.to_string()),
+                None => Some(format!(
+                    "{}: the PNG decoder crashed on this file",
+                    s.path.display()
+                )),
+            })
+            .collect()
     }
 }
 
