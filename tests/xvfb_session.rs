@@ -226,4 +226,16 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
         "{record}"
     );
     assert!(record.contains("\"status\": \"completed\""), "{record}");
+    let flips =
+        std::fs::read_to_string(folder.join("xvfb_s1_session_1.flips.csv")).expect("flip log");
+    assert!(
+        flips.starts_with("flip,time_s,interval_ms\n0,"),
+        "{}",
+        &flips[..40.min(flips.len())]
+    );
+    assert!(
+        flips.lines().count() > 8 * 130,
+        "one line per flip: {} lines",
+        flips.lines().count()
+    );
 }

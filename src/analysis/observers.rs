@@ -41,7 +41,7 @@ pub struct LoadReport {
 }
 
 /// Every raw-data CSV under the paths: files as given, folders recursively (session timing
-/// logs, `*.timing.csv`, are not raw data and are skipped).
+/// and flip logs, `*.timing.csv` and `*.flips.csv`, are not raw data and are skipped).
 pub fn find_csvs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for path in paths {
@@ -70,7 +70,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
             .unwrap_or_default();
         if path.is_dir() {
             walk(&path, found)?;
-        } else if name.ends_with(".csv") && !name.ends_with(".timing.csv") {
+        } else if name.ends_with(".csv")
+            && !name.ends_with(".timing.csv")
+            && !name.ends_with(".flips.csv")
+        {
             found.push(path);
         }
     }

@@ -17,6 +17,8 @@ pub struct SessionPaths {
     pub record: PathBuf,
     /// The per-trial timing log (CSV).
     pub timing: PathBuf,
+    /// Every display flip of an on-screen session (CSV).
+    pub flips: PathBuf,
 }
 
 /// Checks a subject code given on the command line or in the launcher.
@@ -38,6 +40,7 @@ impl SessionPaths {
             data: folder.join(format!("{stem}.csv")),
             record: folder.join(format!("{stem}.session.json")),
             timing: folder.join(format!("{stem}.timing.csv")),
+            flips: folder.join(format!("{stem}.flips.csv")),
             folder,
         })
     }

@@ -16,11 +16,14 @@ pub struct RefreshEstimate {
     pub mean_ms: f64,
     /// Standard deviation of the intervals (ms).
     pub sd_ms: f64,
+    /// Median time spent waiting for the display to take a frame (ms).
+    pub median_wait_ms: f64,
 }
 
 impl RefreshEstimate {
-    /// The estimate from timestamps in seconds; `None` with fewer than two.
-    pub fn from_timestamps(timestamps: &[f64]) -> Option<RefreshEstimate> {
+    /// The estimate from flip timestamps in seconds and the waits (ms) before each flip was
+    /// acquired; `None` with fewer than two timestamps.
+    pub fn from_timestamps(timestamps: &[f64], waits_ms: &[f64]) -> Option<RefreshEstimate> {
         let intervals: Vec<f64> = timestamps
             .windows(2)
             .map(|w| (w[1] - w[0]) * 1000.0)
@@ -31,10 +34,13 @@ impl RefreshEstimate {
         let n = intervals.len() as f64;
         let mean = intervals.iter().sum::<f64>() / n;
         let var = intervals.iter().map(|i| (i - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let mut waits = waits_ms.to_vec();
+        waits.sort_by(f64::total_cmp);
         Some(RefreshEstimate {
             intervals: intervals.len(),
             mean_ms: mean,
             sd_ms: var.sqrt(),
+            median_wait_ms: waits.get(waits.len() / 2).copied().unwrap_or(0.0),
         })
     }
 
@@ -55,25 +61,49 @@ pub struct Verdict {
 
 /// A loop faster than this share of the expected period cannot be waiting for the display.
 const UNSYNCED_FRACTION: f64 = 0.5;
+/// Under vertical sync, acquiring a blank frame waits for most of the interval; a loop that
+/// waits less than this share of it is paced by something else (its own work, the CPU load).
+const WAIT_FRACTION: f64 = 0.2;
 /// Largest accepted deviation of the measured from the expected rate.
 const RATE_TOLERANCE: f64 = 0.01;
 /// Largest accepted interval SD, as a share of the period and in ms (whichever is larger).
 const SD_TOLERANCE: (f64, f64) = (0.05, 0.5);
 
-/// Judges a refresh measurement against the rate the config expects.
-pub fn judge(estimate: &RefreshEstimate, expected_hz: f64) -> Verdict {
+/// Largest deviation of the measured rate from the display's own for frames to count as
+/// locked to it.
+const LOCK_TOLERANCE: f64 = 0.02;
+/// Largest interval SD, as a share of the interval, for frames to count as locked at all
+/// (a locked but jittery display is then judged unstable against `SD_TOLERANCE`).
+const LOCK_SD_FRACTION: f64 = 0.15;
+
+/// Judges a refresh measurement against the rate the config expects and, when the system
+/// reports one, the monitor's own refresh rate.
+///
+/// Frames count as synchronised only when they follow a steady refresh near the monitor's rate
+/// (the config's when the monitor reports none): a loop that flips much faster, never waits
+/// for the display, or flips at an unsteady or foreign rate (a software renderer paced by its
+/// own work, as under Xvfb) is unsynchronised.
+pub fn judge(estimate: &RefreshEstimate, expected_hz: f64, monitor_hz: Option<f64>) -> Verdict {
     let period_ms = 1000.0 / expected_hz;
-    if estimate.mean_ms < UNSYNCED_FRACTION * period_ms {
+    let sd_limit = (SD_TOLERANCE.0 * period_ms).max(SD_TOLERANCE.1);
+    let reference = monitor_hz.filter(|hz| *hz > 0.0).unwrap_or(expected_hz);
+    let never_waits = estimate.median_wait_ms < WAIT_FRACTION * estimate.mean_ms;
+    let too_fast = estimate.mean_ms < UNSYNCED_FRACTION * period_ms;
+    let steady = estimate.sd_ms <= LOCK_SD_FRACTION * estimate.mean_ms;
+    let on_rate = (estimate.hz() - reference).abs() / reference <= LOCK_TOLERANCE;
+    if too_fast || never_waits || !(steady && on_rate) {
         return Verdict {
             mode: TimingMode::Unsynchronised,
             problem: Some(format!(
-                "frames are not synchronised to the display (flips every {:.2} ms, expected {:.2} ms): no vertical sync",
-                estimate.mean_ms, period_ms
+                "frames are not synchronised to the display (flips every {:.2} ms, SD {:.2} ms, {:.2} ms spent waiting; the display refreshes at {}): no vertical sync",
+                estimate.mean_ms,
+                estimate.sd_ms,
+                estimate.median_wait_ms,
+                monitor_hz.map_or_else(|| format!("an unknown rate, {expected_hz} Hz expected"), |hz| format!("{hz:.2} Hz"))
             )),
         };
     }
     let deviation = (estimate.hz() - expected_hz).abs() / expected_hz;
-    let sd_limit = (SD_TOLERANCE.0 * period_ms).max(SD_TOLERANCE.1);
     let problem = if deviation > RATE_TOLERANCE {
         Some(format!(
             "the display runs at {:.2} Hz but the config expects {expected_hz} Hz (set refresh_hz or the display mode)",
@@ -159,6 +189,19 @@ impl FlipLog {
         &self.timestamps
     }
 
+    /// The log as CSV: flip number, time (s), interval since the previous flip (ms).
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("flip,time_s,interval_ms\n");
+        let mut previous = None;
+        for (i, t) in self.timestamps.iter().enumerate() {
+            let interval =
+                previous.map_or_else(String::new, |p: f64| format!("{:.3}", (t - p) * 1000.0));
+            out.push_str(&format!("{i},{t:.6},{interval}\n"));
+            previous = Some(*t);
+        }
+        out
+    }
+
     /// Summarises the log against the refresh period (s).
     pub fn report(&self, period: f64) -> FlipReport {
         let mut report = FlipReport {
@@ -166,7 +209,7 @@ impl FlipLog {
             late_intervals: 0,
             missed_refreshes: 0,
             longest_ms: 0.0,
-            estimate: RefreshEstimate::from_timestamps(&self.timestamps),
+            estimate: RefreshEstimate::from_timestamps(&self.timestamps, &[]),
         };
         for w in self.timestamps.windows(2) {
             let interval = w[1] - w[0];
@@ -188,6 +231,11 @@ mod tests {
         (0..n).map(|i| i as f64 * period + jitter(i)).collect()
     }
 
+    /// An estimate whose acquires each waited `wait` seconds for the display.
+    fn estimate(t: &[f64], wait: f64) -> RefreshEstimate {
+        RefreshEstimate::from_timestamps(t, &vec![wait * 1000.0; t.len()]).expect("enough flips")
+    }
+
     #[test]
     fn a_steady_60_hz_display_is_synchronised_and_accepted() {
         let t = flips(
@@ -195,40 +243,51 @@ mod tests {
             120,
             |i| if i % 2 == 0 { 0.0001 } else { -0.0001 },
         );
-        let e = RefreshEstimate::from_timestamps(&t).expect("enough flips");
+        let e = estimate(&t, 0.015);
         assert_eq!(e.intervals, 119);
         assert!((e.hz() - 60.0).abs() < 0.01);
-        assert_eq!(
-            judge(&e, 60.0),
-            Verdict {
-                mode: TimingMode::Synchronised,
-                problem: None
-            }
-        );
+        let synced = Verdict {
+            mode: TimingMode::Synchronised,
+            problem: None,
+        };
+        assert_eq!(judge(&e, 60.0, Some(60.0)), synced);
+        assert_eq!(judge(&e, 60.0, None), synced);
     }
 
     #[test]
-    fn a_loop_much_faster_than_the_refresh_is_unsynchronised() {
+    fn a_loop_that_is_not_paced_by_the_display_is_unsynchronised() {
         // Xvfb: Fifo does not block, flips every 1.7 ms.
-        let t = flips(0.0017, 120, |_| 0.0);
-        let e = RefreshEstimate::from_timestamps(&t).expect("enough flips");
-        let v = judge(&e, 60.0);
+        let v = judge(&estimate(&flips(0.0017, 120, |_| 0.0), 0.00001), 60.0, None);
         assert_eq!(v.mode, TimingMode::Unsynchronised);
         assert!(v.problem.expect("a problem").contains("no vertical sync"));
+        // Xvfb on a loaded machine: the software renderer makes acquiring wait, at its own rate.
+        let v = judge(
+            &estimate(&flips(0.0122, 120, |i| (i % 3) as f64 * 0.001), 0.008),
+            60.0,
+            None,
+        );
+        assert_eq!(v.mode, TimingMode::Unsynchronised);
+        // A loop that never waits for the display, whatever its rate.
+        let v = judge(
+            &estimate(&flips(1.0 / 60.0, 120, |_| 0.0), 0.0001),
+            60.0,
+            None,
+        );
+        assert_eq!(v.mode, TimingMode::Unsynchronised);
     }
 
     #[test]
     fn a_display_at_another_rate_or_unstable_is_refused() {
-        let e = RefreshEstimate::from_timestamps(&flips(1.0 / 75.0, 120, |_| 0.0)).expect("flips");
-        let v = judge(&e, 60.0);
+        let at_75 = estimate(&flips(1.0 / 75.0, 120, |_| 0.0), 0.012);
+        let v = judge(&at_75, 60.0, Some(75.0));
         assert_eq!(v.mode, TimingMode::Synchronised);
         assert!(v.problem.expect("a problem").contains("runs at 75.00 Hz"));
-        let shaky = flips(1.0 / 60.0, 120, |i| if i % 2 == 0 { 0.003 } else { 0.0 });
-        let v = judge(
-            &RefreshEstimate::from_timestamps(&shaky).expect("flips"),
-            60.0,
-        );
-        assert!(v.problem.expect("a problem").contains("unstable"));
+        // Without the monitor's rate a steady foreign rate cannot be told from no sync.
+        assert_eq!(judge(&at_75, 60.0, None).mode, TimingMode::Unsynchronised);
+        let shaky = flips(1.0 / 60.0, 120, |i| if i % 2 == 0 { 0.0015 } else { 0.0 });
+        let v = judge(&estimate(&shaky, 0.012), 60.0, Some(60.0));
+        assert_eq!(v.mode, TimingMode::Synchronised);
+        assert!(v.problem.is_some_and(|p| p.contains("unstable")));
     }
 
     #[test]

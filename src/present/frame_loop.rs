@@ -291,16 +291,25 @@ impl Presenter {
         })
     }
 
+    /// The refresh rate the system reports for the window's monitor, if any.
+    fn monitor_hz(&self) -> Option<f64> {
+        let millihertz = self.window.current_monitor()?.refresh_rate_millihertz()?;
+        Some(f64::from(millihertz) / 1000.0)
+    }
+
     /// Shows `flips` blank frames as fast as the display takes them and estimates its refresh.
     fn measure_refresh(&mut self, flips: usize) -> Result<RefreshEstimate> {
         let mut stamps = Vec::with_capacity(flips);
+        let mut waits = Vec::with_capacity(flips);
         while stamps.len() < flips.max(2) {
+            let asked = Instant::now();
             if let Acquired::Frame(frame, t) = self.acquire()? {
                 stamps.push(self.seconds(t));
+                waits.push(t.duration_since(asked).as_secs_f64() * 1000.0);
                 self.present(frame, &Screen::Blank, &Overlay::default());
             }
         }
-        RefreshEstimate::from_timestamps(&stamps)
+        RefreshEstimate::from_timestamps(&stamps, &waits)
             .ok_or_else(|| Error::new("no frames could be shown to measure the refresh"))
     }
 }
@@ -316,7 +325,7 @@ pub fn run(
     let mut p = Presenter::open(window, epoch, &job.experiment)?;
     let (width, height) = p.scene.layout().screen;
     let estimate = p.measure_refresh(job.present.measure_flips)?;
-    let verdict = judge(&estimate, config.refresh_hz);
+    let verdict = judge(&estimate, config.refresh_hz, p.monitor_hz());
     let mut warnings = Vec::new();
     match (&verdict.mode, &verdict.problem) {
         (TimingMode::Unsynchronised, Some(problem)) => {
@@ -399,6 +408,9 @@ pub fn run(
             report.flips, report.late_intervals, report.missed_refreshes, report.longest_ms
         ));
         recorder.save()?;
+        let flips = &recorder.paths().flips;
+        std::fs::write(flips, p.flips.to_csv())
+            .map_err(|e| Error::io(flips, "write the flip log", e))?;
     }
     let aborted = result?;
     Ok(Outcome {
@@ -582,7 +594,7 @@ pub fn flip_test(
 ) -> Result<FlipTest> {
     let mut p = Presenter::open(window, epoch, experiment)?;
     let estimate = p.measure_refresh(measure_flips)?;
-    let verdict = judge(&estimate, experiment.config.refresh_hz);
+    let verdict = judge(&estimate, experiment.config.refresh_hz, p.monitor_hz());
     let synced = verdict.mode == TimingMode::Synchronised;
     let period = Duration::from_secs_f64(1.0 / experiment.config.refresh_hz);
     let pacer = Pacer::new(Instant::now(), period);
