@@ -227,6 +227,7 @@ fn compare_over_all_299_files_writes_tables_and_figures() {
         "summary.csv",
         "summary.json",
         "per_category.csv",
+        "per_condition.csv",
         "error_consistency.csv",
         "confusion.csv",
     ] {
@@ -238,6 +239,14 @@ fn compare_over_all_299_files_writes_tables_and_figures() {
         .next()
         .expect("header")
         .starts_with("experiment,observer,kind,source,trials,shape_bias"));
+    // Accuracy per noise level: resnet50 on the noise experiment.
+    let conditions =
+        std::fs::read_to_string(out.path().join("per_condition.csv")).expect("conditions");
+    let noise_levels = conditions
+        .lines()
+        .filter(|l| l.starts_with("noise-experiment,resnet50,"))
+        .count();
+    assert_eq!(noise_levels, 8, "{conditions:.300}");
     for figure in ["shape-bias", "error-consistency", "accuracy"] {
         for ext in ["png", "svg"] {
             let path = out.path().join(format!(

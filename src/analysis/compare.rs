@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::consistency::{correctness, error_consistency, Consistency};
 use super::metrics::{
-    confusion, per_category, summarise, summarise_observer, Bootstrap, CategoryRow, Summary,
+    accuracy_by_condition, confusion, per_category, summarise, summarise_observer, Bootstrap,
+    CategoryRow, Summary,
 };
 use super::observers::Observer;
 use crate::categories::Category;
@@ -46,6 +47,21 @@ pub struct ConfusionRow {
     pub count: usize,
 }
 
+/// Accuracy of one observer in one condition.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConditionRow {
+    /// Experiment.
+    pub experiment: String,
+    /// Observer.
+    pub observer: String,
+    /// Condition label.
+    pub condition: String,
+    /// Trials in the condition.
+    pub trials: usize,
+    /// Accuracy in the condition.
+    pub accuracy: f64,
+}
+
 /// Everything `shapelab compare` reports.
 #[derive(Debug, Clone, Default)]
 pub struct Comparison {
@@ -59,6 +75,8 @@ pub struct Comparison {
     pub ceilings: BTreeMap<String, f64>,
     /// Confusion matrices.
     pub confusion: Vec<ConfusionRow>,
+    /// Accuracy per condition (for experiments with conditions, e.g. noise levels).
+    pub conditions: Vec<ConditionRow>,
 }
 
 /// Compares observers (already grouped by experiment) with each other.
@@ -101,6 +119,17 @@ pub fn compare(observers: &[Observer], bootstrap: Bootstrap) -> Comparison {
             let rows: Vec<&RawRow> = o.rows.iter().collect();
             out.categories
                 .extend(per_category(experiment, &o.label, &rows));
+            let by_condition = accuracy_by_condition(&rows).into_iter();
+            out.conditions
+                .extend(
+                    by_condition.map(|(condition, (trials, accuracy))| ConditionRow {
+                        experiment: experiment.to_string(),
+                        observer: o.label.clone(),
+                        condition,
+                        trials,
+                        accuracy,
+                    }),
+                );
             out.confusion.extend(confusion(&rows).into_iter().map(
                 |((category, response), count)| ConfusionRow {
                     experiment: experiment.to_string(),

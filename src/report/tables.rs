@@ -28,7 +28,8 @@ fn write(dir: &Path, name: &str, content: &str) -> Result<()> {
     std::fs::write(&path, content).map_err(|e| Error::io(&path, "write", e))
 }
 
-/// Writes summary.csv, summary.json, per_category.csv, error_consistency.csv and confusion.csv.
+/// Writes summary.csv, summary.json, per_category.csv, per_condition.csv,
+/// error_consistency.csv and confusion.csv.
 pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create the output folder", e))?;
     let mut s = String::from(
@@ -77,6 +78,20 @@ pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
         );
     }
     write(dir, "per_category.csv", &s)?;
+
+    let mut s = String::from("experiment,observer,condition,trials,accuracy\n");
+    for r in &c.conditions {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{:.6}",
+            csv_field(&r.experiment),
+            csv_field(&r.observer),
+            csv_field(&r.condition),
+            r.trials,
+            r.accuracy
+        );
+    }
+    write(dir, "per_condition.csv", &s)?;
 
     let mut s = String::from("experiment,observer_a,observer_b,pair,trials,observed_consistency,expected_consistency,kappa\n");
     for p in &c.pairs {
