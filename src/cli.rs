@@ -481,7 +481,7 @@ fn classify(args: ClassifyArgs) -> Result<()> {
             data.display()
         );
     }
-    print_summary(&read_rows(&data)?, false);
+    print_summary(&read_rows(&data)?, "model decisions");
     Ok(())
 }
 
@@ -620,7 +620,7 @@ fn present(
     }
     print_flip_report(&outcome.report);
     if let Some(data) = &outcome.data {
-        print_summary(&read_rows(data)?, outcome.aborted);
+        print_summary(&read_rows(data)?, session_title(outcome.aborted));
     }
     Ok(())
 }
@@ -710,21 +710,23 @@ fn run(args: RunArgs) -> Result<()> {
     if let Some(recorder) = &session.recorder {
         rows = read_rows(&recorder.paths().data)?;
     }
-    print_summary(&rows, aborted);
+    print_summary(&rows, session_title(aborted));
     Ok(())
 }
 
-fn print_summary(rows: &[RawRow], aborted: bool) {
+fn session_title(aborted: bool) -> &'static str {
+    if aborted {
+        "session aborted"
+    } else {
+        "session complete"
+    }
+}
+
+/// Prints the headline numbers of a data file under a title, e.g. "session complete".
+fn print_summary(rows: &[RawRow], title: &str) {
     let answered = rows.iter().filter(|r| r.object_response.is_some()).count();
     let bias = ShapeBias::from_rows(rows);
-    println!(
-        "{}",
-        if aborted {
-            "session aborted"
-        } else {
-            "session complete"
-        }
-    );
+    println!("{title}");
     println!("trials      {}", rows.len());
     if let Some(acc) = accuracy(rows) {
         println!("accuracy    {:.1} %", 100.0 * acc);
