@@ -54,7 +54,7 @@ fn main() {
         }
     };
     println!("adapter        {}", gpu.adapter_name());
-    let (width, height) = (1920, 1080);
+    let (width, height) = (1024, 768);
     let layout = Layout::new(&e.config, &e.response_order, width, height);
     let icons = std::collections::HashMap::new();
     let mut scene = SceneRenderer::new(
@@ -70,7 +70,7 @@ fn main() {
     );
     let target = gpu.offscreen_target(width, height);
     let view = target.create_view(&Default::default());
-    let trials: Vec<Trial> = (0..40)
+    let trials: Vec<Trial> = (0..10)
         .map(|i| Trial {
             number: i + 1,
             stimulus: Stimulus {
@@ -93,7 +93,7 @@ fn main() {
     let mut timeline = Timeline::new(trials, layout.grid.clone(), settings, 0, &Vec::new());
     let overlay = Overlay::default();
     let (mut locked, mut ui) = (Vec::new(), Vec::new());
-    for index in 0..6000u64 {
+    for index in 0..3000u64 {
         let onset = index as f64 / hz;
         let inputs = if index == 1 {
             vec![Input::Click {

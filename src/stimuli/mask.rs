@@ -63,21 +63,25 @@ impl MaskGenerator {
         let mut field: Vec<Complex<f64>> = self
             .amplitude
             .iter()
-            .map(|&a| Complex::from_polar(a, rng.next_f64() * std::f64::consts::TAU))
+            .map(|&a| unit_phase(&mut rng) * a)
             .collect();
         let mut scratch = vec![Complex::default(); self.inverse.get_inplace_scratch_len()];
+        // Rows, then (after a transpose) columns, each as one batch of n transforms.
         self.inverse.process_with_scratch(&mut field, &mut scratch);
-        let mut column = vec![Complex::default(); n];
-        for x in 0..n {
-            for y in 0..n {
-                column[y] = field[y * n + x];
-            }
-            self.inverse.process_with_scratch(&mut column, &mut scratch);
-            for y in 0..n {
-                field[y * n + x] = column[y];
+        let mut columns = vec![Complex::default(); n * n];
+        for y in 0..n {
+            for x in 0..n {
+                columns[x * n + y] = field[y * n + x];
             }
         }
-        let mut values: Vec<f64> = field.iter().map(|c| c.re).collect();
+        self.inverse
+            .process_with_scratch(&mut columns, &mut scratch);
+        let mut values = vec![0.0; n * n];
+        for x in 0..n {
+            for y in 0..n {
+                values[y * n + x] = columns[x * n + y].re;
+            }
+        }
         let min = values.iter().copied().fold(f64::INFINITY, f64::min);
         values.iter_mut().for_each(|v| *v -= min);
         let max = values.iter().copied().fold(0.0, f64::max);
@@ -100,6 +104,20 @@ impl MaskGenerator {
         Mask {
             size: self.size,
             pixels,
+        }
+    }
+}
+
+/// A uniformly random phase as a unit complex number, by rejection sampling in the unit disc
+/// (no trigonometry, and the same numbers on every platform).
+fn unit_phase(rng: &mut Rng) -> Complex<f64> {
+    loop {
+        let x = 2.0 * rng.next_f64() - 1.0;
+        let y = 2.0 * rng.next_f64() - 1.0;
+        let r2 = x * x + y * y;
+        if r2 > 1e-12 && r2 <= 1.0 {
+            let r = r2.sqrt();
+            return Complex::new(x / r, y / r);
         }
     }
 }
@@ -201,6 +219,21 @@ mod tests {
         assert_eq!(mask.pixels.iter().max(), Some(&255));
         let mean = mask.pixels.iter().map(|&p| f64::from(p)).sum::<f64>() / (224.0 * 224.0);
         assert!((60.0..195.0).contains(&mean), "mean {mean}");
+    }
+
+    #[test]
+    fn phases_are_uniform_around_the_circle() {
+        let mut rng = Rng::new(4);
+        let mut quadrants = [0usize; 4];
+        for _ in 0..40_000 {
+            let p = unit_phase(&mut rng);
+            assert!((p.norm() - 1.0).abs() < 1e-12);
+            quadrants[usize::from(p.re < 0.0) * 2 + usize::from(p.im < 0.0)] += 1;
+        }
+        assert!(
+            quadrants.iter().all(|&q| (9_500..10_500).contains(&q)),
+            "{quadrants:?}"
+        );
     }
 
     #[test]
