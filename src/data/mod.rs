@@ -162,9 +162,4 @@ impl Recorder {
     pub fn paths(&self) -> &SessionPaths {
         &self.paths
     }
-
-    /// The record as written so far.
-    pub fn record(&self) -> &SessionRecord {
-        &self.record
-    }
 }

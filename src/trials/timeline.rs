@@ -313,11 +313,6 @@ impl Timeline {
         }
     }
 
-    /// The phase of the most recent frame.
-    pub fn phase(&self) -> Phase {
-        self.phase
-    }
-
     /// The plan index of the current (or next) trial.
     pub fn trial_index(&self) -> usize {
         self.trial
