@@ -37,7 +37,7 @@ fn verdict(value: f64, target: f64) -> String {
 
 fn main() {
     let e = Experiment::parse(Path::new("bench.yaml"), "experiment: bench\n").expect("valid");
-    let masks = MaskGenerator::new(&e.config.mask);
+    let mut masks = MaskGenerator::new(&e.config.mask);
     let mut mask_ms = Vec::new();
     for seed in 0..300 {
         let t = Instant::now();

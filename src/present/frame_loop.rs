@@ -447,7 +447,7 @@ fn run_session(
         log_phases,
     } = settings;
     let period = Duration::from_secs_f64(1.0 / config.refresh_hz);
-    let masks = MaskGenerator::new(&config.mask);
+    let mut masks = MaskGenerator::new(&config.mask);
     let size = config.surround_size;
     let pacer = Pacer::new(Instant::now(), period);
     let mut overlay = Overlay {

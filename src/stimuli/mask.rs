@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use realfft::{ComplexToReal, RealFftPlanner};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
@@ -18,12 +19,26 @@ pub struct Mask {
     pub pixels: Vec<u8>,
 }
 
-/// Makes masks of one size and spectrum; plans the FFT once so each mask is cheap.
+/// Makes masks of one size and spectrum; plans the FFT and keeps its buffers, so each mask is
+/// cheap (no allocation but the mask itself).
 pub struct MaskGenerator {
     size: usize,
     contrast: f64,
     amplitude: Vec<f64>,
-    inverse: Arc<dyn Fft<f64>>,
+    columns: Arc<dyn Fft<f64>>,
+    rows: Arc<dyn ComplexToReal<f64>>,
+    work: Work,
+}
+
+/// Buffers reused from mask to mask.
+struct Work {
+    draws: Vec<u64>,
+    spectrum: Vec<Complex<f64>>,
+    hermitian: Vec<Complex<f64>>,
+    scratch: Vec<Complex<f64>>,
+    row: Vec<Complex<f64>>,
+    row_scratch: Vec<Complex<f64>>,
+    field: Vec<f64>,
 }
 
 impl MaskGenerator {
@@ -39,6 +54,7 @@ impl MaskGenerator {
             };
             k / size as f64
         };
+        // Symmetric in x and y, so the same whether read by rows or by columns.
         let mut amplitude = vec![0.0; size * size];
         for y in 0..size {
             for x in 0..size {
@@ -48,57 +64,109 @@ impl MaskGenerator {
                 }
             }
         }
+        let columns = FftPlanner::new().plan_fft_inverse(size);
+        let rows = RealFftPlanner::new().plan_fft_inverse(size);
+        let half = size / 2 + 1;
+        let work = Work {
+            draws: vec![0; size * size],
+            spectrum: vec![Complex::default(); size * size],
+            hermitian: vec![Complex::default(); half * size],
+            scratch: vec![Complex::default(); columns.get_inplace_scratch_len()],
+            row: rows.make_input_vec(),
+            row_scratch: rows.make_scratch_vec(),
+            field: vec![0.0; size * size],
+        };
         MaskGenerator {
             size,
             contrast: params.contrast,
             amplitude,
-            inverse: FftPlanner::new().plan_fft_inverse(size),
+            columns,
+            rows,
+            work,
         }
+    }
+
+    /// Fills the work spectrum for `seed`, column by column (`[kx * n + ky]`): the amplitudes
+    /// with uniformly random phases.
+    fn draw_spectrum(&mut self, seed: u64) {
+        let mut rng = Rng::new(seed);
+        let w = &mut self.work;
+        // All draws first, so that the phase arithmetic below runs without a chain through
+        // the generator and the processor can overlap many phases.
+        w.draws.iter_mut().for_each(|d| *d = rng.next_u64());
+        for ((x, &a), &bits) in w.spectrum.iter_mut().zip(&self.amplitude).zip(&w.draws) {
+            *x = unit_phase(bits) * a;
+        }
+    }
+
+    /// The real part of the inverse 2-D FFT of the spectrum for `seed`, row by row, left in
+    /// the work field (not yet normalised).
+    fn inverse_transform(&mut self, seed: u64) {
+        self.draw_spectrum(seed);
+        let n = self.size;
+        let w = &mut self.work;
+        // The real part of the inverse FFT of X is the inverse FFT of its Hermitian part
+        // H[k] = (X[k] + conj(X[-k])) / 2, whose output is real: so only the columns
+        // kx = 0..=n/2 need a complex transform, and each row then a complex-to-real one.
+        for (kx, column) in w.hermitian.chunks_exact_mut(n).enumerate() {
+            let x = &w.spectrum[kx * n..][..n];
+            let mirror = &w.spectrum[(n - kx) % n * n..][..n];
+            for (ky, h) in column.iter_mut().enumerate() {
+                *h = (x[ky] + mirror[(n - ky) % n].conj()) * 0.5;
+            }
+        }
+        self.columns
+            .process_with_scratch(&mut w.hermitian, &mut w.scratch);
+        let last = w.row.len() - 1;
+        for (y, out) in w.field.chunks_exact_mut(n).enumerate() {
+            for (kx, h) in w.row.iter_mut().enumerate() {
+                *h = w.hermitian[kx * n + y];
+            }
+            // Real up to rounding: the transform wants them exactly real.
+            w.row[0].im = 0.0;
+            if n % 2 == 0 {
+                w.row[last].im = 0.0;
+            }
+            self.rows
+                .process_with_scratch(&mut w.row, out, &mut w.row_scratch)
+                .expect("buffers made by the planner, edge terms made real");
+        }
+    }
+
+    /// The smallest value of the work field and its range (1 when flat, so that a flat field
+    /// stays at 0).
+    fn field_range(&self) -> (f64, f64) {
+        let (min, max) = self
+            .work
+            .field
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        let range = max - min;
+        (min, if range > 0.0 { range } else { 1.0 })
     }
 
     /// The noise field for `seed`, normalised to 0..1 (before the contrast step).
-    pub fn noise(&self, seed: u64) -> Vec<f64> {
-        let n = self.size;
-        let mut rng = Rng::new(seed);
-        let mut field: Vec<Complex<f64>> = self
-            .amplitude
-            .iter()
-            .map(|&a| unit_phase(&mut rng) * a)
-            .collect();
-        let mut scratch = vec![Complex::default(); self.inverse.get_inplace_scratch_len()];
-        // Rows, then (after a transpose) columns, each as one batch of n transforms.
-        self.inverse.process_with_scratch(&mut field, &mut scratch);
-        let mut columns = vec![Complex::default(); n * n];
-        for y in 0..n {
-            for x in 0..n {
-                columns[x * n + y] = field[y * n + x];
-            }
-        }
-        self.inverse
-            .process_with_scratch(&mut columns, &mut scratch);
-        let mut values = vec![0.0; n * n];
-        for x in 0..n {
-            for y in 0..n {
-                values[y * n + x] = columns[x * n + y].re;
-            }
-        }
-        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-        values.iter_mut().for_each(|v| *v -= min);
-        let max = values.iter().copied().fold(0.0, f64::max);
-        if max > 0.0 {
-            values.iter_mut().for_each(|v| *v /= max);
-        }
-        values
+    pub fn noise(&mut self, seed: u64) -> Vec<f64> {
+        self.inverse_transform(seed);
+        let (min, range) = self.field_range();
+        self.work.field.iter().map(|v| (v - min) / range).collect()
     }
 
     /// The mask for `seed`: the noise with its contrast raised around 0.5, clipped to 0..1.
-    pub fn generate(&self, seed: u64) -> Mask {
+    pub fn generate(&mut self, seed: u64) -> Mask {
+        self.inverse_transform(seed);
+        let (min, range) = self.field_range();
+        let scale = 1.0 / range;
         let pixels = self
-            .noise(seed)
-            .into_iter()
+            .work
+            .field
+            .iter()
             .map(|v| {
-                let v = ((v - 0.5) * self.contrast + 0.5).clamp(0.0, 1.0);
-                (v * 255.0).round() as u8
+                let v = (((v - min) * scale - 0.5) * self.contrast + 0.5).clamp(0.0, 1.0);
+                // Rounds half up without libm's round: v is never negative here.
+                (v * 255.0 + 0.5) as u8
             })
             .collect();
         Mask {
@@ -108,18 +176,46 @@ impl MaskGenerator {
     }
 }
 
-/// A uniformly random phase as a unit complex number, by rejection sampling in the unit disc
-/// (no trigonometry, and the same numbers on every platform).
-fn unit_phase(rng: &mut Rng) -> Complex<f64> {
-    loop {
-        let x = 2.0 * rng.next_f64() - 1.0;
-        let y = 2.0 * rng.next_f64() - 1.0;
-        let r2 = x * x + y * y;
-        if r2 > 1e-12 && r2 <= 1.0 {
-            let r = r2.sqrt();
-            return Complex::new(x / r, y / r);
-        }
-    }
+/// A uniformly random phase as a unit complex number from 64 random bits: the top two pick
+/// the quadrant, the next 52 an angle in [-pi/4, pi/4) whose cosine and sine come from their
+/// Taylor series (error below 1e-14). Only additions and multiplications, no branch on random
+/// bits to mispredict, and the same numbers on every platform.
+fn unit_phase(bits: u64) -> Complex<f64> {
+    // Horner from the highest terms: cos to t^14, sin to t^13; the factors are
+    // 1 / ((2k)(2k - 1)) and 1 / ((2k + 1)(2k)) for k = 7 down to 1.
+    const COS: [f64; 7] = [
+        1.0 / 182.0,
+        1.0 / 132.0,
+        1.0 / 90.0,
+        1.0 / 56.0,
+        1.0 / 30.0,
+        1.0 / 12.0,
+        1.0 / 2.0,
+    ];
+    const SIN: [f64; 7] = [
+        1.0 / 210.0,
+        1.0 / 156.0,
+        1.0 / 110.0,
+        1.0 / 72.0,
+        1.0 / 42.0,
+        1.0 / 20.0,
+        1.0 / 6.0,
+    ];
+    let fraction = (bits << 2 >> 12) as f64 * (1.0 / (1u64 << 52) as f64);
+    let t = (fraction - 0.5) * std::f64::consts::FRAC_PI_2;
+    let t2 = t * t;
+    let (cos, sin) = COS
+        .iter()
+        .zip(SIN)
+        .fold((1.0, 1.0), |(c, s), (a, b)| (1.0 - t2 * a * c, 1.0 - t2 * b * s));
+    let sin = t * sin;
+    // Quadrant q turns (cos, sin) by q quarter turns: odd q swaps, q >= 2 negates.
+    let odd = (bits >> 62 & 1) as f64;
+    let sign = 1.0 - 2.0 * (bits >> 63) as f64;
+    Complex::new(
+        sign * ((1.0 - odd) * cos - odd * sin),
+        sign * ((1.0 - odd) * sin + odd * cos),
+    )
 }
 
 #[cfg(test)]
@@ -187,9 +283,47 @@ mod tests {
         cov / var
     }
 
+    /// The procedure's recipe, literally: full complex inverse 2-D FFT, real part.
+    fn real_part_of_inverse_fft(g: &mut MaskGenerator, seed: u64) -> Vec<f64> {
+        let n = g.size;
+        g.draw_spectrum(seed);
+        // The spectrum is stored by columns.
+        let mut field: Vec<Complex<f64>> = (0..n * n)
+            .map(|i| g.work.spectrum[i % n * n + i / n])
+            .collect();
+        let fft = FftPlanner::new().plan_fft_inverse(n);
+        fft.process(&mut field);
+        let mut column = vec![Complex::default(); n];
+        for x in 0..n {
+            for y in 0..n {
+                column[y] = field[y * n + x];
+            }
+            fft.process(&mut column);
+            for y in 0..n {
+                field[y * n + x] = column[y];
+            }
+        }
+        field.iter().map(|c| c.re).collect()
+    }
+
+    #[test]
+    fn the_noise_is_the_real_part_of_the_inverse_fft_for_even_and_odd_sizes() {
+        for size in [224, 64, 75, 1] {
+            let mut g = generator(size, -1.0);
+            let reference = real_part_of_inverse_fft(&mut g, 3);
+            let min = reference.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = reference.iter().map(|v| v - min).fold(0.0, f64::max);
+            let noise = g.noise(3);
+            for (got, want) in noise.iter().zip(&reference) {
+                let want = if max > 0.0 { (want - min) / max } else { 0.0 };
+                assert!((got - want).abs() < 1e-9, "size {size}: {got} vs {want}");
+            }
+        }
+    }
+
     #[test]
     fn a_pink_mask_has_a_power_spectrum_slope_near_minus_one() {
-        let g = generator(224, -1.0);
+        let mut g = generator(224, -1.0);
         let slopes: Vec<f64> = (0..4)
             .map(|seed| spectrum_slope(&g.noise(seed), 224))
             .collect();
@@ -226,7 +360,7 @@ mod tests {
         let mut rng = Rng::new(4);
         let mut quadrants = [0usize; 4];
         for _ in 0..40_000 {
-            let p = unit_phase(&mut rng);
+            let p = unit_phase(rng.next_u64());
             assert!((p.norm() - 1.0).abs() < 1e-12);
             quadrants[usize::from(p.re < 0.0) * 2 + usize::from(p.im < 0.0)] += 1;
         }
@@ -238,7 +372,7 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_mask_and_another_seed_another() {
-        let g = generator(224, -1.0);
+        let mut g = generator(224, -1.0);
         assert_eq!(g.generate(17), g.generate(17));
         assert_ne!(g.generate(17), g.generate(18));
     }
