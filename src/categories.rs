@@ -183,9 +183,11 @@ impl FromStr for Category {
     type Err = UnknownCategory;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The first byte rules out most names without a string comparison.
+        let first = s.as_bytes().first();
         NAMES
             .iter()
-            .position(|&n| n == s)
+            .position(|&n| n.as_bytes().first() == first && n == s)
             .map(|i| ALL[i])
             .ok_or_else(|| UnknownCategory(s.to_string()))
     }

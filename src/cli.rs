@@ -18,27 +18,39 @@ use crate::error::{Error, Result};
 use crate::model::classify;
 use crate::model::network::Network;
 use crate::model::preprocess::Preprocess;
+use crate::preflight::Preflight;
 use crate::present::clock::FlipReport;
 use crate::present::frame_loop::{self, Job, PresentOptions};
+use crate::present::launcher::Launcher;
+use crate::present::launcher_window;
 use crate::present::window::{self, WindowOptions};
 use crate::report::{figures, histogram, tables};
 use crate::session::{self, order_name, SessionOptions};
 use crate::simulate::{self, Participant, Responder, VirtualDisplay};
-use crate::stimuli::{demo, Layout, StimulusSet};
-use crate::trials::frames::achieved_ms;
+use crate::stimuli::{demo, StimulusSet};
 use crate::trials::timeline::Event;
-use crate::trials::SessionPlan;
 
 /// shapelab: the texture-vs-shape experiment for people, and their comparison with models.
 #[derive(Debug, Parser)]
 #[command(name = "shapelab", version, about)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the launcher (what `shapelab` without a command does).
+    Launch {
+        /// The experiment config to start with.
+        #[arg(default_value = "experiment.yaml")]
+        config: PathBuf,
+    },
+    /// Start a new study in a folder: a commented experiment.yaml and its folders.
+    Init {
+        /// The study's folder (created when missing).
+        dir: PathBuf,
+    },
     /// Run a session (use --simulate for a simulated participant on a virtual display).
     Run(RunArgs),
     /// Check a config and its stimulus set, and print the session plan.
@@ -237,7 +249,12 @@ struct RunArgs {
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let command = cli.command.unwrap_or(Command::Launch {
+        config: PathBuf::from("experiment.yaml"),
+    });
+    let result = match command {
+        Command::Launch { config } => launch(config),
+        Command::Init { dir } => init(&dir),
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
         Command::DemoStimuli { dir } => demo_stimuli(&dir),
@@ -286,14 +303,65 @@ fn check_icons(experiment: &Experiment) -> Result<()> {
     }
 }
 
-/// Opens a stimulus set and decodes every image; makes the demo set on first use.
-fn open_stimuli(dir: &Path, size: u32) -> Result<StimulusSet> {
-    if !dir.exists() && demo::is_demo_dir(dir) {
-        eprintln!("making the demo stimuli in {} (first use)", dir.display());
-        demo::write_set(dir)?;
-    }
-    StimulusSet::check(dir, size)
+fn launch(config: PathBuf) -> Result<()> {
+    let program = std::env::current_exe()
+        .map_err(|e| Error::new(format!("cannot find the shapelab program itself: {e}")))?;
+    // The preflight judges the refresh against the config's rate; a broken config is shown
+    // in the launcher, so fall back to the usual 60 Hz here.
+    let expected_hz = Experiment::load(&config).map_or(60.0, |e| e.config.refresh_hz);
+    launcher_window::run(Launcher::new(config, program), expected_hz)
 }
+
+/// The commented config of a new study: the demo experiment's, named after the study.
+const TEMPLATE: &str = include_str!("../experiment.yaml");
+
+fn init(dir: &Path) -> Result<()> {
+    let config = dir.join("experiment.yaml");
+    if config.exists() {
+        return Err(Error::in_file(
+            &config,
+            "exists already; init never overwrites a study",
+        ));
+    }
+    let name = dir
+        .canonicalize()
+        .ok()
+        .or_else(|| Some(dir.to_path_buf()))
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|n| crate::names::check_name_part(n).is_ok())
+        .unwrap_or_else(|| "my-experiment".into());
+    let text = TEMPLATE.replacen(
+        "experiment: demo-experiment  ",
+        &format!("experiment: {name:<17}"),
+        1,
+    );
+    for folder in [dir.to_path_buf(), dir.join("raw-data"), dir.join("stimuli")] {
+        std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, "create the folder", e))?;
+    }
+    let readme = dir.join("stimuli/README.txt");
+    std::fs::write(&readme, STIMULI_README).map_err(|e| Error::io(&readme, "write", e))?;
+    crate::data::synced::write_atomically(&config, text.as_bytes())?;
+    println!("wrote {} (experiment {name})", config.display());
+    println!("stimuli: the demo set is made in {}/stimuli/demo on first use; see stimuli/README.txt for the paper's", dir.display());
+    println!(
+        "next:    shapelab check {}   then   shapelab launch {}",
+        config.display(),
+        config.display()
+    );
+    Ok(())
+}
+
+const STIMULI_README: &str = "\
+Stimuli of this study.
+
+`stimuli: stimuli/demo` in experiment.yaml uses shapelab's own demo set, made here on first use.
+
+For the paper's 1,280 cue-conflict images, download the texture-vs-shape repository
+(https://github.com/rgeirhos/texture-vs-shape), copy
+stimuli/style-transfer-preprocessed-512 next to this file (one folder per category, images
+named <shape>N-<texture>M.png) and set `stimuli: stimuli/style-transfer-preprocessed-512`.
+Its category icons go to `icons:` (one <category>.png per category).
+";
 
 fn demo_stimuli(dir: &Path) -> Result<()> {
     let written = demo::write_set(dir)?;
@@ -304,44 +372,35 @@ fn demo_stimuli(dir: &Path) -> Result<()> {
 fn check(args: CheckArgs) -> Result<()> {
     let experiment = load(&args.config, &args.overrides)?;
     let c = &experiment.config;
-    let set = open_stimuli(&c.stimuli, c.surround_size)?;
+    let set = StimulusSet::check_or_make_demo(&c.stimuli, c.surround_size)?;
     check_icons(&experiment)?;
-    let frames = crate::trials::PhaseFrames::new(c, c.refresh_hz, false)
-        .map_err(|e| Error::in_file(&experiment.path, e))?;
-    let plan = SessionPlan::new(
+    let p = Preflight::new(
+        &experiment,
         &set,
-        &crate::trials::plan::PlanRequest {
-            experiment: &c.experiment,
-            subject: &args.subject,
-            session: 1,
-            order: c.trial_order,
-            block_size: c.num_trials_per_block,
-            limit: limit(&args.overrides),
-        },
-    );
-    let conflicts = set.stimuli.iter().filter(|s| s.is_conflict()).count();
-    let layout = match set.layout {
-        Layout::CategoryFolders => "category folders",
-        Layout::PreOrdered => "one pre-ordered folder",
-    };
+        &args.subject,
+        false,
+        c.refresh_hz,
+        limit(&args.overrides),
+    )
+    .map_err(|e| Error::in_file(&experiment.path, e))?;
     println!("config      {} (valid)", experiment.path.display());
     println!(
         "experiment  {} (code {}, condition {})",
         c.experiment, c.code, c.condition
     );
     println!(
-        "stimuli     {}: {} images in {layout}, {conflicts} cue-conflict, all {}x{} and readable",
+        "stimuli     {}: {} images in {}, {} cue-conflict, all {}x{} and readable",
         set.root.display(),
-        set.stimuli.len(),
+        p.images.0,
+        p.layout,
+        p.images.1,
         c.surround_size,
         c.surround_size
     );
     println!("order       {}", order_name(c.trial_order));
     println!(
         "trials      {} in {} block(s) of up to {}",
-        plan.trials.len(),
-        plan.blocks(),
-        c.num_trials_per_block
+        p.trials, p.blocks, c.num_trials_per_block
     );
     println!("output      {}", c.output.join(&c.experiment).display());
     println!(
@@ -350,40 +409,18 @@ fn check(args: CheckArgs) -> Result<()> {
         rounding_name(c.frame_rounding)
     );
     println!("\nphase                  asked ms  frames  achieved ms");
-    let rows = [
-        ("fixation", c.ms_fixation, frames.fixation),
-        ("stimulus", c.ms_stim, frames.stimulus),
-        ("blank after stimulus", f64::NAN, frames.blank),
-        ("mask", c.ms_mask, frames.mask),
-        ("blank after mask", f64::NAN, frames.blank),
-        ("response window", c.ms_resp_object, frames.response),
-        ("feedback", c.ms_feedback, frames.feedback),
-    ];
-    for (name, asked, n) in rows {
-        let asked = if asked.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{asked:.1}")
-        };
+    for row in &p.phases {
+        let asked = row
+            .asked_ms
+            .map_or_else(|| "-".to_string(), |ms| format!("{ms:.1}"));
         println!(
-            "{name:<22} {asked:>8}  {n:>6}  {:>11.1}",
-            achieved_ms(n, c.refresh_hz)
+            "{:<22} {asked:>8}  {:>6}  {:>11.1}",
+            row.name, row.frames, row.achieved_ms
         );
     }
-    let cm_per_px = c.monitor.width_cm / f64::from(c.monitor.width_px);
-    let degrees = |px: u32| {
-        (f64::from(px) * cm_per_px / 2.0 / c.dist_monitor)
-            .atan()
-            .to_degrees()
-            * 2.0
-    };
     println!(
         "\nstimulus    {} px = {:.2} deg at {} cm ({} cm over {} px)",
-        c.surround_size,
-        degrees(c.surround_size),
-        c.dist_monitor,
-        c.monitor.width_cm,
-        c.monitor.width_px
+        c.surround_size, p.stimulus_degrees, c.dist_monitor, c.monitor.width_cm, c.monitor.width_px
     );
     Ok(())
 }
@@ -637,7 +674,7 @@ fn run(args: RunArgs) -> Result<()> {
     if !args.simulate {
         check_icons(&experiment)?;
         let c = &experiment.config;
-        let set = open_stimuli(
+        let set = StimulusSet::check_or_make_demo(
             &session::stimulus_dir(&experiment, args.practice),
             c.surround_size,
         )?;
@@ -654,7 +691,7 @@ fn run(args: RunArgs) -> Result<()> {
     // measured refresh rate.
     experiment.config.refresh_hz = hz;
     let c = &experiment.config;
-    let set = open_stimuli(
+    let set = StimulusSet::check_or_make_demo(
         &session::stimulus_dir(&experiment, args.practice),
         c.surround_size,
     )?;

@@ -14,6 +14,7 @@ pub mod error;
 pub mod model;
 pub mod names;
 pub mod parallel;
+pub mod preflight;
 pub mod present;
 pub mod report;
 pub mod rng;

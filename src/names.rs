@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::categories::Category;
+
 /// Checks a subject code, experiment name, code or condition that becomes part of file and
 /// image names: 1 to 64 characters of letters, digits, `-` and `.`, not starting with `.`.
 ///
@@ -133,6 +135,30 @@ pub fn texture_by_last_field(imagename: &str) -> Option<String> {
     texture_of_original(imagename.rsplit('_').next()?)
 }
 
+/// The texture category by the last-field rule, without allocating: what
+/// `texture_by_last_field` gives, when it names one of the 16 categories.
+pub fn texture_category(imagename: &str) -> Option<Category> {
+    // Byte loops: the names are too short for the string searchers to pay off.
+    let name = imagename.as_bytes();
+    let last = name
+        .iter()
+        .rposition(|&b| b == b'_')
+        .map_or(name, |i| &name[i + 1..]);
+    let stem = last
+        .iter()
+        .rposition(|&b| b == b'.')
+        .map_or(last, |i| &last[..i]);
+    let dash = stem.iter().position(|&b| b == b'-')?;
+    // Category names are short: a texture longer than this is none of them.
+    let mut letters = [0u8; 16];
+    let mut len = 0;
+    for &byte in stem[dash + 1..].iter().filter(|b| !b.is_ascii_digit()) {
+        *letters.get_mut(len)? = byte;
+        len += 1;
+    }
+    std::str::from_utf8(&letters[..len]).ok()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +243,25 @@ mod tests {
             let _ = texture_by_seventh_field(&text);
             let _ = texture_by_last_field(&text);
             let _ = check_name_part(&text);
+            let _ = texture_category(&text);
+        }
+
+        #[test]
+        fn the_texture_category_is_the_last_field_rules_texture_when_it_is_a_category(
+            prefix in "[a-z0-9_]{0,20}",
+            texture in prop::sample::select(vec!["cat", "elephant", "car", "zebra", "", "c-at"]),
+            digits in "[0-9]{0,3}",
+            rest in "(\\.png|\\.JPEG|)",
+        ) {
+            let name = format!("{prefix}_cat1-{texture}{digits}{rest}");
+            let slow = texture_by_last_field(&name).and_then(|t| t.parse::<Category>().ok());
+            prop_assert_eq!(texture_category(&name), slow);
+        }
+
+        #[test]
+        fn the_texture_category_agrees_with_the_last_field_rule_on_any_text(text in ".{0,40}") {
+            let slow = texture_by_last_field(&text).and_then(|t| t.parse::<Category>().ok());
+            prop_assert_eq!(texture_category(&text), slow);
         }
     }
 }

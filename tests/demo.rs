@@ -77,3 +77,28 @@ fn the_shipped_demo_experiment_is_made_on_first_use_and_a_shape_responder_has_sh
         stdout(&output)
     );
 }
+
+#[test]
+fn init_writes_a_commented_study_named_after_its_folder_that_checks_and_is_never_overwritten() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let study = dir.path().join("colour-study");
+    let study_arg = study.display().to_string();
+    let out = run(&["init", &study_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = study.join("experiment.yaml");
+    let text = std::fs::read_to_string(&config).expect("written");
+    assert!(text.starts_with("# shapelab experiment configuration."));
+    let e = shapelab::config::Experiment::load(&config).expect("a valid config");
+    assert_eq!(e.config.experiment, "colour-study");
+    assert!(study.join("raw-data").is_dir() && study.join("stimuli/README.txt").is_file());
+    let config_arg = config.display().to_string();
+    let checked = run(&["check", &config_arg]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    let again = run(&["init", &study_arg]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        stderr(&again).trim(),
+        format!("error: {config_arg}: exists already; init never overwrites a study")
+    );
+    assert_eq!(std::fs::read_to_string(&config).expect("kept"), text);
+}

@@ -9,7 +9,7 @@ use super::observers::Observer;
 use super::shape_bias::{Decisions, ShapeBias};
 use crate::categories::{Category, ALL};
 use crate::data::raw::RawRow;
-use crate::names::texture_by_last_field;
+use crate::names::texture_category;
 use crate::rng::Rng;
 
 /// How confidence intervals are made: resampling trials with replacement.
@@ -158,7 +158,10 @@ pub fn summarise(
         source: source.into(),
         trials: rows.len(),
         shape_bias: bootstrap.estimate(&decisions, shape_bias_of),
-        decisions: ShapeBias::from_rows(rows.iter().copied()),
+        decisions: decisions.iter().fold(ShapeBias::default(), |mut bias, &d| {
+            bias.add(Some(d));
+            bias
+        }),
         accuracy: bootstrap.estimate(&correct, mean_of),
         no_answer_rate: if rows.is_empty() {
             0.0
@@ -195,9 +198,7 @@ pub fn per_category(experiment: &str, observer: &str, rows: &[&RawRow]) -> Vec<C
                 .collect();
             let as_texture: Vec<Decisions> = rows
                 .iter()
-                .filter(|r| {
-                    texture_by_last_field(&r.imagename).is_some_and(|t| t == category.name())
-                })
+                .filter(|r| texture_category(&r.imagename) == Some(category))
                 .filter_map(|r| ShapeBias::decision(r))
                 .collect();
             let correct: Vec<bool> = rows
@@ -220,15 +221,15 @@ pub fn per_category(experiment: &str, observer: &str, rows: &[&RawRow]) -> Vec<C
 
 /// Accuracy per condition label, in label order.
 pub fn accuracy_by_condition(rows: &[&RawRow]) -> BTreeMap<String, (usize, f64)> {
-    let mut tally: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut tally: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for r in rows {
-        let t = tally.entry(r.condition.clone()).or_default();
+        let t = tally.entry(&r.condition).or_default();
         t.0 += 1;
         t.1 += usize::from(r.object_response == Some(r.category));
     }
     tally
         .into_iter()
-        .map(|(c, (n, k))| (c, (n, k as f64 / n as f64)))
+        .map(|(c, (n, k))| (c.to_string(), (n, k as f64 / n as f64)))
         .collect()
 }
 

@@ -4,6 +4,7 @@ pub mod compare;
 pub mod consistency;
 pub mod metrics;
 pub mod observers;
+pub mod session_results;
 pub mod shape_bias;
 
 pub use shape_bias::{Decisions, ShapeBias};

@@ -1,8 +1,9 @@
 //! Loading raw-data CSVs from files and folders and grouping their rows into observers: one
 //! person or model, in one experiment, from one source folder.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::data::raw::{parse_rows, RawRow};
 use crate::error::{Error, Result};
@@ -115,6 +116,7 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
         std::fs::read_to_string(path)
             .map_err(|e| Error::io(path, "read", e))
             .and_then(|text| parse_rows(path, &text))
+            .and_then(|rows| drop_duplicates(path, rows, lenient))
     });
     let parsed = files.iter().zip(results).map(|(path, rows)| {
         let rows = rows
@@ -124,7 +126,7 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
     let mut report = LoadReport::default();
     let mut groups: BTreeMap<(String, String, String), Vec<RawRow>> = BTreeMap::new();
     for (path, rows) in parsed {
-        let rows = match rows {
+        let (rows, dropped) = match rows {
             Ok(rows) => rows,
             Err(e) if lenient => {
                 report.warnings.push(e.to_string());
@@ -132,16 +134,45 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
             }
             Err(e) => return Err(e),
         };
-        let rows = check_duplicates(&path, rows, lenient, &mut report.warnings)?;
+        if dropped > 0 {
+            report.warnings.push(format!(
+                "{}: {dropped} duplicate trials skipped",
+                path.display()
+            ));
+        }
         report.files += 1;
         report.rows += rows.len();
         let experiment = experiment_of(&path);
         let source = source_of(&path);
-        for row in rows {
-            groups
-                .entry((experiment.clone(), row.subj.clone(), source.clone()))
-                .or_default()
-                .push(row);
+        // A file holds one observer, or a few in long runs: look the group up once a run, and
+        // hand a file of one observer over whole.
+        let same_subj = |a: &RawRow, b: &RawRow| Arc::ptr_eq(&a.subj, &b.subj) || a.subj == b.subj;
+        if rows
+            .first()
+            .is_some_and(|first| rows.iter().all(|r| same_subj(r, first)))
+        {
+            let group = groups
+                .entry((experiment, rows[0].subj.to_string(), source))
+                .or_default();
+            if group.is_empty() {
+                *group = rows;
+            } else {
+                group.extend(rows);
+            }
+            continue;
+        }
+        let mut rows = rows.into_iter().peekable();
+        while let Some(first) = rows.next() {
+            let subj = Arc::clone(&first.subj);
+            let group = groups
+                .entry((experiment.clone(), subj.to_string(), source.clone()))
+                .or_default();
+            group.push(first);
+            while let Some(row) =
+                rows.next_if(|row| Arc::ptr_eq(&row.subj, &subj) || row.subj == subj)
+            {
+                group.push(row);
+            }
         }
     }
     let mut observers: Vec<Observer> = groups
@@ -181,38 +212,57 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
     Ok((observers, report))
 }
 
-fn check_duplicates(
-    path: &Path,
-    rows: Vec<RawRow>,
-    lenient: bool,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<RawRow>> {
-    let mut seen = HashSet::new();
-    let mut kept = Vec::with_capacity(rows.len());
-    let mut dropped = 0usize;
-    for (i, row) in rows.into_iter().enumerate() {
-        if seen.insert((row.subj.clone(), row.session.clone(), row.trial)) {
-            kept.push(row);
-        } else if lenient {
-            dropped += 1;
-        } else {
+/// The rows without repeated trials (same subject, session and trial number) and how many
+/// were dropped; unless `lenient`, a repeat is an error naming its line.
+fn drop_duplicates(path: &Path, rows: Vec<RawRow>, lenient: bool) -> Result<(Vec<RawRow>, usize)> {
+    // The (trial, position) pairs of each session; sorted, a repeat sits right after the
+    // trial's first appearance, which stays.
+    let mut sessions: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
+    let mut rows_at = rows.iter().enumerate().peekable();
+    while let Some((i, first)) = rows_at.next() {
+        let trials = sessions.entry((&first.subj, &first.session)).or_default();
+        trials.push((first.trial, i));
+        // Runs of one session share their texts: look the session up once a run.
+        while let Some((i, row)) = rows_at.next_if(|(_, r)| {
+            Arc::ptr_eq(&r.subj, &first.subj) && Arc::ptr_eq(&r.session, &first.session)
+        }) {
+            trials.push((row.trial, i));
+        }
+    }
+    let mut repeats: Vec<usize> = Vec::new();
+    for trials in sessions.values_mut() {
+        trials.sort_unstable();
+        repeats.extend(
+            trials
+                .windows(2)
+                .filter(|pair| pair[0].0 == pair[1].0)
+                .map(|pair| pair[1].1),
+        );
+    }
+    drop(sessions);
+    repeats.sort_unstable();
+    match repeats.first() {
+        None => return Ok((rows, 0)),
+        Some(&first) if !lenient => {
+            let row = &rows[first];
             return Err(Error::at_line(
                 path,
-                i + 2,
+                first + 2,
                 format!(
                     "trial {} of {} session {} appears twice",
                     row.trial, row.subj, row.session
                 ),
             ));
         }
+        Some(_) => {}
     }
-    if dropped > 0 {
-        warnings.push(format!(
-            "{}: {dropped} duplicate trials skipped",
-            path.display()
-        ));
-    }
-    Ok(kept)
+    let kept = rows
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| repeats.binary_search(i).is_err())
+        .map(|(_, row)| row)
+        .collect();
+    Ok((kept, repeats.len()))
 }
 
 #[cfg(test)]

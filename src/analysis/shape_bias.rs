@@ -3,9 +3,8 @@
 
 use serde::Serialize;
 
-use crate::categories::Category;
 use crate::data::raw::RawRow;
-use crate::names::texture_by_last_field;
+use crate::names::texture_category;
 
 /// How one cue-conflict decision went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +33,7 @@ pub struct ShapeBias {
 impl ShapeBias {
     /// Classifies one row: `None` when it is not a cue-conflict trial.
     pub fn decision(row: &RawRow) -> Option<Decisions> {
-        let texture: Category = texture_by_last_field(&row.imagename)?.parse().ok()?;
+        let texture = texture_category(&row.imagename)?;
         if texture == row.category {
             return None;
         }
@@ -87,7 +86,7 @@ pub fn accuracy<'a>(rows: impl IntoIterator<Item = &'a RawRow>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Category::*;
+    use crate::categories::Category::{self, *};
 
     fn row(shape: Category, texture: &str, response: Option<Category>) -> RawRow {
         RawRow {

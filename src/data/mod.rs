@@ -51,13 +51,13 @@ impl RowLabels {
     pub fn row(&self, plan: &SessionPlan, result: &TrialResult) -> RawRow {
         let trial = &plan.trials[result.index];
         RawRow {
-            subj: self.subject.clone(),
-            session: self.session.to_string(),
+            subj: self.subject.as_str().into(),
+            session: self.session.to_string().into(),
             trial: trial.number,
             rt: result.rt,
             object_response: result.response,
             category: trial.stimulus.shape,
-            condition: self.condition.clone(),
+            condition: self.condition.as_str().into(),
             imagename: self.imagename(plan, result.index),
         }
     }

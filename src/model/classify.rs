@@ -174,13 +174,13 @@ fn write(
         original: stimulus.original.clone(),
     };
     writer.append(&RawRow {
-        subj: job.name.to_string(),
+        subj: job.name.into(),
         session: "1".into(),
         trial: c.index + 1,
         rt: None,
         object_response: Some(c.decision),
         category: stimulus.shape,
-        condition: job.condition.to_string(),
+        condition: job.condition.into(),
         imagename: imagename.to_string(),
     })?;
     if let Some(file) = probabilities {

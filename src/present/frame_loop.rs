@@ -92,14 +92,20 @@ pub struct Job {
 }
 
 /// The window's surface, configured for non-sRGB drawing.
-struct Display {
-    surface: wgpu::Surface<'static>,
-    config: wgpu::SurfaceConfiguration,
-    view_format: wgpu::TextureFormat,
+pub(super) struct Display {
+    pub(super) surface: wgpu::Surface<'static>,
+    pub(super) config: wgpu::SurfaceConfiguration,
+    pub(super) view_format: wgpu::TextureFormat,
 }
 
 impl Display {
-    fn new(gpu: &Gpu, surface: wgpu::Surface<'static>, width: u32, height: u32) -> Result<Display> {
+    /// Configures `surface` for Fifo presentation with one frame of latency.
+    pub(super) fn new(
+        gpu: &Gpu,
+        surface: wgpu::Surface<'static>,
+        width: u32,
+        height: u32,
+    ) -> Result<Display> {
         let caps = surface.get_capabilities(&gpu.adapter);
         let format = caps
             .formats

@@ -6,6 +6,8 @@ pub mod audio;
 pub mod clock;
 pub mod frame_loop;
 pub mod gpu;
+pub mod launcher;
+pub mod launcher_window;
 pub mod layout;
 pub mod scene;
 pub mod ui;

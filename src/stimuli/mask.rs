@@ -124,7 +124,7 @@ impl MaskGenerator {
             }
             // Real up to rounding: the transform wants them exactly real.
             w.row[0].im = 0.0;
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 w.row[last].im = 0.0;
             }
             self.rows
@@ -204,10 +204,9 @@ fn unit_phase(bits: u64) -> Complex<f64> {
     let fraction = (bits << 2 >> 12) as f64 * (1.0 / (1u64 << 52) as f64);
     let t = (fraction - 0.5) * std::f64::consts::FRAC_PI_2;
     let t2 = t * t;
-    let (cos, sin) = COS
-        .iter()
-        .zip(SIN)
-        .fold((1.0, 1.0), |(c, s), (a, b)| (1.0 - t2 * a * c, 1.0 - t2 * b * s));
+    let (cos, sin) = COS.iter().zip(SIN).fold((1.0, 1.0), |(c, s), (a, b)| {
+        (1.0 - t2 * a * c, 1.0 - t2 * b * s)
+    });
     let sin = t * sin;
     // Quadrant q turns (cos, sin) by q quarter turns: odd q swaps, q >= 2 negates.
     let odd = (bits >> 62 & 1) as f64;

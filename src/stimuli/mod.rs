@@ -72,6 +72,16 @@ impl StimulusSet {
         Ok(set)
     }
 
+    /// [`StimulusSet::check`], after writing the built-in demo set when `root` is the demo's
+    /// folder and does not exist yet (its first use).
+    pub fn check_or_make_demo(root: &Path, size: u32) -> Result<StimulusSet> {
+        if !root.exists() && demo::is_demo_dir(root) {
+            eprintln!("making the demo stimuli in {} (first use)", root.display());
+            demo::write_set(root)?;
+        }
+        StimulusSet::check(root, size)
+    }
+
     fn scan(root: &Path) -> Result<(StimulusSet, Vec<String>)> {
         let entries = read_dir_sorted(root)?;
         let has_folders = entries.iter().any(|p| p.is_dir());

@@ -1,0 +1,79 @@
+//! The results page of a session just run: its headline numbers from the raw-data CSV and
+//! its timing from the session record.
+
+use crate::data::paths::SessionPaths;
+use crate::data::raw::read_rows;
+use crate::data::record::{SessionRecord, TimingMode};
+use crate::error::Result;
+
+use super::metrics::{summarise_observer, Bootstrap};
+use super::observers::Observer;
+
+/// What the experimenter sees after a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionResults {
+    /// Trials with a data row.
+    pub trials: usize,
+    /// 16-class accuracy.
+    pub accuracy: Option<f64>,
+    /// Share of trials without an answer.
+    pub no_answer_rate: f64,
+    /// Shape bias over cue-conflict trials.
+    pub shape_bias: Option<f64>,
+    /// Cue-conflict trials among them.
+    pub conflict_trials: usize,
+    /// How the frames were timed (synchronised, unsynchronised or simulated).
+    pub timing: String,
+    /// Frame intervals above 1.2 refresh periods, over all runs.
+    pub late_intervals: u32,
+    /// Trials with at least one late interval.
+    pub trials_with_late_frames: usize,
+}
+
+impl SessionResults {
+    /// Reads the session's data file and record.
+    pub fn read(paths: &SessionPaths) -> Result<SessionResults> {
+        let rows = read_rows(&paths.data)?;
+        let record = SessionRecord::read(&paths.record)?;
+        let observer = Observer {
+            experiment: record.experiment.clone(),
+            subj: record.subject.clone(),
+            source: String::new(),
+            label: record.subject.clone(),
+            rows,
+        };
+        let summary = summarise_observer(
+            &observer,
+            Bootstrap {
+                resamples: 0,
+                seed: 1,
+            },
+        );
+        let timing = record
+            .runs
+            .iter()
+            .map(|r| match r.display.timing {
+                TimingMode::Synchronised => "synchronised",
+                TimingMode::Unsynchronised => "unsynchronised",
+                TimingMode::Simulated => "simulated",
+            })
+            // The worst run names the session: unsynchronised > synchronised > simulated.
+            .max()
+            .unwrap_or("not started")
+            .to_string();
+        Ok(SessionResults {
+            trials: summary.trials,
+            accuracy: summary.accuracy.value,
+            no_answer_rate: summary.no_answer_rate,
+            shape_bias: summary.shape_bias.value,
+            conflict_trials: summary.decisions.conflict_trials,
+            timing,
+            late_intervals: record
+                .runs
+                .iter()
+                .flat_map(|r| r.late_intervals.values())
+                .sum(),
+            trials_with_late_frames: record.runs.iter().map(|r| r.trials_with_late_frames).sum(),
+        })
+    }
+}

@@ -1,0 +1,200 @@
+//! The launcher's compare page: `shapelab compare` with buttons. Folders of raw-data CSVs in,
+//! the summary table and the cue-conflict figure shown, tables and figures written to disk.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use egui::{Color32, TextureHandle, Ui};
+
+use super::percent;
+use crate::analysis::compare::{compare, Comparison};
+use crate::analysis::metrics::{Bootstrap, Summary};
+use crate::analysis::observers::{find_csvs, load};
+use crate::error::Result;
+use crate::report::{figures, tables};
+
+/// What a finished comparison left to show.
+struct Done {
+    summaries: Vec<Summary>,
+    warnings: Vec<String>,
+    figures: Vec<PathBuf>,
+}
+
+/// The compare page's state.
+pub struct CompareView {
+    /// Raw-data files and folders, one per line.
+    pub paths: String,
+    /// Where tables and figures are written.
+    pub out: String,
+    /// Optional folder of category icons for the figure.
+    pub icons: String,
+    working: Option<JoinHandle<Result<Done>>>,
+    done: Option<std::result::Result<Done, String>>,
+    shown: Vec<(PathBuf, TextureHandle)>,
+}
+
+impl Default for CompareView {
+    fn default() -> Self {
+        CompareView {
+            paths: "raw-data".into(),
+            out: "comparison".into(),
+            icons: String::new(),
+            working: None,
+            done: None,
+            shown: Vec::new(),
+        }
+    }
+}
+
+impl CompareView {
+    /// Whether a comparison is running.
+    pub fn busy(&self) -> bool {
+        self.working.is_some()
+    }
+
+    fn start(&mut self) {
+        let paths: Vec<PathBuf> = self
+            .paths
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        let out = PathBuf::from(self.out.trim());
+        let icons = Some(self.icons.trim())
+            .filter(|i| !i.is_empty())
+            .map(PathBuf::from);
+        self.done = None;
+        self.shown.clear();
+        self.working = Some(std::thread::spawn(move || {
+            let files = find_csvs(&paths)?;
+            let (observers, report) = load(&files, true)?;
+            let comparison: Comparison = compare(
+                &observers,
+                Bootstrap {
+                    resamples: 200,
+                    seed: 1,
+                },
+            );
+            tables::write_all(&out, &comparison)?;
+            let icons = icons.as_deref().map(figures::load_icons).transpose()?;
+            let written = figures::write_all(&out.join("figures"), &comparison, icons.as_ref())?;
+            Ok(Done {
+                summaries: comparison.summaries,
+                warnings: report.warnings,
+                figures: written
+                    .into_iter()
+                    .filter(|p| p.extension().is_some_and(|e| e == "png"))
+                    .filter(|p| p.to_string_lossy().contains("shape-bias"))
+                    .collect(),
+            })
+        }));
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        if !self.working.as_ref().is_some_and(JoinHandle::is_finished) {
+            return;
+        }
+        let Some(handle) = self.working.take() else {
+            return;
+        };
+        let done = handle
+            .join()
+            .unwrap_or_else(|_| Err(crate::Error::new("the comparison crashed")))
+            .map_err(|e| e.to_string());
+        if let Ok(done) = &done {
+            self.shown = done
+                .figures
+                .iter()
+                .filter_map(|p| Some((p.clone(), texture(ctx, p)?)))
+                .collect();
+        }
+        self.done = Some(done);
+    }
+
+    /// Draws the page.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        self.poll(ui.ctx());
+        egui::Grid::new("compare form")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let label = ui.label("Raw-data files and folders\n(one per line)");
+                ui.text_edit_multiline(&mut self.paths)
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Icons folder (optional)");
+                ui.text_edit_singleline(&mut self.icons)
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Write tables and figures to");
+                ui.text_edit_singleline(&mut self.out).labelled_by(label.id);
+                ui.end_row();
+            });
+        if self.busy() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("comparing ...");
+            });
+        } else if ui.button("Compare").clicked() {
+            self.start();
+        }
+        ui.separator();
+        match &self.done {
+            None => {}
+            Some(Err(e)) => {
+                ui.colored_label(Color32::from_rgb(220, 80, 60), e);
+            }
+            Some(Ok(done)) => {
+                for w in &done.warnings {
+                    ui.colored_label(Color32::from_rgb(230, 160, 40), w);
+                }
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    summary_table(ui, &done.summaries);
+                    for (path, texture) in &self.shown {
+                        ui.label(path.display().to_string());
+                        let width = ui.available_width().min(texture.size_vec2().x);
+                        let scale = width / texture.size_vec2().x;
+                        ui.image((texture.id(), texture.size_vec2() * scale));
+                    }
+                });
+            }
+        }
+    }
+}
+
+fn summary_table(ui: &mut Ui, summaries: &[Summary]) {
+    egui::Grid::new("summary").striped(true).show(ui, |ui| {
+        for head in [
+            "experiment",
+            "observer",
+            "kind",
+            "trials",
+            "shape bias",
+            "accuracy",
+        ] {
+            ui.strong(head);
+        }
+        ui.end_row();
+        for s in summaries {
+            ui.label(&s.experiment);
+            ui.label(&s.observer);
+            ui.label(&s.kind);
+            ui.label(s.trials.to_string());
+            ui.label(percent(s.shape_bias.value));
+            ui.label(percent(s.accuracy.value));
+            ui.end_row();
+        }
+    });
+}
+
+/// A PNG as a texture; `None` when it cannot be read (the table still shows).
+fn texture(ctx: &egui::Context, path: &Path) -> Option<TextureHandle> {
+    let image = image::open(path).ok()?.to_rgba8();
+    let size = [image.width() as usize, image.height() as usize];
+    let pixels = egui::ColorImage::from_rgba_unmultiplied(size, image.as_raw());
+    Some(ctx.load_texture(
+        path.display().to_string(),
+        pixels,
+        egui::TextureOptions::LINEAR,
+    ))
+}

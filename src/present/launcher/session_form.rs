@@ -1,0 +1,521 @@
+//! The launcher's session page: config, subject, session number, practice, the preflight
+//! panel, Start, and the results of the session just run.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use egui::{Color32, RichText, Ui};
+
+use super::{percent, Refresh};
+use crate::analysis::session_results::SessionResults;
+use crate::config::Experiment;
+use crate::data::paths::{check_subject, next_free_session, SessionPaths};
+use crate::preflight::Preflight;
+use crate::session::stimulus_dir;
+use crate::simulate::Responder;
+use crate::stimuli::StimulusSet;
+
+/// Who answers: a person at the screen, or a simulated participant (piloting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Participant {
+    /// A person, on the fullscreen display.
+    Person,
+    /// A simulated participant on a virtual display (no window), answering as told.
+    Simulated(Responder),
+}
+
+/// A config and its stimulus set, checked.
+struct Loaded {
+    experiment: Experiment,
+    stimuli: Result<StimulusSet, String>,
+}
+
+/// A session running as a child process.
+struct Running {
+    child: Child,
+    paths: Option<SessionPaths>,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// How the last session went.
+enum Outcome {
+    Results(Box<SessionResults>, PathBuf),
+    PracticeDone,
+    Failed(String),
+}
+
+/// The session page's state.
+pub struct SessionForm {
+    program: PathBuf,
+    /// The config file, as typed.
+    pub config: String,
+    loading: Option<JoinHandle<Result<Loaded, String>>>,
+    loaded: Option<Result<Loaded, String>>,
+    /// Subject code, as typed.
+    pub subject: String,
+    /// Session number, as typed.
+    pub session: String,
+    suggested: String,
+    /// A practice run.
+    pub practice: bool,
+    /// Who answers.
+    pub participant: Participant,
+    /// Run in a window instead of fullscreen.
+    pub windowed: bool,
+    /// The refresh measured on the launcher's window.
+    pub refresh: Refresh,
+    running: Option<Running>,
+    outcome: Option<Outcome>,
+}
+
+impl SessionForm {
+    /// A page on `config`, starting sessions with `program`; loads the config at once.
+    pub fn new(config: PathBuf, program: PathBuf) -> SessionForm {
+        let mut form = SessionForm {
+            program,
+            config: config.display().to_string(),
+            loading: None,
+            loaded: None,
+            subject: String::new(),
+            session: String::new(),
+            suggested: String::new(),
+            practice: false,
+            participant: Participant::Person,
+            windowed: false,
+            refresh: Refresh::Measuring,
+            running: None,
+            outcome: None,
+        };
+        form.load();
+        form
+    }
+
+    /// Whether a config is loading or a session running.
+    pub fn busy(&self) -> bool {
+        self.loading.is_some() || self.running.is_some()
+    }
+
+    /// Reads the config and checks its stimuli in the background (decoding every image of a
+    /// large set takes seconds).
+    fn load(&mut self) {
+        let path = PathBuf::from(self.config.trim());
+        let practice = self.practice;
+        self.loaded = None;
+        self.loading = Some(std::thread::spawn(move || {
+            let experiment = Experiment::load(&path).map_err(|e| e.to_string())?;
+            let dir = stimulus_dir(&experiment, practice);
+            let size = experiment.config.surround_size;
+            let stimuli = StimulusSet::check_or_make_demo(&dir, size).map_err(|e| e.to_string());
+            Ok(Loaded {
+                experiment,
+                stimuli,
+            })
+        }));
+    }
+
+    fn poll(&mut self) {
+        if self.loading.as_ref().is_some_and(JoinHandle::is_finished) {
+            if let Some(handle) = self.loading.take() {
+                self.loaded = Some(
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err("checking the config crashed".into())),
+                );
+                self.suggest_session();
+            }
+        }
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        match running.child.try_wait() {
+            Ok(None) => {}
+            Ok(Some(status)) => {
+                let stderr = running.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+                let paths = running.paths.clone();
+                self.running = None;
+                self.outcome = Some(if !status.success() {
+                    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+                    Outcome::Failed(last.unwrap_or("the session ended with an error").into())
+                } else if let Some(paths) = paths {
+                    match SessionResults::read(&paths) {
+                        Ok(results) => Outcome::Results(Box::new(results), paths.data),
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    }
+                } else {
+                    Outcome::PracticeDone
+                });
+                self.suggest_session();
+            }
+            Err(e) => {
+                self.running = None;
+                self.outcome = Some(Outcome::Failed(format!("lost the session: {e}")));
+            }
+        }
+    }
+
+    fn experiment(&self) -> Option<&Experiment> {
+        match &self.loaded {
+            Some(Ok(loaded)) => Some(&loaded.experiment),
+            _ => None,
+        }
+    }
+
+    /// Puts the subject's next free session in the field, unless the experimenter typed
+    /// another number.
+    fn suggest_session(&mut self) {
+        let Some(e) = self.experiment() else {
+            return;
+        };
+        if check_subject(self.subject.trim()).is_err() {
+            return;
+        }
+        let c = &e.config;
+        if let Ok(next) = next_free_session(&c.output, &c.experiment, self.subject.trim()) {
+            if self.session == self.suggested || self.session.trim().is_empty() {
+                self.session = next.to_string();
+            }
+            self.suggested = next.to_string();
+        }
+    }
+
+    /// What stops a session from starting, one line each; empty when it can start.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let loaded = match &self.loaded {
+            None => return vec!["checking the config and its stimuli ...".into()],
+            Some(Err(e)) => return vec![e.clone()],
+            Some(Ok(loaded)) => loaded,
+        };
+        if let Err(e) = &loaded.stimuli {
+            problems.extend(e.lines().map(String::from));
+        }
+        let subject = self.subject.trim();
+        if let Err(e) = check_subject(subject) {
+            problems.push(e.to_string());
+        }
+        match self.session.trim().parse::<u32>() {
+            Ok(n) if n >= 1 => {
+                let c = &loaded.experiment.config;
+                let taken = SessionPaths::new(&c.output, &c.experiment, subject, n)
+                    .is_ok_and(|p| p.any_exists());
+                if taken && !self.practice {
+                    let next = next_free_session(&c.output, &c.experiment, subject)
+                        .map_or_else(|_| "-".into(), |n| n.to_string());
+                    problems.push(format!(
+                        "session {n} of {subject} already has data (shapelab never overwrites): \
+                         the next free session is {next}"
+                    ));
+                }
+            }
+            _ => problems.push(format!(
+                "session number: '{}' is not a whole number from 1",
+                self.session.trim()
+            )),
+        }
+        problems
+    }
+
+    /// The `shapelab run` arguments of the session as filled in.
+    pub fn run_arguments(&self) -> Vec<String> {
+        let mut args = vec![
+            "run".to_string(),
+            self.config.trim().to_string(),
+            "--subject".into(),
+            self.subject.trim().to_string(),
+            "--session".into(),
+            self.session.trim().to_string(),
+        ];
+        if self.practice {
+            args.push("--practice".into());
+        }
+        match self.participant {
+            Participant::Person => {
+                if self.windowed {
+                    args.extend(["--windowed".into(), "1024x768".into()]);
+                }
+            }
+            Participant::Simulated(responder) => {
+                let name = match responder {
+                    Responder::Shape => "shape",
+                    Responder::Texture => "texture",
+                    Responder::Random => "random",
+                    Responder::None => "none",
+                };
+                args.extend(["--simulate".into(), "--responder".into(), name.into()]);
+            }
+        }
+        args
+    }
+
+    fn start(&mut self) {
+        let paths = match (&self.experiment(), self.session.trim().parse::<u32>()) {
+            (Some(e), Ok(n)) if !self.practice => {
+                let c = &e.config;
+                SessionPaths::new(&c.output, &c.experiment, self.subject.trim(), n).ok()
+            }
+            _ => None,
+        };
+        let spawned = Command::new(&self.program)
+            .args(self.run_arguments())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn();
+        match spawned {
+            Ok(mut child) => {
+                let stderr = Arc::new(Mutex::new(String::new()));
+                if let Some(mut pipe) = child.stderr.take() {
+                    let sink = Arc::clone(&stderr);
+                    std::thread::spawn(move || {
+                        let mut text = String::new();
+                        let _ = pipe.read_to_string(&mut text);
+                        if let Ok(mut s) = sink.lock() {
+                            *s = text;
+                        }
+                    });
+                }
+                self.outcome = None;
+                self.running = Some(Running {
+                    child,
+                    paths,
+                    stderr,
+                });
+            }
+            Err(e) => {
+                self.outcome = Some(Outcome::Failed(format!(
+                    "cannot start {}: {e}",
+                    self.program.display()
+                )));
+            }
+        }
+    }
+
+    /// Draws the page.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        self.poll();
+        if self.running.is_some() {
+            ui.add_space(40.0);
+            ui.vertical_centered(|ui| {
+                ui.heading("Session running");
+                ui.label(format!(
+                    "subject {}, session {}: the session has its own window; the launcher \
+                     returns when it ends.",
+                    self.subject.trim(),
+                    self.session.trim()
+                ));
+                ui.spinner();
+            });
+            return;
+        }
+        if let Some(outcome) = &self.outcome {
+            let back = outcome_ui(ui, outcome);
+            if back {
+                self.outcome = None;
+            }
+            return;
+        }
+        self.form_ui(ui);
+    }
+
+    fn form_ui(&mut self, ui: &mut Ui) {
+        egui::Grid::new("session form")
+            .num_columns(2)
+            .spacing([12.0, 8.0])
+            .show(ui, |ui| {
+                let label = ui.label("Config file");
+                ui.horizontal(|ui| {
+                    ui.text_edit_singleline(&mut self.config)
+                        .labelled_by(label.id);
+                    if ui.button("Reload").clicked() {
+                        self.load();
+                    }
+                });
+                ui.end_row();
+                let label = ui.label("Subject code");
+                if ui
+                    .text_edit_singleline(&mut self.subject)
+                    .labelled_by(label.id)
+                    .changed()
+                {
+                    self.suggest_session();
+                }
+                ui.end_row();
+                let label = ui.label("Session");
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut self.session).desired_width(60.0))
+                        .labelled_by(label.id);
+                    if !self.suggested.is_empty() {
+                        ui.weak(format!("next free: {}", self.suggested));
+                    }
+                });
+                ui.end_row();
+                ui.label("Run");
+                ui.horizontal(|ui| {
+                    if ui.checkbox(&mut self.practice, "Practice").changed() {
+                        self.load();
+                    }
+                    ui.checkbox(&mut self.windowed, "In a window (pilot)");
+                });
+                ui.end_row();
+                ui.label("Participant");
+                ui.horizontal(|ui| {
+                    let p = &mut self.participant;
+                    ui.selectable_value(p, Participant::Person, "person");
+                    ui.selectable_value(
+                        p,
+                        Participant::Simulated(Responder::Shape),
+                        "simulated: shape",
+                    );
+                    ui.selectable_value(
+                        p,
+                        Participant::Simulated(Responder::Texture),
+                        "simulated: texture",
+                    );
+                    ui.selectable_value(
+                        p,
+                        Participant::Simulated(Responder::Random),
+                        "simulated: random",
+                    );
+                });
+                ui.end_row();
+            });
+        ui.separator();
+        self.preflight_ui(ui);
+        ui.separator();
+        let problems = self.problems();
+        for problem in &problems {
+            ui.colored_label(Color32::from_rgb(220, 80, 60), problem);
+        }
+        let start = ui.add_enabled(
+            problems.is_empty(),
+            egui::Button::new(RichText::new("Start").size(18.0)),
+        );
+        if start.clicked() {
+            self.start();
+        }
+    }
+
+    fn preflight_ui(&self, ui: &mut Ui) {
+        ui.strong("Preflight");
+        let Some(Ok(loaded)) = &self.loaded else {
+            return;
+        };
+        let c = &loaded.experiment.config;
+        let measured = match &self.refresh {
+            Refresh::Measuring => {
+                ui.label(format!(
+                    "display: measuring ... ({} Hz expected)",
+                    c.refresh_hz
+                ));
+                None
+            }
+            Refresh::Measured { hz, sd_ms, problem } => {
+                let line = format!(
+                    "display: {hz:.2} Hz measured on this screen (SD {sd_ms:.2} ms), {} Hz expected",
+                    c.refresh_hz
+                );
+                match problem {
+                    None => {
+                        ui.label(format!("{line}; synchronised"));
+                        Some(*hz)
+                    }
+                    Some(p) => {
+                        ui.colored_label(Color32::from_rgb(230, 160, 40), format!("{line}; {p}"));
+                        None
+                    }
+                }
+            }
+        };
+        let Ok(set) = &loaded.stimuli else {
+            return;
+        };
+        let hz = measured.unwrap_or(c.refresh_hz);
+        let subject = match self.subject.trim() {
+            "" => "subject-01",
+            s => s,
+        };
+        match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, None) {
+            Ok(p) => preflight_table(ui, &p, set.root.as_path(), c.surround_size),
+            Err(e) => {
+                ui.colored_label(Color32::from_rgb(220, 80, 60), e);
+            }
+        }
+    }
+}
+
+fn preflight_table(ui: &mut Ui, p: &Preflight, stimuli: &Path, size: u32) {
+    ui.label(format!(
+        "stimuli: {} ({} images, {} cue-conflict, {}); {size} px = {:.2} deg",
+        stimuli.display(),
+        p.images.0,
+        p.images.1,
+        p.layout,
+        p.stimulus_degrees
+    ));
+    ui.label(format!(
+        "trials: {} in {} block(s); frames planned at {:.2} Hz",
+        p.trials, p.blocks, p.refresh_hz
+    ));
+    egui::Grid::new("phases").striped(true).show(ui, |ui| {
+        for head in ["phase", "asked ms", "frames", "achieved ms"] {
+            ui.strong(head);
+        }
+        ui.end_row();
+        for row in &p.phases {
+            ui.label(row.name);
+            ui.label(row.asked_ms.map_or("-".into(), |ms| format!("{ms:.1}")));
+            ui.label(row.frames.to_string());
+            ui.label(format!("{:.1}", row.achieved_ms));
+            ui.end_row();
+        }
+    });
+}
+
+/// Draws the outcome of the last session; true when the experimenter goes back.
+fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::Results(r, data) => {
+            ui.heading("Session finished");
+            egui::Grid::new("results").num_columns(2).show(ui, |ui| {
+                let rows = [
+                    ("trials", r.trials.to_string()),
+                    ("accuracy", percent(r.accuracy)),
+                    ("no answer", percent(Some(r.no_answer_rate))),
+                    (
+                        "shape bias",
+                        format!(
+                            "{} over {} cue-conflict trials",
+                            percent(r.shape_bias),
+                            r.conflict_trials
+                        ),
+                    ),
+                    ("timing", r.timing.clone()),
+                    (
+                        "dropped frames",
+                        format!(
+                            "{} late intervals in {} trials",
+                            r.late_intervals, r.trials_with_late_frames
+                        ),
+                    ),
+                    ("data", data.display().to_string()),
+                ];
+                for (name, value) in rows {
+                    ui.label(name);
+                    ui.strong(value);
+                    ui.end_row();
+                }
+            });
+        }
+        Outcome::PracticeDone => {
+            ui.heading("Practice finished (no data written)");
+        }
+        Outcome::Failed(e) => {
+            ui.heading("The session did not finish");
+            ui.colored_label(Color32::from_rgb(220, 80, 60), e);
+        }
+    }
+    ui.button("Back to the launcher").clicked()
+}
