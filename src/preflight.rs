@@ -120,7 +120,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         crate::stimuli::demo::write_set(dir.path()).expect("demo set");
         let set = StimulusSet::open(dir.path()).expect("set");
-        let e = Experiment::parse(Path::new("e.yaml"), "num_trials_per_block: 16\n").expect("ok");
+        let e = Experiment::parse(
+            Path::new("e.yaml"),
+            "num_trials_per_block: 16\nnum_practice_trials_per_block: 10\n",
+        )
+        .expect("ok");
         let p = Preflight::new(&e, &set, "subject-01", false, 60.0, None).expect("possible");
         let stimulus = &p.phases[1];
         assert_eq!((stimulus.frames, stimulus.achieved_ms), (12, 200.0));
@@ -131,6 +135,6 @@ mod tests {
         let expected = 2.0 * (cm / 2.0 / c.dist_monitor).atan().to_degrees();
         assert!((p.stimulus_degrees - expected).abs() < 1e-12);
         let practice = Preflight::new(&e, &set, "subject-01", true, 60.0, None).expect("ok");
-        assert_eq!(practice.trials, c.practice.trials.unwrap_or(16));
+        assert_eq!((practice.trials, practice.blocks), (10, 1));
     }
 }
