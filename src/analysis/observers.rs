@@ -126,7 +126,7 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
     let mut report = LoadReport::default();
     let mut groups: BTreeMap<(String, String, String), Vec<RawRow>> = BTreeMap::new();
     for (path, rows) in parsed {
-        let (rows, dropped) = match rows {
+        let (mut rows, dropped) = match rows {
             Ok(rows) => rows,
             Err(e) if lenient => {
                 report.warnings.push(e.to_string());
@@ -144,34 +144,26 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
         report.rows += rows.len();
         let experiment = experiment_of(&path);
         let source = source_of(&path);
-        // A file holds one observer, or a few in long runs: look the group up once a run, and
-        // hand a file of one observer over whole.
+        // A file holds one observer, or a few in long runs: split it into runs of one subject
+        // (from the end, so each split moves only its own rows; a single run moves none) and
+        // hand each run to its group whole.
         let same_subj = |a: &RawRow, b: &RawRow| Arc::ptr_eq(&a.subj, &b.subj) || a.subj == b.subj;
-        if rows
-            .first()
-            .is_some_and(|first| rows.iter().all(|r| same_subj(r, first)))
-        {
+        let mut runs = Vec::new();
+        while let Some(last) = rows.last() {
+            let start = rows
+                .iter()
+                .rposition(|r| !same_subj(r, last))
+                .map_or(0, |i| i + 1);
+            runs.push(rows.split_off(start));
+        }
+        for run in runs.into_iter().rev() {
             let group = groups
-                .entry((experiment, rows[0].subj.to_string(), source))
+                .entry((experiment.clone(), run[0].subj.to_string(), source.clone()))
                 .or_default();
             if group.is_empty() {
-                *group = rows;
+                *group = run;
             } else {
-                group.extend(rows);
-            }
-            continue;
-        }
-        let mut rows = rows.into_iter().peekable();
-        while let Some(first) = rows.next() {
-            let subj = Arc::clone(&first.subj);
-            let group = groups
-                .entry((experiment.clone(), subj.to_string(), source.clone()))
-                .or_default();
-            group.push(first);
-            while let Some(row) =
-                rows.next_if(|row| Arc::ptr_eq(&row.subj, &subj) || row.subj == subj)
-            {
-                group.push(row);
+                group.extend(run);
             }
         }
     }

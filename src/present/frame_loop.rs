@@ -99,13 +99,22 @@ pub(super) struct Display {
 }
 
 impl Display {
+    /// A GPU that can draw into `window`, and the window's surface configured for it.
+    pub(super) fn open(window: &Arc<Window>) -> Result<(Gpu, Display)> {
+        let size = window.inner_size();
+        let instance = wgpu::Instance::new(
+            wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(window.clone())),
+        );
+        let surface = instance
+            .create_surface(window.clone())
+            .map_err(|e| Error::new(format!("cannot draw into the window: {e}")))?;
+        let gpu = Gpu::new(instance, Some(&surface))?;
+        let display = Display::new(&gpu, surface, size.width.max(1), size.height.max(1))?;
+        Ok((gpu, display))
+    }
+
     /// Configures `surface` for Fifo presentation with one frame of latency.
-    pub(super) fn new(
-        gpu: &Gpu,
-        surface: wgpu::Surface<'static>,
-        width: u32,
-        height: u32,
-    ) -> Result<Display> {
+    fn new(gpu: &Gpu, surface: wgpu::Surface<'static>, width: u32, height: u32) -> Result<Display> {
         let caps = surface.get_capabilities(&gpu.adapter);
         let format = caps
             .formats
@@ -263,16 +272,8 @@ impl Presenter {
             Some(dir) => load_icons(dir)?,
             None => HashMap::new(),
         };
-        let size = window.inner_size();
-        let (width, height) = (size.width.max(1), size.height.max(1));
-        let instance = wgpu::Instance::new(
-            wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(window.clone())),
-        );
-        let surface = instance
-            .create_surface(window.clone())
-            .map_err(|e| Error::new(format!("cannot draw into the window: {e}")))?;
-        let gpu = Gpu::new(instance, Some(&surface))?;
-        let display = Display::new(&gpu, surface, width, height)?;
+        let (gpu, display) = Display::open(&window)?;
+        let (width, height) = (display.config.width, display.config.height);
         let layout = Layout::new(config, &experiment.response_order, width, height);
         let scene = SceneRenderer::new(
             &gpu.device,

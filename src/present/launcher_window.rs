@@ -68,15 +68,7 @@ impl Open {
                 .create_window(attributes)
                 .map_err(|e| Error::new(format!("cannot open the launcher window: {e}")))?,
         );
-        let instance = wgpu::Instance::new(
-            wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(window.clone())),
-        );
-        let surface = instance
-            .create_surface(window.clone())
-            .map_err(|e| Error::new(format!("cannot draw into the window: {e}")))?;
-        let gpu = Gpu::new(instance, Some(&surface))?;
-        let size = window.inner_size();
-        let display = Display::new(&gpu, surface, size.width.max(1), size.height.max(1))?;
+        let (gpu, display) = Display::open(&window)?;
         let context = egui::Context::default();
         let egui = egui_winit::State::new(
             context,

@@ -229,13 +229,9 @@ mod tests {
         })
     }
 
-    /// Slope of log power against log frequency, radially averaged, by least squares.
-    fn spectrum_slope(values: &[f64], n: usize) -> f64 {
-        let mut field: Vec<Complex<f64>> = values.iter().map(|&v| Complex::new(v, 0.0)).collect();
-        let fft = FftPlanner::new().plan_fft_forward(n);
-        for row in field.chunks_mut(n) {
-            fft.process(row);
-        }
+    /// `fft` over every row of an n x n field, then over every column.
+    fn transform_2d(field: &mut [Complex<f64>], n: usize, fft: &dyn Fft<f64>) {
+        fft.process(field);
         let mut column = vec![Complex::default(); n];
         for x in 0..n {
             for y in 0..n {
@@ -246,6 +242,12 @@ mod tests {
                 field[y * n + x] = column[y];
             }
         }
+    }
+
+    /// Slope of log power against log frequency, radially averaged, by least squares.
+    fn spectrum_slope(values: &[f64], n: usize) -> f64 {
+        let mut field: Vec<Complex<f64>> = values.iter().map(|&v| Complex::new(v, 0.0)).collect();
+        transform_2d(&mut field, n, &*FftPlanner::new().plan_fft_forward(n));
         let mut power = vec![(0.0, 0usize); n / 2];
         for y in 0..n {
             for x in 0..n {
@@ -290,18 +292,7 @@ mod tests {
         let mut field: Vec<Complex<f64>> = (0..n * n)
             .map(|i| g.work.spectrum[i % n * n + i / n])
             .collect();
-        let fft = FftPlanner::new().plan_fft_inverse(n);
-        fft.process(&mut field);
-        let mut column = vec![Complex::default(); n];
-        for x in 0..n {
-            for y in 0..n {
-                column[y] = field[y * n + x];
-            }
-            fft.process(&mut column);
-            for y in 0..n {
-                field[y * n + x] = column[y];
-            }
-        }
+        transform_2d(&mut field, n, &*FftPlanner::new().plan_fft_inverse(n));
         field.iter().map(|c| c.re).collect()
     }
 

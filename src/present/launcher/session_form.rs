@@ -238,13 +238,11 @@ impl SessionForm {
                 }
             }
             Participant::Simulated(responder) => {
-                let name = match responder {
-                    Responder::Shape => "shape",
-                    Responder::Texture => "texture",
-                    Responder::Random => "random",
-                    Responder::None => "none",
-                };
-                args.extend(["--simulate".into(), "--responder".into(), name.into()]);
+                // The name `run --responder` parses.
+                let name = clap::ValueEnum::to_possible_value(&responder)
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default();
+                args.extend(["--simulate".into(), "--responder".into(), name]);
             }
         }
         args
