@@ -136,6 +136,7 @@ pub fn open(
         display,
         late_intervals: Default::default(),
         trials_with_late_frames: 0,
+        disturbed_trials: 0,
         notes: Vec::new(),
     };
     let (plan, recorder, history) = if options.resume {

@@ -5,10 +5,12 @@
 use std::time::{Duration, Instant};
 
 use crate::categories::{Category, ALL};
-use crate::error::Result;
+use crate::data::{Recorder, STORAGE_RETRY};
+use crate::error::{Error, Result};
 use crate::rng::{derive_seed, Rng};
 use crate::session::Session;
 use crate::trials::timeline::{Event, FrameTick, Input, Screen};
+use crate::trials::Disturbance;
 
 /// Which box a simulated participant clicks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,6 +65,30 @@ impl Participant {
 /// Seconds a simulated participant waits before clicking through start and break screens.
 const CONTINUE_AFTER: f64 = 0.25;
 
+/// Without an experimenter at a screen, a storage fault pauses the run, which retries until
+/// everything kept in memory is on disk (Ctrl-C ends it; `--resume` continues it later).
+fn wait_until_saved(recorder: &mut Recorder, fault: &Error, trial: usize) {
+    eprintln!(
+        "paused: {fault}; kept in memory: {}; retrying every {} s \
+         (Ctrl-C ends the run; continue it later with --resume)",
+        recorder.kept_in_memory(),
+        STORAGE_RETRY.as_secs_f64()
+    );
+    let paused = Instant::now();
+    loop {
+        std::thread::sleep(STORAGE_RETRY);
+        if recorder.flush().is_ok() {
+            break;
+        }
+    }
+    let waited = paused.elapsed().as_secs_f64();
+    eprintln!("saved again after {waited:.1} s; the run continues");
+    recorder.note(format!(
+        "storage fault before trial {}: {fault}; saved again after {waited:.1} s",
+        trial + 1
+    ));
+}
+
 /// Runs a session to its end on a virtual display; returns whether it ended by an abort.
 ///
 /// `on_frame` sees every frame's tick, screen, events (after they are recorded) and current
@@ -86,13 +112,16 @@ pub fn run(
         }
         let (due, later): (Vec<Input>, Vec<Input>) = pending.into_iter().partition(|i| match i {
             Input::Click { at, .. } => *at < onset,
-            Input::Abort => true,
+            Input::Abort | Input::Disturbed(_) => true,
         });
         pending = later;
         let tick = FrameTick { index, onset };
         let frame = session.timeline.step(tick, &due);
         if let Some(recorder) = session.recorder.as_mut() {
-            recorder.handle(&session.plan, &frame.events)?;
+            if let Err(fault) = recorder.handle(&session.plan, &frame.events) {
+                wait_until_saved(recorder, &fault, session.timeline.trial_index());
+                pending.push(Input::Disturbed(Disturbance::StoragePause));
+            }
         }
         let first = previous != Some(frame.screen);
         if previous == Some(Screen::Response) && first {

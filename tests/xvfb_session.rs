@@ -43,41 +43,29 @@ fn xvfb() -> Option<Xvfb> {
         eprintln!("skipped: Xvfb or xdotool missing");
         return None;
     }
-    for number in 90 + std::process::id() % 100..300 {
-        if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
-            continue;
-        }
-        let display = format!(":{number}");
-        let child = Command::new("Xvfb")
-            .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "1280x1024x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts");
-        let x = Xvfb { child, display };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            let ready = Command::new("xdotool")
-                .arg("getdisplaygeometry")
-                .env("DISPLAY", &x.display)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if ready {
-                return Some(x);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    panic!("Xvfb did not start");
+    // Xvfb picks a free display number itself and writes it out once it accepts clients,
+    // so that tests running in parallel never share a display.
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x1024x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    let mut number = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut number)
+        .expect("Xvfb names its display");
+    let display = format!(":{}", number.trim());
+    assert!(display.len() > 1, "Xvfb did not start");
+    Some(Xvfb { child, display })
 }
 
 fn xdotool(display: &str, args: &[&str]) -> String {
@@ -238,4 +226,217 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
         "one line per flip: {} lines",
         flips.lines().count()
     );
+}
+
+/// Reads a child's output lines on a thread, so that the test can wait for one with a timeout.
+fn line_reader(output: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(|l| l.ok()) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits up to a minute for a line that satisfies `wanted`.
+fn wait_for(lines: &std::sync::mpsc::Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    panic!("the expected line never came; before it: {seen:?}");
+}
+
+fn screenshot(display: &str, path: &Path) -> image::RgbImage {
+    let out = Command::new("import")
+        .args(["-window", "root"])
+        .arg(path)
+        .env("DISPLAY", display)
+        .output()
+        .expect("import runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    image::open(path).expect("a PNG").to_rgb8()
+}
+
+#[test]
+fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_ends_cleanly() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = common::quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let one_block = text.replace("num_trials_per_block: 8", "num_trials_per_block: 50");
+    std::fs::write(&config, one_block).expect("config written");
+    let runtime = runtime_dir();
+    // 3000 bytes hold the record and the raw data but only about a dozen timing lines; with
+    // SIGXFSZ ignored, the write that crosses the limit fails as on a full disk.
+    let mut app = Command::new("sh")
+        .args([
+            "-c",
+            "trap '' XFSZ; exec prlimit --fsize=3000:unlimited \"$@\"",
+            "sh",
+        ])
+        .arg(env!("CARGO_BIN_EXE_shapelab"))
+        .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+        .args(["--windowed", "1024x768", "--trials", "20", "--log-phases"])
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env("MESA_SHADER_CACHE_DISABLE", "true")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("shapelab starts");
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    wait_for(&stdout, |l| l.ends_with(" start"));
+    let window = xdotool(&x.display, &["search", "--name", "shapelab"])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    click(&x.display, &window, 20.0, 20.0);
+    let warning = wait_for(&stderr, |l| l.contains("cannot write"));
+    assert!(
+        warning.contains("timing.csv: cannot write a row: File too large")
+            && warning.contains("the session is paused; kept in memory: the timing of trial"),
+        "{warning}"
+    );
+
+    // The experimenter sees a framed message in the middle of the screen.
+    std::thread::sleep(Duration::from_millis(500));
+    let shot = screenshot(&x.display, &dir.path().join("paused.png"));
+    let (cx, cy) = (512, 384);
+    let panel_grey = (0..200).any(|dx| shot.get_pixel(cx - 100 + dx, cy).0 == [240, 240, 240]);
+    let frame_red = (0..384).any(|dy| shot.get_pixel(cx, dy).0 == [150, 0, 0]);
+    let ink = (0..400).any(|dx| shot.get_pixel(cx - 200 + dx, cy - 40).0[0] < 60);
+    assert!(panel_grey && frame_red && ink, "no message panel on screen");
+
+    let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
+    let saved = std::fs::read_to_string(&data).expect("data file");
+    xdotool(&x.display, &["windowfocus", "--sync", &window]);
+    xdotool(&x.display, &["key", "Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(&x.display, &["key", "y"]);
+    let status = app.wait().expect("shapelab ends");
+    assert_eq!(status.code(), Some(1));
+    let rest: Vec<String> = stderr.try_iter().collect();
+    let listed = rest
+        .iter()
+        .position(|l| l.starts_with("rows not saved ("))
+        .unwrap_or_else(|| panic!("{rest:?}"));
+    let error = rest.last().expect("an error line");
+    assert!(
+        error.starts_with("error: ")
+            && error.contains(
+                "trial(s) not saved (their rows are printed above); continue it with --resume"
+            ),
+        "{error}"
+    );
+    let unsaved = &rest[listed + 1..rest.len() - 1];
+    assert!(
+        unsaved.iter().all(|l| l.starts_with("s1,1,")),
+        "{unsaved:?}"
+    );
+
+    // What was saved is untouched, and --resume continues at the first trial without a row.
+    assert_eq!(std::fs::read_to_string(&data).expect("data file"), saved);
+    let before = common::csv_rows(&data).len();
+    let resumed = common::run(&[
+        "run",
+        config.to_str().expect("utf-8"),
+        "--simulate",
+        "--resume",
+        "--subject",
+        "s1",
+    ]);
+    assert!(resumed.status.success(), "{}", common::stderr(&resumed));
+    let rows = common::csv_rows(&data);
+    assert!(before < 20);
+    let trials: Vec<String> = rows.iter().map(|r| r[2].clone()).collect();
+    let expected: Vec<String> = (1..=20).map(|t| t.to_string()).collect();
+    assert_eq!(trials, expected);
+}
+
+#[test]
+fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    // A window manager, so that the window can be minimised and activated again.
+    let mut wm = Command::new("openbox")
+        .env("DISPLAY", &x.display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openbox starts (scripts/debian-packages.txt)");
+    std::thread::sleep(Duration::from_millis(500));
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = common::quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let runtime = runtime_dir();
+    let mut app = common::shapelab()
+        .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+        .args(["--windowed", "1024x768", "--trials", "6", "--log-phases"])
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("shapelab starts");
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    wait_for(&stdout, |l| l.ends_with(" start"));
+    let window = xdotool(&x.display, &["search", "--name", "shapelab"])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    click(&x.display, &window, 20.0, 20.0);
+    wait_for(&stdout, |l| l.ends_with(" trial 3 stimulus"));
+    xdotool(&x.display, &["windowminimize", "--sync", &window]);
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(&x.display, &["windowactivate", "--sync", &window]);
+    let status = app.wait().expect("shapelab ends");
+    let _ = wm.kill();
+    let _ = wm.wait();
+    assert!(status.success());
+
+    let folder = dir.path().join("raw-data/quick");
+    let record =
+        std::fs::read_to_string(folder.join("quick_s1_session_1.session.json")).expect("record");
+    assert!(
+        record.contains(": the window lost focus at trial 3\""),
+        "{record}"
+    );
+    let timing =
+        std::fs::read_to_string(folder.join("quick_s1_session_1.timing.csv")).expect("timing log");
+    let unfocused: Vec<bool> = timing
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.rsplit(',')
+                .next()
+                .unwrap_or_default()
+                .contains("window_unfocused")
+        })
+        .collect();
+    assert_eq!(unfocused.len(), 6);
+    assert_eq!(unfocused[..3], [false, false, true], "{timing}");
 }

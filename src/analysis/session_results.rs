@@ -28,6 +28,8 @@ pub struct SessionResults {
     pub late_intervals: u32,
     /// Trials with at least one late interval.
     pub trials_with_late_frames: usize,
+    /// Trials marked disturbed in the timing log (late frames, focus lost, paused, ...).
+    pub disturbed_trials: usize,
 }
 
 impl SessionResults {
@@ -74,6 +76,7 @@ impl SessionResults {
                 .flat_map(|r| r.late_intervals.values())
                 .sum(),
             trials_with_late_frames: record.runs.iter().map(|r| r.trials_with_late_frames).sum(),
+            disturbed_trials: record.runs.iter().map(|r| r.disturbed_trials).sum(),
         })
     }
 }

@@ -7,6 +7,8 @@ pub mod record;
 pub mod synced;
 pub mod timing;
 
+use std::collections::VecDeque;
+
 use chrono::Local;
 
 use crate::error::Result;
@@ -63,7 +65,20 @@ impl RowLabels {
     }
 }
 
-/// Writes a session's files as the timeline's events arrive.
+/// How often a paused session tries again to save what it keeps in memory.
+pub const STORAGE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A line waiting to be written, in the order the events came.
+#[derive(Debug)]
+enum Unsaved {
+    /// A raw-data row and its trial number.
+    Row(usize, String),
+    /// A timing line and its trial number.
+    Timing(usize, String),
+}
+
+/// Writes a session's files as the timeline's events arrive. What cannot be written (disk
+/// full, folder gone) stays in memory, in order, until [`Recorder::flush`] succeeds.
 #[derive(Debug)]
 pub struct Recorder {
     labels: RowLabels,
@@ -71,6 +86,8 @@ pub struct Recorder {
     data: RawDataWriter,
     timing: TimingWriter,
     record: SessionRecord,
+    unsaved: VecDeque<Unsaved>,
+    record_unsaved: bool,
 }
 
 impl Recorder {
@@ -89,35 +106,102 @@ impl Recorder {
             data,
             timing,
             record,
+            unsaved: VecDeque::new(),
+            record_unsaved: false,
         })
     }
 
-    /// Acts on a frame's events: rows, timing, and the record at the end.
+    /// Acts on a frame's events: rows, timing, and the record at the end. An error means
+    /// something could not be written; it stays in memory for [`Recorder::flush`] to retry.
     pub fn handle(&mut self, plan: &SessionPlan, events: &[Event]) -> Result<()> {
         for event in events {
             match event {
-                Event::TrialResponded(result) => self.trial_responded(plan, result)?,
-                Event::TrialTimed(timing) => self.trial_timed(plan, timing)?,
-                Event::SessionEnded { aborted } => self.finish(*aborted)?,
+                Event::TrialResponded(result) => {
+                    let line = self.labels.row(plan, result).to_line();
+                    let trial = plan.trials[result.index].number;
+                    self.unsaved.push_back(Unsaved::Row(trial, line));
+                }
+                Event::TrialTimed(timing) => self.trial_timed(plan, timing),
+                Event::SessionEnded { aborted } => self.finish(*aborted),
                 Event::PrepareTrial(_) | Event::Beep => {}
             }
         }
-        Ok(())
+        self.flush()
     }
 
-    fn trial_responded(&mut self, plan: &SessionPlan, result: &TrialResult) -> Result<()> {
-        self.data.append(&self.labels.row(plan, result))?;
-        self.record.trials_done += 1;
-        if let Some(run) = self.record.current_run() {
-            run.trials_done += 1;
+    /// Writes everything still in memory, in order; stops at the first failure, keeping that
+    /// line and all after it.
+    pub fn flush(&mut self) -> Result<()> {
+        while let Some(line) = self.unsaved.front() {
+            match line {
+                Unsaved::Row(_, text) => {
+                    self.data.append_line(text)?;
+                    self.record.trials_done += 1;
+                    if let Some(run) = self.record.current_run() {
+                        run.trials_done += 1;
+                    }
+                }
+                Unsaved::Timing(_, text) => self.timing.append_line(text)?,
+            }
+            self.unsaved.pop_front();
+        }
+        if self.record_unsaved {
+            self.record.write(&self.paths.record)?;
+            self.record_unsaved = false;
         }
         Ok(())
     }
 
-    fn trial_timed(&mut self, plan: &SessionPlan, timing: &TrialTiming) -> Result<()> {
+    /// The raw-data rows not yet on disk (complete lines, in trial order).
+    pub fn unsaved_rows(&self) -> Vec<&str> {
+        self.unsaved
+            .iter()
+            .filter_map(|line| match line {
+                Unsaved::Row(_, text) => Some(text.as_str()),
+                Unsaved::Timing(..) => None,
+            })
+            .collect()
+    }
+
+    /// What is waiting in memory, in the lab's words, e.g. `the row of trial 13 and the
+    /// timing of trials 12, 13`.
+    pub fn kept_in_memory(&self) -> String {
+        let trials = |rows: bool| -> Vec<String> {
+            self.unsaved
+                .iter()
+                .filter_map(|line| match (line, rows) {
+                    (Unsaved::Row(trial, _), true) | (Unsaved::Timing(trial, _), false) => {
+                        Some(trial.to_string())
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let part = |what: &str, trials: Vec<String>| match trials.len() {
+            0 => None,
+            1 => Some(format!("the {what} of trial {}", trials[0])),
+            _ => Some(format!("the {what} of trials {}", trials.join(", "))),
+        };
+        let parts: Vec<String> = [part("row", trials(true)), part("timing", trials(false))]
+            .into_iter()
+            .flatten()
+            .collect();
+        match parts.len() {
+            0 => "the session record".to_string(),
+            _ => parts.join(" and "),
+        }
+    }
+
+    /// Whether everything, the record included, is on disk.
+    pub fn all_saved(&self) -> bool {
+        self.unsaved.is_empty() && !self.record_unsaved
+    }
+
+    fn trial_timed(&mut self, plan: &SessionPlan, timing: &TrialTiming) {
         let imagename = self.labels.imagename(plan, timing.index);
-        self.timing
-            .append(&plan.trials[timing.index], &imagename, timing)?;
+        let line = timing::line(&plan.trials[timing.index], &imagename, timing);
+        let trial = plan.trials[timing.index].number;
+        self.unsaved.push_back(Unsaved::Timing(trial, line));
         if let Some(run) = self.record.current_run() {
             let mut late = false;
             for (name, phase) in PHASE_NAMES.iter().zip(&timing.phases) {
@@ -128,8 +212,8 @@ impl Recorder {
                 }
             }
             run.trials_with_late_frames += usize::from(late);
+            run.disturbed_trials += usize::from(late || !timing.disturbed.is_empty());
         }
-        Ok(())
     }
 
     /// Adds a note to the current run (e.g. the window lost focus).
@@ -139,7 +223,7 @@ impl Recorder {
         }
     }
 
-    fn finish(&mut self, aborted: bool) -> Result<()> {
+    fn finish(&mut self, aborted: bool) {
         let status = if aborted {
             Status::Aborted
         } else {
@@ -150,12 +234,13 @@ impl Recorder {
             run.status = status;
             run.ended = Some(Local::now());
         }
-        self.record.write(&self.paths.record)
+        self.record_unsaved = true;
     }
 
     /// Writes the record as it is now (e.g. after adding notes at the end).
-    pub fn save(&self) -> Result<()> {
-        self.record.write(&self.paths.record)
+    pub fn save(&mut self) -> Result<()> {
+        self.record_unsaved = true;
+        self.flush()
     }
 
     /// The session's files.

@@ -343,6 +343,11 @@ impl RawDataWriter {
         self.file.append(&row.to_line())
     }
 
+    /// Appends a row already made by [`RawRow::to_line`] and waits until it is on disk.
+    pub fn append_line(&mut self, line: &str) -> Result<()> {
+        self.file.append(line)
+    }
+
     /// The file being written.
     pub fn path(&self) -> &Path {
         self.file.path()

@@ -72,6 +72,9 @@ pub struct RunRecord {
     pub late_intervals: BTreeMap<String, u32>,
     /// Trials with at least one late frame interval.
     pub trials_with_late_frames: usize,
+    /// Trials marked as disturbed in the timing log (late frames, focus lost, paused, ...).
+    #[serde(default)]
+    pub disturbed_trials: usize,
     /// Notable moments, e.g. the window losing focus.
     pub notes: Vec<String>,
 }

@@ -1,5 +1,6 @@
-//! An append-only text file in which every line is on disk before `append` returns, and a
-//! line half-written by a crash is cut off when the file is continued.
+//! An append-only text file in which every line is on disk before `append` returns, a line
+//! half-written by a failed write is cut off before the next one, and a line half-written by a
+//! crash is cut off when the file is continued.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -12,6 +13,10 @@ use crate::error::{Error, Result};
 pub struct SyncedFile {
     file: File,
     path: PathBuf,
+    /// Bytes of complete, synced lines.
+    len: u64,
+    /// A write failed and may have left part of a line after `len`.
+    torn: bool,
 }
 
 impl SyncedFile {
@@ -25,6 +30,8 @@ impl SyncedFile {
         let mut synced = SyncedFile {
             file,
             path: path.to_path_buf(),
+            len: 0,
+            torn: false,
         };
         synced.append(&format!("{header}\n"))?;
         sync_parent(path);
@@ -57,18 +64,46 @@ impl SyncedFile {
             SyncedFile {
                 file,
                 path: path.to_path_buf(),
+                len: complete as u64,
+                torn: false,
             },
             text,
         ))
     }
 
-    /// Writes one whole line (with its newline) in a single call, then flushes and syncs it.
+    /// Writes one whole line (with its newline), then flushes and syncs it. When that fails
+    /// (disk full, device gone), whatever part of the line reached the file is cut off before
+    /// the next attempt, so the file only ever holds complete lines.
     pub fn append(&mut self, line: &str) -> Result<()> {
-        self.file
+        if self.torn {
+            self.cut_torn_line()
+                .map_err(|e| Error::io(&self.path, "cut off a half-written row", e))?;
+        }
+        let written = self
+            .file
             .write_all(line.as_bytes())
             .and_then(|()| self.file.flush())
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| Error::io(&self.path, "write a row", e))
+            .and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                self.torn = true;
+                // At once if possible, so that the file is clean while the session waits.
+                let _ = self.cut_torn_line();
+                Err(Error::io(&self.path, "write a row", e))
+            }
+        }
+    }
+
+    fn cut_torn_line(&mut self) -> std::io::Result<()> {
+        self.file.set_len(self.len)?;
+        self.file.seek(SeekFrom::Start(self.len))?;
+        self.file.sync_data()?;
+        self.torn = false;
+        Ok(())
     }
 
     /// The file being written.

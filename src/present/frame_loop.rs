@@ -18,12 +18,13 @@ use super::ui::Overlay;
 use crate::categories::ALL;
 use crate::config::Experiment;
 use crate::data::record::{DisplayFacts, TimingMode};
+use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::{Error, Result};
 use crate::session::{self, Session, SessionOptions};
 use crate::stimuli::mask::MaskGenerator;
 use crate::stimuli::{load_rgba, StimulusSet};
 use crate::trials::timeline::{Event, FrameTick, Input};
-use crate::trials::Screen;
+use crate::trials::{Disturbance, Screen};
 
 /// What the window thread passes on, with the time it happened.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -158,6 +159,10 @@ struct Presenter {
     epoch: Instant,
     flips: FlipLog,
     notes: Vec<String>,
+    /// Disturbances since the last frame the timeline saw.
+    disturbed: Vec<Disturbance>,
+    /// The window gave no frames because it was minimised or covered.
+    occluded: bool,
 }
 
 /// A frame that could not be acquired, and what was done.
@@ -169,10 +174,16 @@ enum Acquired {
 impl Presenter {
     fn acquire(&mut self) -> Result<Acquired> {
         use wgpu::CurrentSurfaceTexture as C;
-        match self.display.surface.get_current_texture() {
+        let acquired = self.display.surface.get_current_texture();
+        if self.occluded && !matches!(acquired, C::Occluded) {
+            self.occluded = false;
+            self.note("the window is visible again");
+        }
+        match acquired {
             C::Success(frame) => Ok(Acquired::Frame(frame, Instant::now())),
             C::Suboptimal(frame) => {
                 let now = Instant::now();
+                self.disturb(Disturbance::SurfaceReconfigured);
                 self.note("the surface became suboptimal; reconfigured");
                 self.display
                     .surface
@@ -180,15 +191,21 @@ impl Presenter {
                 Ok(Acquired::Frame(frame, now))
             }
             C::Timeout => {
+                self.disturb(Disturbance::FrameTimeout);
                 self.note("acquiring a frame timed out; frame skipped");
                 Ok(Acquired::Skipped)
             }
             C::Occluded => {
-                self.note("the window was occluded (minimised or covered)");
+                self.disturb(Disturbance::Occluded);
+                if !self.occluded {
+                    self.occluded = true;
+                    self.note("the window was occluded (minimised or covered)");
+                }
                 std::thread::sleep(Duration::from_millis(10));
                 Ok(Acquired::Skipped)
             }
             C::Outdated => {
+                self.disturb(Disturbance::SurfaceReconfigured);
                 self.note("the surface was outdated; reconfigured");
                 self.display
                     .surface
@@ -196,6 +213,7 @@ impl Presenter {
                 Ok(Acquired::Skipped)
             }
             C::Lost => {
+                self.disturb(Disturbance::SurfaceLost);
                 self.note("the surface was lost; recreated");
                 let surface = self
                     .gpu
@@ -207,6 +225,12 @@ impl Presenter {
                 Ok(Acquired::Skipped)
             }
             C::Validation => Err(Error::new("the graphics driver refused the window surface")),
+        }
+    }
+
+    fn disturb(&mut self, cause: Disturbance) {
+        if !self.disturbed.contains(&cause) {
+            self.disturbed.push(cause);
         }
     }
 
@@ -295,6 +319,8 @@ impl Presenter {
             epoch,
             flips: FlipLog::default(),
             notes: Vec::new(),
+            disturbed: Vec::new(),
+            occluded: false,
         })
     }
 
@@ -414,12 +440,16 @@ pub fn run(
             "flip report: {} flips, {} late intervals, {} missed refreshes, longest {:.1} ms",
             report.flips, report.late_intervals, report.missed_refreshes, report.longest_ms
         ));
+    }
+    // The session's own error (e.g. data it could not save) comes before these.
+    let saved = session.recorder.as_mut().map_or(Ok(()), |recorder| {
         recorder.save()?;
         let flips = &recorder.paths().flips;
         std::fs::write(flips, p.flips.to_csv())
-            .map_err(|e| Error::io(flips, "write the flip log", e))?;
-    }
+            .map_err(|e| Error::io(flips, "write the flip log", e))
+    });
     let aborted = result?;
+    saved?;
     Ok(Outcome {
         aborted,
         data: session.recorder.as_ref().map(|r| r.paths().data.clone()),
@@ -437,6 +467,63 @@ struct LoopSettings {
     warning: Option<String>,
     /// Print screen changes.
     log_phases: bool,
+}
+
+/// A session waiting until its data can be written.
+struct StoragePause {
+    fault: String,
+    trial: usize,
+    since: Instant,
+    last_try: Instant,
+}
+
+impl StoragePause {
+    /// What the experimenter reads on the screen while the session waits.
+    fn message(&self, kept: &str) -> String {
+        format!(
+            "DATA CANNOT BE SAVED: the session is paused.\n\n{}\n\n\
+             Kept in memory: {kept}. Everything saved before is intact.\n\
+             Free disk space or fix the data folder: shapelab retries every {} s \
+             (Enter: retry now).\n\
+             Escape: end the session (continue it later with --resume).",
+            self.fault,
+            STORAGE_RETRY.as_secs_f64()
+        )
+    }
+
+    /// Tries to save again when asked or when it is time; true once everything is on disk.
+    fn retry(&mut self, recorder: &mut Recorder, now: bool) -> bool {
+        if !now && self.last_try.elapsed() < STORAGE_RETRY {
+            return false;
+        }
+        self.last_try = Instant::now();
+        recorder.flush().is_ok()
+    }
+
+    /// The note for the session record once the data is saved again.
+    fn resolved(&self) -> String {
+        format!(
+            "storage fault at trial {}: {}; saved again after {:.1} s",
+            self.trial,
+            self.fault,
+            self.since.elapsed().as_secs_f64()
+        )
+    }
+}
+
+/// Ends a session whose data cannot be written: the unsaved rows go to the console so that
+/// nothing is lost, and the error says how to continue.
+fn end_unsaved(recorder: &Recorder, fault: &str) -> Error {
+    let rows = recorder.unsaved_rows();
+    eprintln!("rows not saved ({}):", rows.len());
+    for row in &rows {
+        eprint!("{row}");
+    }
+    Error::new(format!(
+        "{fault}; the session was ended with {} trial(s) not saved (their rows are printed above); \
+         continue it with --resume once the data folder can be written",
+        rows.len()
+    ))
 }
 
 /// The frame loop proper; returns whether the session was aborted.
@@ -459,11 +546,14 @@ fn run_session(
     let pacer = Pacer::new(Instant::now(), period);
     let mut overlay = Overlay {
         warning,
-        confirm_abort: false,
+        ..Overlay::default()
     };
     let mut pending: Vec<Input> = Vec::new();
     let mut cursor_shown = false;
     let mut last_screen = None;
+    let mut focused = true;
+    let mut storage: Option<StoragePause> = None;
+    let mut ended: Option<bool> = None;
     let mut index: u64 = 0;
     loop {
         if !synced {
@@ -482,39 +572,73 @@ fn run_session(
         } else {
             flip
         };
+        pending.extend(p.disturbed.drain(..).map(Input::Disturbed));
+        let mut retry_now = false;
         while let Ok(input) = inputs.try_recv() {
+            let waiting = overlay.confirm_abort || storage.is_some();
             match input {
-                WindowInput::Click { at, x, y } if !overlay.confirm_abort => {
-                    pending.push(Input::Click {
-                        at: p.seconds(at),
-                        x,
-                        y,
-                    })
-                }
+                WindowInput::Click { at, x, y } if !waiting => pending.push(Input::Click {
+                    at: p.seconds(at),
+                    x,
+                    y,
+                }),
                 WindowInput::Click { .. } => {}
                 WindowInput::Escape | WindowInput::No if overlay.confirm_abort => {
                     overlay.confirm_abort = false
                 }
-                WindowInput::Escape => overlay.confirm_abort = true,
+                WindowInput::Escape => {
+                    overlay.confirm_abort = true;
+                    pending.push(Input::Disturbed(Disturbance::AbortPrompt));
+                }
                 WindowInput::Yes if overlay.confirm_abort => {
                     overlay.confirm_abort = false;
+                    if let (Some(pause), Some(recorder)) = (&storage, &session.recorder) {
+                        return Err(end_unsaved(recorder, &pause.fault));
+                    }
                     pending.push(Input::Abort);
                 }
-                WindowInput::Yes | WindowInput::No => {}
+                WindowInput::Yes => retry_now = true,
+                WindowInput::No => {}
+                // A paused session asks before it ends with data in memory.
+                WindowInput::Close if storage.is_some() => overlay.confirm_abort = true,
                 WindowInput::Close => pending.push(Input::Abort),
-                WindowInput::Focus(false) => p.note(&format!(
-                    "the window lost focus at trial {}",
-                    session.timeline.trial_index() + 1
-                )),
-                WindowInput::Focus(true) => p.note("the window regained focus"),
+                WindowInput::Focus(false) => {
+                    focused = false;
+                    p.note(&format!(
+                        "the window lost focus at trial {}",
+                        session.timeline.trial_index() + 1
+                    ))
+                }
+                WindowInput::Focus(true) => {
+                    focused = true;
+                    p.note("the window regained focus")
+                }
             }
         }
-        if overlay.confirm_abort {
-            // The timeline waits while the experimenter decides; the pause shows up as a late
-            // interval of the phase it interrupted.
+        let unfocused = Input::Disturbed(Disturbance::Unfocused);
+        if !focused && !pending.contains(&unfocused) {
+            pending.push(unfocused);
+        }
+        if let (Some(pause), Some(recorder)) = (storage.as_mut(), session.recorder.as_mut()) {
+            if pause.retry(recorder, retry_now) {
+                let note = pause.resolved();
+                eprintln!("{note}; the session continues");
+                p.note(&note);
+                storage = None;
+                overlay.storage_fault = None;
+            } else {
+                overlay.storage_fault = Some(pause.message(&recorder.kept_in_memory()));
+            }
+        }
+        if overlay.confirm_abort || storage.is_some() {
+            // The timeline waits while the experimenter decides or the data waits for disk
+            // space; the pause shows up as a late interval of the phase it interrupted.
             p.present(frame, &Screen::Blank, &overlay);
             index += 1;
             continue;
+        }
+        if let Some(aborted) = ended {
+            return Ok(aborted);
         }
         let step = session
             .timeline
@@ -533,11 +657,29 @@ fn run_session(
                         b.beep();
                     }
                 }
-                Event::TrialResponded(_) | Event::TrialTimed(_) | Event::SessionEnded { .. } => {}
+                Event::SessionEnded { aborted } => ended = Some(*aborted),
+                Event::TrialResponded(_) | Event::TrialTimed(_) => {}
             }
         }
         if let Some(recorder) = session.recorder.as_mut() {
-            recorder.handle(&session.plan, &step.events)?;
+            if let Err(fault) = recorder.handle(&session.plan, &step.events) {
+                let trial = session.timeline.trial_index() + 1;
+                eprintln!(
+                    "warning: {fault}; the session is paused; kept in memory: {}",
+                    recorder.kept_in_memory()
+                );
+                p.note(&format!("storage fault at trial {trial}: {fault}"));
+                pending.push(Input::Disturbed(Disturbance::StoragePause));
+                let now = Instant::now();
+                let pause = StoragePause {
+                    fault: fault.to_string(),
+                    trial,
+                    since: now,
+                    last_try: now,
+                };
+                overlay.storage_fault = Some(pause.message(&recorder.kept_in_memory()));
+                storage = Some(pause);
+            }
         }
         let wants_cursor = matches!(step.screen, Screen::Response | Screen::Feedback(_));
         if wants_cursor != cursor_shown {
@@ -558,10 +700,8 @@ fn run_session(
         last_screen = Some(step.screen.name());
         p.present(frame, &step.screen, &overlay);
         index += 1;
-        for event in &step.events {
-            if let Event::SessionEnded { aborted } = event {
-                return Ok(*aborted);
-            }
+        if let (Some(aborted), None) = (ended, &storage) {
+            return Ok(aborted);
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct Overlay {
     pub warning: Option<String>,
     /// Ask whether to abort the session.
     pub confirm_abort: bool,
+    /// Data cannot be saved: what happened and what to do, while the session waits.
+    pub storage_fault: Option<String>,
 }
 
 /// Text colour on the grey background.
@@ -30,6 +32,7 @@ const HIGHLIGHT: Color32 = Color32::from_rgb(0, 160, 0);
 /// Whether a frame needs egui at all (stimulus-locked frames do not).
 pub fn needs_egui(screen: &Screen, overlay: &Overlay) -> bool {
     overlay.confirm_abort
+        || overlay.storage_fault.is_some()
         || matches!(
             screen,
             Screen::Start { .. }
@@ -153,22 +156,42 @@ pub fn paint(
             );
         }
     }
-    if overlay.confirm_abort {
-        let r = Rect::from_center_size(centre, Vec2::new(620.0, 140.0));
-        painter.rect(
-            r,
-            6.0,
-            Color32::from_gray(240),
-            Stroke::new(2.0, WARNING),
-            StrokeKind::Inside,
-        );
-        text(
-            centre,
-            "Abort the session?\nY: save and quit    N or Escape: continue",
-            24.0,
-            INK,
-        );
+    if let Some(fault) = &overlay.storage_fault {
+        let width = (full.width() - 80.0).clamp(200.0, 1000.0);
+        panel(&painter, centre, fault, 20.0, width);
     }
+    if overlay.confirm_abort {
+        let question = if overlay.storage_fault.is_some() {
+            "End the session without the trials kept in memory?\n\
+             Their rows go to the console; --resume shows those trials again.\n\
+             Y: end the session    N or Escape: keep waiting"
+        } else {
+            "Abort the session?\nY: save and quit    N or Escape: continue"
+        };
+        panel(&painter, centre, question, 24.0, 900.0);
+    }
+}
+
+/// A framed box of centred text, wrapped to `width` points, in front of everything else.
+fn panel(painter: &egui::Painter, centre: Pos2, text: &str, size: f32, width: f32) {
+    let mut job = egui::text::LayoutJob::simple(
+        text.to_string(),
+        FontId::proportional(size),
+        INK,
+        width - 40.0,
+    );
+    job.halign = egui::Align::Center;
+    let galley = painter.layout_job(job);
+    let r = Rect::from_center_size(centre, galley.size() + Vec2::splat(40.0));
+    painter.rect(
+        r,
+        6.0,
+        Color32::from_gray(240),
+        Stroke::new(2.0, WARNING),
+        StrokeKind::Inside,
+    );
+    // A centred galley is laid out around x = 0.
+    painter.galley(Pos2::new(centre.x, r.min.y + 20.0), galley, INK);
 }
 
 /// The block summary as the break and end screens word it.

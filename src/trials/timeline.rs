@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::disturbance::{Disturbance, Disturbances};
 use super::frames::PhaseFrames;
 use super::grid::ResponseGrid;
 use super::plan::Trial;
@@ -74,6 +75,8 @@ pub enum Input {
     },
     /// The session is to end now (Escape, confirmed).
     Abort,
+    /// Something disturbed the display or held the session up since the last frame.
+    Disturbed(Disturbance),
 }
 
 /// Results of a block, as shown on break and end screens.
@@ -179,7 +182,7 @@ pub struct TrialResult {
 }
 
 /// How one phase of a trial went on the display.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PhaseTiming {
     /// Frames the plan asked for.
     pub planned: u32,
@@ -194,15 +197,19 @@ pub struct PhaseTiming {
 }
 
 /// The timing of every phase of one trial, in [`TRIAL_PHASES`] order.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrialTiming {
     /// Index in the plan.
     pub index: usize,
     /// One entry per trial phase.
     pub phases: [PhaseTiming; 7],
+    /// What disturbed the trial while it was on screen.
+    pub disturbed: Disturbances,
 }
 
 /// What the caller must do after a frame.
+// Events live for one frame in a short Vec: a large inline trial timing costs less than a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Event {
     /// Load the stimulus and make the mask of this trial now (its fixation has begun).
@@ -260,6 +267,7 @@ pub struct Timeline {
     frames_left: u32,
     trial: usize,
     timing: [PhaseTiming; 7],
+    disturbed: Disturbances,
     response: Option<(Category, f64)>,
     continue_clicked: bool,
     block: BlockSummary,
@@ -306,6 +314,7 @@ impl Timeline {
             phase,
             trial: start,
             timing: [PhaseTiming::default(); 7],
+            disturbed: Disturbances::default(),
             response: None,
             continue_clicked: false,
             block,
@@ -337,6 +346,7 @@ impl Timeline {
             match *input {
                 Input::Abort => return self.abort(events),
                 Input::Click { at, x, y } => self.click(at, x, y, tick.onset),
+                Input::Disturbed(cause) => self.disturb(cause),
             }
         }
         while self.frames_left == 0 && !self.waiting_for_click() {
@@ -393,6 +403,13 @@ impl Timeline {
             let t = &mut self.timing[slot];
             t.late_intervals += 1;
             t.refreshes += missed;
+        }
+    }
+
+    /// Between trials nothing is timed, so only a trial on screen is marked.
+    fn disturb(&mut self, cause: Disturbance) {
+        if self.timing_slot().is_some() {
+            self.disturbed.insert(cause);
         }
     }
 
@@ -484,12 +501,19 @@ impl Timeline {
         }
     }
 
-    fn finish_trial(&mut self, events: &mut Vec<Event>) {
-        events.push(Event::TrialTimed(TrialTiming {
+    fn trial_timing(&mut self) -> Event {
+        let timing = TrialTiming {
             index: self.trial,
             phases: self.timing,
-        }));
+            disturbed: self.disturbed,
+        };
         self.timing = [PhaseTiming::default(); 7];
+        self.disturbed = Disturbances::default();
+        Event::TrialTimed(timing)
+    }
+
+    fn finish_trial(&mut self, events: &mut Vec<Event>) {
+        events.push(self.trial_timing());
         self.trial += 1;
         let f = self.settings.frames;
         if self.trial >= self.trials.len() {
@@ -504,10 +528,7 @@ impl Timeline {
 
     fn abort(&mut self, mut events: Vec<Event>) -> Frame {
         if self.phase == Phase::Feedback {
-            events.push(Event::TrialTimed(TrialTiming {
-                index: self.trial,
-                phases: self.timing,
-            }));
+            events.push(self.trial_timing());
         }
         self.phase = Phase::Done;
         events.push(Event::SessionEnded { aborted: true });

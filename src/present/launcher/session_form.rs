@@ -498,6 +498,10 @@ fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
                             r.late_intervals, r.trials_with_late_frames
                         ),
                     ),
+                    (
+                        "disturbed trials",
+                        format!("{} (see the timing log's disturbed column)", r.disturbed_trials),
+                    ),
                     ("data", data.display().to_string()),
                 ];
                 for (name, value) in rows {

@@ -93,7 +93,7 @@ fn run_with(
     mut t: Timeline,
     clicks: impl Fn(usize) -> Vec<Click>,
     onset: impl Fn(u64) -> f64,
-    abort_at_frame: Option<u64>,
+    inject: Option<(u64, Input)>,
 ) -> Run {
     let mut pending: Vec<Input> = Vec::new();
     let mut run = Run {
@@ -104,12 +104,12 @@ fn run_with(
         let now = onset(index);
         let (due, later): (Vec<Input>, Vec<Input>) = pending.iter().partition(|i| match i {
             Input::Click { at, .. } => *at < now,
-            Input::Abort => true,
+            Input::Abort | Input::Disturbed(_) => true,
         });
         pending = later;
         let mut due = due;
-        if abort_at_frame == Some(index) {
-            due.push(Input::Abort);
+        if let Some((_, input)) = inject.filter(|(at, _)| *at == index) {
+            due.push(input);
         }
         let frame = t.step(FrameTick { index, onset: now }, &due);
         let first_of_screen = run.screens.last() != Some(&frame.screen);
@@ -378,7 +378,7 @@ fn an_abort_ends_the_session_and_drops_the_unfinished_trial() {
         timeline(&shapes, settings(256)),
         |i| vec![Click::On(shapes[i], 0.5)],
         |i| i as f64 / HZ,
-        Some(200),
+        Some((200, Input::Abort)),
     );
     assert_eq!(result.results().len(), 1);
     assert_eq!(result.screens.last(), Some(&Screen::Done));
@@ -386,6 +386,28 @@ fn an_abort_ends_the_session_and_drops_the_unfinished_trial() {
         result.events.last().map(|e| e.1),
         Some(Event::SessionEnded { aborted: true })
     );
+}
+
+#[test]
+fn a_disturbance_marks_the_trial_on_screen_and_only_that_trial() {
+    let shapes = [Bird, Dog, Car];
+    let disturbed = |frame: u64| {
+        let result = run_with(
+            timeline(&shapes, settings(256)),
+            |i| vec![Click::On(shapes[i], 0.5)],
+            |i| i as f64 / HZ,
+            Some((frame, Input::Disturbed(Disturbance::Unfocused))),
+        );
+        let timings = result.timings();
+        assert_eq!(timings.len(), 3);
+        timings
+            .iter()
+            .map(|t| t.disturbed.contains(Disturbance::Unfocused))
+            .collect::<Vec<_>>()
+    };
+    // Frame 200 shows trial 2's stimulus; frame 5 the start screen, before any trial.
+    assert_eq!(disturbed(200), [false, true, false]);
+    assert_eq!(disturbed(5), [false, false, false]);
 }
 
 #[test]

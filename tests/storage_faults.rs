@@ -1,0 +1,198 @@
+//! Storage faults: a data folder that cannot be created, and a disk that fills up in the
+//! middle of a session (a real file-size limit on the shapelab process, so writes fail part
+//! way through a line exactly as on a full disk). The session pauses with the trial in memory,
+//! nothing already written is damaged, and once space is back the session ends exactly as an
+//! uninterrupted one.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+
+/// Arguments of a simulated 24-trial session of subject s1 writing to `out`.
+fn session_args(config: &Path, out: &Path) -> Vec<String> {
+    let args = [
+        "run",
+        "--simulate",
+        "--subject",
+        "s1",
+        "--session",
+        "1",
+        "--trials",
+        "24",
+        "--rt-ms",
+        "20",
+        "--responder",
+        "texture",
+        "--out",
+    ];
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    args.insert(1, config.display().to_string());
+    args.push(out.display().to_string());
+    args
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// The first three timing columns (trial, image, mask seed): what must not change.
+fn timing_keys(path: &Path) -> Vec<String> {
+    lines(path)
+        .iter()
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect()
+}
+
+/// Sets the largest file a running process may write (util-linux's prlimit).
+fn set_file_size_limit(pid: u32, limit: &str) {
+    let status = std::process::Command::new("prlimit")
+        .args([
+            "--pid",
+            &pid.to_string(),
+            &format!("--fsize={limit}:unlimited"),
+        ])
+        .status()
+        .expect("prlimit runs");
+    assert!(status.success());
+}
+
+#[test]
+fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let reference_out = dir.path().join("reference");
+    let reference = shapelab()
+        .args(session_args(&config, &reference_out))
+        .output()
+        .expect("runs");
+    assert!(reference.status.success(), "{}", stderr(&reference));
+    let files = |out: &Path| {
+        let folder = out.join("quick");
+        (
+            folder.join("quick_s1_session_1.csv"),
+            folder.join("quick_s1_session_1.timing.csv"),
+            folder.join("quick_s1_session_1.session.json"),
+        )
+    };
+    let (ref_data, ref_timing, _) = files(&reference_out);
+
+    // 3000 bytes hold the record and the raw data but only about a dozen timing lines.
+    let out = dir.path().join("full-disk");
+    // Ignoring SIGXFSZ makes an over-limit write fail with EFBIG, as a full disk fails.
+    let mut command = std::process::Command::new("sh");
+    command
+        .args([
+            "-c",
+            "trap '' XFSZ; exec prlimit --fsize=3000:unlimited \"$@\"",
+            "sh",
+        ])
+        .arg(env!("CARGO_BIN_EXE_shapelab"))
+        .args(session_args(&config, &out))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("started");
+    let (tx, rx) = mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().expect("piped"));
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(|l| l.ok()) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let paused = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the session reports the fault");
+    assert!(
+        paused.starts_with("paused: ")
+            && paused.contains("timing.csv: cannot write a row: File too large"),
+        "{paused}"
+    );
+    assert!(
+        paused.contains("; kept in memory: the timing of trial "),
+        "{paused}"
+    );
+
+    // While paused (and retrying), what is on disk is a clean prefix of the full session.
+    let (data, timing, record) = files(&out);
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_millis(1200));
+        let written_data = lines(&data);
+        let written_timing = lines(&timing);
+        assert!(written_data.len() > 5 && written_data.len() < 25);
+        assert_eq!(written_data[..], lines(&ref_data)[..written_data.len()]);
+        assert!(std::fs::read_to_string(&timing)
+            .expect("timing log")
+            .ends_with('\n'));
+        let keys = timing_keys(&timing);
+        assert_eq!(keys[..], timing_keys(&ref_timing)[..keys.len()]);
+        assert!(written_timing.len() < written_data.len());
+        assert!(std::fs::metadata(&timing).expect("timing log").len() <= 3000);
+    }
+    assert!(
+        child.try_wait().expect("running").is_none(),
+        "still waiting"
+    );
+
+    set_file_size_limit(child.id(), "unlimited");
+    let status = child.wait().expect("ends");
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(status.success(), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.starts_with("saved again after")),
+        "{rest:?}"
+    );
+    assert_eq!(
+        lines(&data),
+        lines(&ref_data),
+        "every trial, once, in order"
+    );
+    assert_eq!(timing_keys(&timing), timing_keys(&ref_timing));
+    let disturbed: Vec<String> = lines(&timing)
+        .iter()
+        .skip(1)
+        .filter(|l| l.ends_with("storage_pause"))
+        .map(|l| l.split(',').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(disturbed.len(), 1, "one trial waited: {disturbed:?}");
+    let record = std::fs::read_to_string(record).expect("record");
+    assert!(record.contains("\"status\": \"completed\""), "{record}");
+    assert!(record.contains("storage fault before trial"), "{record}");
+    assert!(record.contains("\"disturbed_trials\": 1"), "{record}");
+}
+
+#[test]
+fn a_data_folder_that_cannot_be_created_stops_the_session_before_it_starts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    // A file where the output folder should be: no permission trick, so it holds for root too.
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "x").expect("written");
+    let out = run(&session_args(&config, &blocker.join("raw-data"))
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(1));
+    let message = stderr(&out);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.starts_with(&format!(
+            "error: {}: cannot create the data folder: Not a directory",
+            blocker.join("raw-data").join("quick").display()
+        )),
+        "{message}"
+    );
+    assert_eq!(std::fs::read_to_string(&blocker).expect("intact"), "x");
+}
