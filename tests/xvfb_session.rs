@@ -374,7 +374,7 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
 }
 
 #[test]
-fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused() {
+fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused_and_no_sound_is_noted() {
     let Some(x) = xvfb() else {
         return;
     };
@@ -395,6 +395,8 @@ fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused() {
         .args(["--windowed", "1024x768", "--trials", "6", "--log-phases"])
         .env("DISPLAY", &x.display)
         .env("XDG_RUNTIME_DIR", runtime.path())
+        // No sound device: ALSA finds no configuration.
+        .env("ALSA_CONFIG_PATH", dir.path().join("no-alsa.conf"))
         .env_remove("WAYLAND_DISPLAY")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -425,6 +427,10 @@ fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused() {
         record.contains(": the window lost focus at trial 3\""),
         "{record}"
     );
+    assert!(
+        record.contains("\"warning: no audio output (") && record.contains("without the beep"),
+        "{record}"
+    );
     let timing =
         std::fs::read_to_string(folder.join("quick_s1_session_1.timing.csv")).expect("timing log");
     let unfocused: Vec<bool> = timing
@@ -439,4 +445,36 @@ fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused() {
         .collect();
     assert_eq!(unfocused.len(), 6);
     assert_eq!(unfocused[..3], [false, false, true], "{timing}");
+}
+
+#[test]
+fn without_a_graphics_adapter_a_session_stops_before_it_starts_with_one_line() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = common::quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let runtime = runtime_dir();
+    let out = common::shapelab()
+        .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+        .args(["--windowed", "1024x768"])
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        // Vulkan only, and no Vulkan driver to be found.
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", dir.path().join("no-driver.json"))
+        .env("VK_DRIVER_FILES", dir.path().join("no-driver.json"))
+        .output()
+        .expect("shapelab runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = common::stderr(&out);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: no graphics adapter")
+            && last.ends_with("install mesa-vulkan-drivers"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dir.path().join("raw-data").exists(), "nothing written");
 }

@@ -106,9 +106,12 @@ impl Display {
         let instance = wgpu::Instance::new(
             wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(window.clone())),
         );
-        let surface = instance
-            .create_surface(window.clone())
-            .map_err(|e| Error::new(format!("cannot draw into the window: {e}")))?;
+        let surface = instance.create_surface(window.clone()).map_err(|e| {
+            Error::new(format!(
+                "no graphics adapter can draw into the window ({e}); on Linux without a GPU, \
+                     install mesa-vulkan-drivers"
+            ))
+        })?;
         let gpu = Gpu::new(instance, Some(&surface))?;
         let display = Display::new(&gpu, surface, size.width.max(1), size.height.max(1))?;
         Ok((gpu, display))
@@ -163,7 +166,12 @@ struct Presenter {
     disturbed: Vec<Disturbance>,
     /// The window gave no frames because it was minimised or covered.
     occluded: bool,
+    /// Since when reconfiguring has not made the surface usable again.
+    outdated_since: Option<Instant>,
 }
+
+/// How long a surface may stay outdated before the session stops instead of spinning.
+const STUCK_SURFACE: Duration = Duration::from_secs(2);
 
 /// A frame that could not be acquired, and what was done.
 enum Acquired {
@@ -175,6 +183,9 @@ impl Presenter {
     fn acquire(&mut self) -> Result<Acquired> {
         use wgpu::CurrentSurfaceTexture as C;
         let acquired = self.display.surface.get_current_texture();
+        if !matches!(acquired, C::Outdated) {
+            self.outdated_since = None;
+        }
         if self.occluded && !matches!(acquired, C::Occluded) {
             self.occluded = false;
             self.note("the window is visible again");
@@ -205,6 +216,20 @@ impl Presenter {
                 Ok(Acquired::Skipped)
             }
             C::Outdated => {
+                let since = *self.outdated_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > STUCK_SURFACE {
+                    let size = self.window.inner_size();
+                    return Err(Error::new(format!(
+                        "the window surface stayed outdated for {} s (the window is now {}x{}, \
+                         the session was laid out for {}x{}); the session stopped, continue it \
+                         with --resume",
+                        STUCK_SURFACE.as_secs(),
+                        size.width,
+                        size.height,
+                        self.display.config.width,
+                        self.display.config.height
+                    )));
+                }
                 self.disturb(Disturbance::SurfaceReconfigured);
                 self.note("the surface was outdated; reconfigured");
                 self.display
@@ -321,6 +346,7 @@ impl Presenter {
             notes: Vec::new(),
             disturbed: Vec::new(),
             occluded: false,
+            outdated_since: None,
         })
     }
 

@@ -500,7 +500,10 @@ fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
                     ),
                     (
                         "disturbed trials",
-                        format!("{} (see the timing log's disturbed column)", r.disturbed_trials),
+                        format!(
+                            "{} (see the timing log's disturbed column)",
+                            r.disturbed_trials
+                        ),
                     ),
                     ("data", data.display().to_string()),
                 ];
