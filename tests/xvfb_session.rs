@@ -5,68 +5,13 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{runtime_dir, xvfb};
 use shapelab::categories::Category::{self, *};
 use shapelab::config::Experiment;
 use shapelab::trials::ResponseGrid;
-
-/// A virtual X display that is stopped when dropped.
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Starts Xvfb, or `None` (skip) without it; under CI a missing Xvfb or xdotool fails.
-fn xvfb() -> Option<Xvfb> {
-    if !(have("Xvfb") && have("xdotool")) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs Xvfb and xdotool (scripts/debian-packages.txt)"
-        );
-        eprintln!("skipped: Xvfb or xdotool missing");
-        return None;
-    }
-    // Xvfb picks a free display number itself and writes it out once it accepts clients,
-    // so that tests running in parallel never share a display.
-    let mut child = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1280x1024x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb starts");
-    let mut number = String::new();
-    BufReader::new(child.stdout.take().expect("piped"))
-        .read_line(&mut number)
-        .expect("Xvfb names its display");
-    let display = format!(":{}", number.trim());
-    assert!(display.len() > 1, "Xvfb did not start");
-    Some(Xvfb { child, display })
-}
 
 fn xdotool(display: &str, args: &[&str]) -> String {
     let out = Command::new("xdotool")
@@ -83,16 +28,6 @@ fn click(display: &str, window: &str, x: f64, y: f64) {
         display,
         &["mousemove", "--window", window, &x, &y, "click", "1"],
     );
-}
-
-fn runtime_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .expect("0700");
-    dir
 }
 
 #[test]

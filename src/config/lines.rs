@@ -73,6 +73,33 @@ pub fn line_of_item(text: &str, key: &str, index: usize) -> Option<usize> {
     Some(start)
 }
 
+/// The lines (1-based) of the first two `key:` lines at the same indent in the mapping that
+/// starts at line `from`: where a key was given twice.
+pub fn repeated_key(text: &str, from: usize, key: &str) -> Option<(usize, usize)> {
+    let mut first: Option<(usize, usize)> = None;
+    let mut mapping_indent: Option<usize> = None;
+    for (number, line) in text.lines().enumerate().skip(from.saturating_sub(1)) {
+        let content = line.split('#').next().unwrap_or("").trim_end();
+        let body = content.trim_start().trim_start_matches("- ");
+        if body.is_empty() {
+            continue;
+        }
+        let indent = content.len() - body.len();
+        let mapping = *mapping_indent.get_or_insert(indent);
+        if indent < mapping {
+            break;
+        }
+        if indent > mapping || key_of(body) != Some(key) {
+            continue;
+        }
+        match first {
+            None => first = Some((number + 1, indent)),
+            Some((line, _)) => return Some((line, number + 1)),
+        }
+    }
+    None
+}
+
 /// The key of a `key: value` line (already trimmed at the start).
 pub fn key_of(body: &str) -> Option<&str> {
     let (key, _) = body.split_once(':')?;
@@ -97,6 +124,14 @@ mod tests {
     #[test]
     fn a_nested_key_is_not_found_outside_its_parent() {
         assert_eq!(line_of(TEXT, &["beep", "last"]), Some(3));
+    }
+
+    #[test]
+    fn a_key_given_twice_is_found_in_its_own_mapping() {
+        let text = "a: 1\nbeep:\n  volume: 1\n  x: 2\n  volume: 3\nvolume: 4\n";
+        assert_eq!(repeated_key(text, 3, "volume"), Some((3, 5)));
+        assert_eq!(repeated_key(text, 1, "volume"), None);
+        assert_eq!(repeated_key("a: 1\nb: 2\na: 3\n", 1, "a"), Some((1, 3)));
     }
 
     #[test]

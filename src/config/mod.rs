@@ -484,6 +484,17 @@ fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
         }
         None => message,
     };
+    if let Some(key) = duplicate_key(&message) {
+        let from = err.location().map_or(1, |l| l.line());
+        return match lines::repeated_key(text, from, key) {
+            Some((first, second)) => Error::at_line(
+                path,
+                second,
+                format!("`{key}` is given twice (first at line {first})"),
+            ),
+            None => Error::in_file(path, format!("`{key}` is given twice")),
+        };
+    }
     let line = err
         .location()
         .map(|l| l.line())
@@ -502,6 +513,12 @@ fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
         Some(line) => Error::at_line(path, line, message),
         None => Error::in_file(path, message),
     }
+}
+
+/// The key of serde's "duplicate field" message.
+fn duplicate_key(message: &str) -> Option<&str> {
+    let rest = message.split("duplicate field `").nth(1)?;
+    rest.split_once('`').map(|(key, _)| key)
 }
 
 /// The unknown key and the expected ones from serde's "unknown field" message.

@@ -38,6 +38,20 @@ fn an_unknown_key_names_its_line_and_suggests_the_nearest() {
 }
 
 #[test]
+fn a_key_given_twice_names_the_second_line_and_the_first() {
+    let err = error("experiment: x\nms_stim: 200\nms_stim: 100\n");
+    assert_eq!(
+        err,
+        "exp.yaml:3: `ms_stim` is given twice (first at line 2)"
+    );
+    let nested = error("beep:\n  volume: 0.5\n  frequency_hz: 300\n  volume: 0.7\n");
+    assert_eq!(
+        nested,
+        "exp.yaml:4: `volume` is given twice (first at line 2)"
+    );
+}
+
+#[test]
 fn an_unknown_nested_key_names_its_line() {
     let err = error("beep:\n  frequency_hz: 300\n  loudness: 1\n");
     assert!(

@@ -64,8 +64,13 @@ impl Network {
             return Err(Error::in_file(
                 path,
                 format!(
-                    "the output has shape {:?}, not the 1000 ImageNet classes",
-                    output.shape
+                    "the output has shape [{}], not the 1000 ImageNet classes",
+                    output
+                        .shape
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }

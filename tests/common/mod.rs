@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The folder with the paper's material: `$SHAPELAB_SHARED`, else `../shared` beside the repo.
 pub fn shared_root() -> PathBuf {
@@ -134,4 +135,73 @@ pub fn shape_bias(rows: &[Vec<String>]) -> (f64, usize, usize, usize) {
         shape,
         texture,
     )
+}
+
+/// A virtual X display that is stopped when dropped.
+pub struct Xvfb {
+    child: Child,
+    /// The DISPLAY value, e.g. `:99`.
+    pub display: String,
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether a program is on the PATH.
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Starts Xvfb, or `None` (skip) without it; under CI a missing Xvfb or xdotool fails.
+pub fn xvfb() -> Option<Xvfb> {
+    if !(have("Xvfb") && have("xdotool")) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs Xvfb and xdotool (scripts/debian-packages.txt)"
+        );
+        eprintln!("skipped: Xvfb or xdotool missing");
+        return None;
+    }
+    // Xvfb picks a free display number itself and writes it out once it accepts clients,
+    // so that tests running in parallel never share a display.
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x1024x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    let mut number = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut number)
+        .expect("Xvfb names its display");
+    let display = format!(":{}", number.trim());
+    assert!(display.len() > 1, "Xvfb did not start");
+    Some(Xvfb { child, display })
+}
+
+/// An XDG_RUNTIME_DIR for a windowed shapelab (it must be private to the user).
+pub fn runtime_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("0700");
+    dir
 }
