@@ -30,25 +30,11 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
         ),
     )
     .expect("config written");
-    let config = config.to_str().expect("utf-8");
     let reference_out = dir.path().join("reference");
-    let reference = run(&[
-        "run",
-        config,
-        "--simulate",
-        "--subject",
-        "s1",
-        "--session",
-        "1",
-        "--trials",
-        "24",
-        "--rt-ms",
-        "20",
-        "--responder",
-        "texture",
-        "--out",
-        reference_out.to_str().expect("utf-8"),
-    ]);
+    let reference = shapelab()
+        .args(simulated_session_args(&config, &reference_out))
+        .output()
+        .expect("runs");
     assert!(reference.status.success(), "{}", stderr(&reference));
     let expected = csv_rows(&reference_out.join("crash/crash_s1_session_1.csv"));
     assert_eq!(expected.len(), 24);
@@ -74,26 +60,8 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
         let out = dir.path().join(format!("run-{attempt}"));
         let data = out.join("crash/crash_s1_session_1.csv");
         let mut child = shapelab()
-            .args([
-                "run",
-                config,
-                "--simulate",
-                "--realtime",
-                "--subject",
-                "s1",
-                "--session",
-                "1",
-                "--trials",
-                "24",
-            ])
-            .args([
-                "--out",
-                out.to_str().expect("utf-8"),
-                "--rt-ms",
-                "20",
-                "--responder",
-                "texture",
-            ])
+            .args(simulated_session_args(&config, &out))
+            .arg("--realtime")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -126,22 +94,11 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
             continue;
         }
         kills_mid_session += 1;
-        let mut resume = vec![
-            "run",
-            config,
-            "--simulate",
-            "--subject",
-            "s1",
-            "--session",
-            "1",
-        ];
-        resume.extend(["--rt-ms", "20", "--responder", "texture", "--out"]);
-        let out_text = out.to_str().expect("utf-8").to_string();
-        resume.push(&out_text);
+        let mut resume = simulated_session_args(&config, &out);
         if out.join("crash/crash_s1_session_1.session.json").exists() {
-            resume.push("--resume");
+            resume.push("--resume".into());
         }
-        let resumed = run(&resume);
+        let resumed = shapelab().args(&resume).output().expect("runs");
         assert!(
             resumed.status.success(),
             "attempt {attempt}: {}",

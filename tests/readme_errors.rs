@@ -200,6 +200,14 @@ fn scenario(input: &str) -> Option<Output> {
     let s = Scenario::new();
     let check = ["check", "experiment.yaml"];
     let simulate = ["run", "experiment.yaml", "--simulate", "--subject", "s1"];
+    let classify = [
+        "classify",
+        "experiment.yaml",
+        "--model",
+        "m.onnx",
+        "--name",
+        "net",
+    ];
     Some(match input {
         "YAML syntax" => s
             .write(
@@ -279,26 +287,12 @@ fn scenario(input: &str) -> Option<Output> {
         "duplicate trial" => s.raw_data("dup.csv", HEADER, &[ROW, ROW]),
         "not an ONNX model" => {
             s.experiment("").write("m.onnx", "not a model");
-            s.run(&[
-                "classify",
-                "experiment.yaml",
-                "--model",
-                "m.onnx",
-                "--name",
-                "net",
-            ])
+            s.run(&classify)
         }
         "model of the wrong shape" => {
             s.experiment("");
             std::fs::write(s.path("m.onnx"), identity_onnx(&[1, 3, 224, 224])).expect("written");
-            s.run(&[
-                "classify",
-                "experiment.yaml",
-                "--model",
-                "m.onnx",
-                "--name",
-                "net",
-            ])
+            s.run(&classify)
         }
         "bad window size" => s.experiment("").run(&[
             "run",

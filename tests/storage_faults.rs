@@ -14,29 +14,6 @@ use std::time::Duration;
 
 use common::*;
 
-/// Arguments of a simulated 24-trial session of subject s1 writing to `out`.
-fn session_args(config: &Path, out: &Path) -> Vec<String> {
-    let args = [
-        "run",
-        "--simulate",
-        "--subject",
-        "s1",
-        "--session",
-        "1",
-        "--trials",
-        "24",
-        "--rt-ms",
-        "20",
-        "--responder",
-        "texture",
-        "--out",
-    ];
-    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    args.insert(1, config.display().to_string());
-    args.push(out.display().to_string());
-    args
-}
-
 fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -73,7 +50,7 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
     let config = quick_config(dir.path(), &dir.path().join("stimuli"), "");
     let reference_out = dir.path().join("reference");
     let reference = shapelab()
-        .args(session_args(&config, &reference_out))
+        .args(simulated_session_args(&config, &reference_out))
         .output()
         .expect("runs");
     assert!(reference.status.success(), "{}", stderr(&reference));
@@ -98,7 +75,7 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
             "sh",
         ])
         .arg(env!("CARGO_BIN_EXE_shapelab"))
-        .args(session_args(&config, &out))
+        .args(simulated_session_args(&config, &out))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = command.spawn().expect("started");
@@ -180,7 +157,7 @@ fn a_data_folder_that_cannot_be_created_stops_the_session_before_it_starts() {
     // A file where the output folder should be: no permission trick, so it holds for root too.
     let blocker = dir.path().join("not-a-folder");
     std::fs::write(&blocker, "x").expect("written");
-    let out = run(&session_args(&config, &blocker.join("raw-data"))
+    let out = run(&simulated_session_args(&config, &blocker.join("raw-data"))
         .iter()
         .map(String::as_str)
         .collect::<Vec<_>>());

@@ -190,6 +190,19 @@ fn wait_for(lines: &std::sync::mpsc::Receiver<String>, wanted: impl Fn(&str) -> 
     panic!("the expected line never came; before it: {seen:?}");
 }
 
+/// Waits for the start screen in `--log-phases` output, clicks it, and returns the window.
+fn click_start(display: &str, stdout: &std::sync::mpsc::Receiver<String>) -> String {
+    wait_for(stdout, |l| l.ends_with(" start"));
+    let window = xdotool(display, &["search", "--name", "shapelab"])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    click(display, &window, 20.0, 20.0);
+    window
+}
+
 fn screenshot(display: &str, path: &Path) -> image::RgbImage {
     let out = Command::new("import")
         .args(["-window", "root"])
@@ -238,14 +251,7 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
         .expect("shapelab starts");
     let stdout = line_reader(app.stdout.take().expect("piped"));
     let stderr = line_reader(app.stderr.take().expect("piped"));
-    wait_for(&stdout, |l| l.ends_with(" start"));
-    let window = xdotool(&x.display, &["search", "--name", "shapelab"])
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
-    std::thread::sleep(Duration::from_millis(300));
-    click(&x.display, &window, 20.0, 20.0);
+    let window = click_start(&x.display, &stdout);
     let warning = wait_for(&stderr, |l| l.contains("cannot write"));
     assert!(
         warning.contains("timing.csv: cannot write a row: File too large")
@@ -338,14 +344,7 @@ fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused_and_no_s
         .spawn()
         .expect("shapelab starts");
     let stdout = line_reader(app.stdout.take().expect("piped"));
-    wait_for(&stdout, |l| l.ends_with(" start"));
-    let window = xdotool(&x.display, &["search", "--name", "shapelab"])
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
-    std::thread::sleep(Duration::from_millis(300));
-    click(&x.display, &window, 20.0, 20.0);
+    let window = click_start(&x.display, &stdout);
     wait_for(&stdout, |l| l.ends_with(" trial 3 stimulus"));
     xdotool(&x.display, &["windowminimize", "--sync", &window]);
     std::thread::sleep(Duration::from_millis(300));

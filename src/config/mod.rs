@@ -290,6 +290,8 @@ impl Experiment {
 
     /// Parses and checks config text that came from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Experiment> {
+        // YAML also breaks lines at a lone CR (old Mac files); our own line search only at LF.
+        let text = &text.replace("\r\n", "\n").replace('\r', "\n");
         let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
         if text.lines().all(blank) {
             return Err(Error::in_file(path, "the config is empty"));
@@ -472,7 +474,8 @@ fn response_order(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[C
 
 /// Turns a YAML or type error into `file:line: message`, suggesting the nearest key for typos.
 fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
-    let full = err.to_string();
+    // Keys and values quoted in the message may hold line breaks: keep the error on one line.
+    let full = one_line(&err.to_string());
     let message = full.split(" at line ").next().unwrap_or(&full).to_string();
     let message = match unknown_key(&message) {
         Some((key, expected)) => {
@@ -513,6 +516,19 @@ fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
         Some(line) => Error::at_line(path, line, message),
         None => Error::in_file(path, message),
     }
+}
+
+/// `text` with control characters escaped (`\n` for a line break), so that it prints as one line.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The key of serde's "duplicate field" message.

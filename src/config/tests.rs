@@ -38,6 +38,33 @@ fn an_unknown_key_names_its_line_and_suggests_the_nearest() {
 }
 
 #[test]
+fn line_numbers_count_every_kind_of_line_break() {
+    // Found by fuzzing: YAML counted lone CRs as line breaks, the key search did not.
+    assert_eq!(
+        error("experiment: x\r\rms_stim: fast\r"),
+        "exp.yaml:3: ms_stim: invalid type: string \"fast\", expected f64"
+    );
+    assert_eq!(
+        error("experiment: x\r\n\r\nms_stimulus: 1\r\n"),
+        "exp.yaml:3: unknown key `ms_stimulus` (did you mean `ms_stim`?)"
+    );
+    assert_eq!(
+        error("experiment: x\rms_stim: 100\rms_stim: -5\r"),
+        "exp.yaml:3: `ms_stim` is given twice (first at line 2)"
+    );
+}
+
+#[test]
+fn a_key_with_line_breaks_is_named_on_one_line() {
+    // Found by fuzzing: a quoted key with line breaks made a multi-line error.
+    let err = error("\"ms\\nstim\": 200\n");
+    assert_eq!(
+        err,
+        "exp.yaml:1: unknown key `ms\\nstim` (did you mean `ms_stim`?)"
+    );
+}
+
+#[test]
 fn a_key_given_twice_names_the_second_line_and_the_first() {
     let err = error("experiment: x\nms_stim: 200\nms_stim: 100\n");
     assert_eq!(

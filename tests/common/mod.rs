@@ -84,6 +84,30 @@ pub fn run(args: &[&str]) -> Output {
     shapelab().args(args).output().expect("shapelab runs")
 }
 
+/// Arguments of a simulated 24-trial session 1 of subject s1 writing to `out`, whose
+/// participant answers with the texture after 20 ms.
+pub fn simulated_session_args(config: &Path, out: &Path) -> Vec<String> {
+    let args = [
+        "run",
+        "--simulate",
+        "--subject",
+        "s1",
+        "--session",
+        "1",
+        "--trials",
+        "24",
+        "--rt-ms",
+        "20",
+        "--responder",
+        "texture",
+        "--out",
+    ];
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    args.insert(1, config.display().to_string());
+    args.push(out.display().to_string());
+    args
+}
+
 /// Standard error as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
