@@ -2,7 +2,8 @@
 //! line, a line of the input.
 
 /// Panics unless `message` is one line starting with `file` and any `file:N:` has
-/// 1 <= N <= the input's line count + 1, counting CRLF, LF and a lone CR each as a break.
+/// 1 <= N <= the input's line count + 1, counting CRLF, LF, a lone CR, NEL, LS and PS each as
+/// a break (as the YAML parser does).
 pub fn check(message: &str, file: &str, text: &str) {
     assert!(!message.contains('\n'), "more than one line: {message:?}");
     let rest = message
@@ -13,7 +14,12 @@ pub fn check(message: &str, file: &str, text: &str) {
         .and_then(|r| r.split_once(':'))
         .and_then(|(n, _)| n.parse::<usize>().ok())
     {
-        let lines = text.replace("\r\n", "\n").replace('\r', "\n").lines().count() + 1;
+        let lines = text
+            .replace("\r\n", "\n")
+            .replace(['\r', '\u{85}', '\u{2028}', '\u{2029}'], "\n")
+            .lines()
+            .count()
+            + 1;
         assert!(
             (1..=lines).contains(&line),
             "line {line} of a {lines}-line input: {message:?}"

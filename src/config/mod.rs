@@ -290,8 +290,11 @@ impl Experiment {
 
     /// Parses and checks config text that came from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Experiment> {
-        // YAML also breaks lines at a lone CR (old Mac files); our own line search only at LF.
-        let text = &text.replace("\r\n", "\n").replace('\r', "\n");
+        // The YAML parser also breaks lines at a lone CR (old Mac files) and at NEL, LS and PS;
+        // our own line search only at LF: make them agree.
+        let text = &text
+            .replace("\r\n", "\n")
+            .replace(['\r', '\u{85}', '\u{2028}', '\u{2029}'], "\n");
         let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
         if text.lines().all(blank) {
             return Err(Error::in_file(path, "the config is empty"));

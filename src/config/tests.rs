@@ -52,6 +52,11 @@ fn line_numbers_count_every_kind_of_line_break() {
         error("experiment: x\rms_stim: 100\rms_stim: -5\r"),
         "exp.yaml:3: `ms_stim` is given twice (first at line 2)"
     );
+    // The parser also breaks at NEL, LS and PS.
+    assert_eq!(
+        error("experiment: x\u{85}ms_stim: 100\u{2028}ms_stim: -5\u{2029}"),
+        "exp.yaml:3: `ms_stim` is given twice (first at line 2)"
+    );
 }
 
 #[test]
