@@ -477,8 +477,8 @@ fn response_order(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[C
 
 /// Turns a YAML or type error into `file:line: message`, suggesting the nearest key for typos.
 fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
-    // Keys and values quoted in the message may hold line breaks: keep the error on one line.
-    let full = one_line(&err.to_string());
+    // Escaped as the key appears in the text, so that the key is recognised in the message.
+    let full = crate::error::one_line(&err.to_string());
     let message = full.split(" at line ").next().unwrap_or(&full).to_string();
     let message = match unknown_key(&message) {
         Some((key, expected)) => {
@@ -519,19 +519,6 @@ fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
         Some(line) => Error::at_line(path, line, message),
         None => Error::in_file(path, message),
     }
-}
-
-/// `text` with control characters escaped (`\n` for a line break), so that it prints as one line.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// The key of serde's "duplicate field" message.

@@ -475,4 +475,16 @@ mod tests {
             "d.csv:2: expected 8 fields, found 6"
         );
     }
+
+    #[test]
+    fn a_quoted_value_with_line_breaks_is_quoted_back_on_one_line() {
+        // Found by fuzzing: the value was echoed with its line breaks.
+        let text = format!("{HEADER}\ns,1,1,NaN,na,\"bi\nrd\",0,x.png\n");
+        let err = parse_rows(Path::new("q.csv"), &text).expect_err("bad category");
+        assert!(
+            err.to_string()
+                .starts_with("q.csv:2: category: unknown category 'bi\\nrd' (expected one of"),
+            "{err}"
+        );
+    }
 }
