@@ -276,23 +276,28 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     xdotool(&x.display, &["key", "y"]);
     let status = app.wait().expect("shapelab ends");
     assert_eq!(status.code(), Some(1));
+    // The timing line of the trial that filled the disk is what was kept; the rows are all saved.
     let rest: Vec<String> = stderr.try_iter().collect();
-    let listed = rest
-        .iter()
-        .position(|l| l.starts_with("rows not saved ("))
-        .unwrap_or_else(|| panic!("{rest:?}"));
     let error = rest.last().expect("an error line");
     assert!(
         error.starts_with("error: ")
-            && error.contains(
-                "trial(s) not saved (their rows are printed above); continue it with --resume"
-            ),
+            && error.contains("timing.csv: cannot write a row: File too large")
+            && error.contains("; the session was ended without saving the timing of trial ")
+            && error.ends_with("; continue it with --resume once the data folder can be written"),
         "{error}"
     );
-    let unsaved = &rest[listed + 1..rest.len() - 1];
     assert!(
-        unsaved.iter().all(|l| l.starts_with("s1,1,")),
-        "{unsaved:?}"
+        !rest.iter().any(|l| l.starts_with("rows not saved")),
+        "{rest:?}"
+    );
+    let timing = std::fs::read_to_string(
+        dir.path()
+            .join("raw-data/quick/quick_s1_session_1.timing.csv"),
+    )
+    .expect("timing log");
+    assert!(
+        timing.ends_with('\n') && timing.len() <= 3000,
+        "only complete lines"
     );
 
     // What was saved is untouched, and --resume continues at the first trial without a row.

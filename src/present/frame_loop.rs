@@ -537,18 +537,25 @@ impl StoragePause {
     }
 }
 
-/// Ends a session whose data cannot be written: the unsaved rows go to the console so that
-/// nothing is lost, and the error says how to continue.
+/// Ends a session whose data cannot be written: unsaved raw-data rows go to the console so
+/// that nothing is lost, and the error says what was not saved and how to continue.
 fn end_unsaved(recorder: &Recorder, fault: &str) -> Error {
     let rows = recorder.unsaved_rows();
-    eprintln!("rows not saved ({}):", rows.len());
-    for row in &rows {
-        eprint!("{row}");
+    if !rows.is_empty() {
+        eprintln!("rows not saved ({}):", rows.len());
+        for row in &rows {
+            eprint!("{row}");
+        }
     }
     Error::new(format!(
-        "{fault}; the session was ended with {} trial(s) not saved (their rows are printed above); \
-         continue it with --resume once the data folder can be written",
-        rows.len()
+        "{fault}; the session was ended without saving {}{}; continue it with --resume once \
+         the data folder can be written",
+        recorder.kept_in_memory(),
+        if rows.is_empty() {
+            ""
+        } else {
+            " (the rows are printed above)"
+        }
     ))
 }
 
