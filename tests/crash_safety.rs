@@ -31,11 +31,7 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
     )
     .expect("config written");
     let reference_out = dir.path().join("reference");
-    let reference = shapelab()
-        .args(simulated_session_args(&config, &reference_out))
-        .output()
-        .expect("runs");
-    assert!(reference.status.success(), "{}", stderr(&reference));
+    run_simulated_session(&config, &reference_out);
     let expected = csv_rows(&reference_out.join("crash/crash_s1_session_1.csv"));
     assert_eq!(expected.len(), 24);
     assert!(

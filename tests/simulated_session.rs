@@ -123,9 +123,7 @@ fn every_phase_lasts_exactly_its_planned_frames_at_common_refresh_rates() {
 
 #[test]
 fn an_existing_session_is_never_overwritten_and_the_next_free_one_is_offered() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let (dir, config) = quick_study("");
     let config = config.to_str().expect("utf-8");
     let args = [
         "run",
@@ -317,9 +315,7 @@ fn csv_rows_if_any(path: &Path) -> usize {
 
 #[test]
 fn check_prints_the_plan_with_frames_and_degrees() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = quick_config(dir.path(), &dir.path().join("stimuli"), "refresh_hz: 144\n");
+    let (_dir, config) = quick_study("refresh_hz: 144\n");
     let output = run(&["check", config.to_str().expect("utf-8"), "--trials", "20"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);

@@ -45,15 +45,9 @@ fn set_file_size_limit(pid: u32, limit: &str) {
 
 #[test]
 fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let (dir, config) = quick_study("");
     let reference_out = dir.path().join("reference");
-    let reference = shapelab()
-        .args(simulated_session_args(&config, &reference_out))
-        .output()
-        .expect("runs");
-    assert!(reference.status.success(), "{}", stderr(&reference));
+    run_simulated_session(&config, &reference_out);
     let files = |out: &Path| {
         let folder = out.join("quick");
         (
@@ -151,9 +145,7 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
 
 #[test]
 fn a_data_folder_that_cannot_be_created_stops_the_session_before_it_starts() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let (dir, config) = quick_study("");
     // A file where the output folder should be: no permission trick, so it holds for root too.
     let blocker = dir.path().join("not-a-folder");
     std::fs::write(&blocker, "x").expect("written");

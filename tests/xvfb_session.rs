@@ -223,9 +223,7 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     let Some(x) = xvfb() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = common::quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let (dir, config) = common::quick_study("");
     let text = std::fs::read_to_string(&config).expect("config");
     let one_block = text.replace("num_trials_per_block: 8", "num_trials_per_block: 50");
     std::fs::write(&config, one_block).expect("config written");
@@ -332,9 +330,7 @@ fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused_and_no_s
         .spawn()
         .expect("openbox starts (scripts/debian-packages.txt)");
     std::thread::sleep(Duration::from_millis(500));
-    let dir = tempfile::tempdir().expect("temp dir");
-    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = common::quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let (dir, config) = common::quick_study("");
     let runtime = runtime_dir();
     let mut app = common::shapelab()
         .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
@@ -391,9 +387,7 @@ fn without_a_graphics_adapter_a_session_stops_before_it_starts_with_one_line() {
     let Some(x) = xvfb() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = common::quick_config(dir.path(), &dir.path().join("stimuli"), "");
+    let (dir, config) = common::quick_study("");
     let runtime = runtime_dir();
     let out = common::shapelab()
         .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])

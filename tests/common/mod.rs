@@ -74,6 +74,24 @@ pub fn quick_config(dir: &Path, stimuli: &Path, extra: &str) -> PathBuf {
     path
 }
 
+/// A fresh folder with a one-image-per-category stimulus set and a quick config over it
+/// (with any extra YAML lines); the folder goes when the first value is dropped.
+pub fn quick_study(extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = quick_config(dir.path(), &dir.path().join("stimuli"), extra);
+    (dir, config)
+}
+
+/// Runs the simulated session of [`simulated_session_args`] to its end.
+pub fn run_simulated_session(config: &Path, out: &Path) {
+    let done = shapelab()
+        .args(simulated_session_args(config, out))
+        .output()
+        .expect("runs");
+    assert!(done.status.success(), "{}", stderr(&done));
+}
+
 /// The shapelab binary.
 pub fn shapelab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_shapelab"))
