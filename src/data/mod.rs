@@ -177,15 +177,18 @@ impl Recorder {
                 })
                 .collect()
         };
-        let part = |what: &str, trials: Vec<String>| match trials.len() {
+        let part = |(one, many): (&str, &str), trials: Vec<String>| match trials.len() {
             0 => None,
-            1 => Some(format!("the {what} of trial {}", trials[0])),
-            _ => Some(format!("the {what} of trials {}", trials.join(", "))),
+            1 => Some(format!("the {one} of trial {}", trials[0])),
+            _ => Some(format!("the {many} of trials {}", trials.join(", "))),
         };
-        let parts: Vec<String> = [part("row", trials(true)), part("timing", trials(false))]
-            .into_iter()
-            .flatten()
-            .collect();
+        let parts: Vec<String> = [
+            part(("row", "rows"), trials(true)),
+            part(("timing", "timing"), trials(false)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         match parts.len() {
             0 => "the session record".to_string(),
             _ => parts.join(" and "),

@@ -1,10 +1,9 @@
 //! The launcher's session page: config, subject, session number, practice, the preflight
 //! panel, Start, and the results of the session just run.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use egui::{Color32, RichText, Ui};
@@ -37,14 +36,39 @@ struct Loaded {
 struct Running {
     child: Child,
     paths: Option<SessionPaths>,
-    stderr: Arc<Mutex<String>>,
+    /// Copies the session's standard error to the launcher's and returns all of it.
+    stderr: Option<JoinHandle<String>>,
 }
 
 /// How the last session went.
 enum Outcome {
     Results(Box<SessionResults>, PathBuf),
     PracticeDone,
-    Failed(String),
+    Failed {
+        error: String,
+        /// Raw-data rows the session could not save, to copy before anything else.
+        unsaved: Vec<String>,
+    },
+}
+
+impl Outcome {
+    fn failed(error: impl Into<String>) -> Outcome {
+        Outcome::Failed {
+            error: error.into(),
+            unsaved: Vec::new(),
+        }
+    }
+}
+
+/// The rows a session printed under `rows not saved (N):` before its error.
+fn unsaved_rows(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("rows not saved ("))
+        .skip(1)
+        .take_while(|l| !l.starts_with("error: "))
+        .map(String::from)
+        .collect()
 }
 
 /// The session page's state.
@@ -133,16 +157,24 @@ impl SessionForm {
         match running.child.try_wait() {
             Ok(None) => {}
             Ok(Some(status)) => {
-                let stderr = running.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+                // The pipe closed with the child: this returns at once with everything.
+                let stderr = running
+                    .stderr
+                    .take()
+                    .and_then(|reader| reader.join().ok())
+                    .unwrap_or_default();
                 let paths = running.paths.clone();
                 self.running = None;
                 self.outcome = Some(if !status.success() {
                     let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-                    Outcome::Failed(last.unwrap_or("the session ended with an error").into())
+                    Outcome::Failed {
+                        error: last.unwrap_or("the session ended with an error").into(),
+                        unsaved: unsaved_rows(&stderr),
+                    }
                 } else if let Some(paths) = paths {
                     match SessionResults::read(&paths) {
                         Ok(results) => Outcome::Results(Box::new(results), paths.data),
-                        Err(e) => Outcome::Failed(e.to_string()),
+                        Err(e) => Outcome::failed(e.to_string()),
                     }
                 } else {
                     Outcome::PracticeDone
@@ -151,7 +183,7 @@ impl SessionForm {
             }
             Err(e) => {
                 self.running = None;
-                self.outcome = Some(Outcome::Failed(format!("lost the session: {e}")));
+                self.outcome = Some(Outcome::failed(format!("lost the session: {e}")));
             }
         }
     }
@@ -264,17 +296,18 @@ impl SessionForm {
             .spawn();
         match spawned {
             Ok(mut child) => {
-                let stderr = Arc::new(Mutex::new(String::new()));
-                if let Some(mut pipe) = child.stderr.take() {
-                    let sink = Arc::clone(&stderr);
+                // Passed on line by line: warnings and unsaved rows reach the console too.
+                let stderr = child.stderr.take().map(|pipe| {
                     std::thread::spawn(move || {
                         let mut text = String::new();
-                        let _ = pipe.read_to_string(&mut text);
-                        if let Ok(mut s) = sink.lock() {
-                            *s = text;
+                        for line in BufReader::new(pipe).lines().map_while(|l| l.ok()) {
+                            eprintln!("{line}");
+                            text.push_str(&line);
+                            text.push('\n');
                         }
-                    });
-                }
+                        text
+                    })
+                });
                 self.outcome = None;
                 self.running = Some(Running {
                     child,
@@ -283,7 +316,7 @@ impl SessionForm {
                 });
             }
             Err(e) => {
-                self.outcome = Some(Outcome::Failed(format!(
+                self.outcome = Some(Outcome::failed(format!(
                     "cannot start {}: {e}",
                     self.program.display()
                 )));
@@ -517,10 +550,39 @@ fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
         Outcome::PracticeDone => {
             ui.heading("Practice finished (no data written)");
         }
-        Outcome::Failed(e) => {
+        Outcome::Failed { error, unsaved } => {
             ui.heading("The session did not finish");
-            ui.colored_label(Color32::from_rgb(220, 80, 60), e);
+            ui.colored_label(Color32::from_rgb(220, 80, 60), error);
+            if !unsaved.is_empty() {
+                ui.add_space(8.0);
+                ui.label(format!(
+                    "These {} raw-data rows were not saved (they are also in the console); \
+                     copy them somewhere safe:",
+                    unsaved.len()
+                ));
+                let mut rows = unsaved.join("\n");
+                ui.add(
+                    egui::TextEdit::multiline(&mut rows)
+                        .font(egui::TextStyle::Monospace)
+                        .desired_width(f32::INFINITY),
+                );
+            }
         }
     }
     ui.button("Back to the launcher").clicked()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rows_a_session_could_not_save_are_picked_out_of_its_messages() {
+        let stderr = "warning: no audio output\nwarning: d.csv: cannot write a row: No space left on device (os error 28); the session is paused; kept in memory: the row of trial 7\nrows not saved (2):\ns1,1,7,0.5,cat,cat,0,a.png\ns1,1,8,NaN,na,dog,0,b.png\nerror: d.csv: cannot write a row: No space left on device (os error 28); the session was ended without saving the rows of trials 7, 8 (the rows are printed above); continue it with --resume once the data folder can be written\n";
+        assert_eq!(
+            unsaved_rows(stderr),
+            ["s1,1,7,0.5,cat,cat,0,a.png", "s1,1,8,NaN,na,dog,0,b.png"]
+        );
+        assert!(unsaved_rows("error: the config is empty\n").is_empty());
+    }
 }
