@@ -72,7 +72,7 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
         .args(simulated_session_args(&config, &out))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("started");
+    let mut child = Reaped(command.spawn().expect("started"));
     let (tx, rx) = mpsc::channel();
     let stderr = BufReader::new(child.stderr.take().expect("piped"));
     std::thread::spawn(move || {

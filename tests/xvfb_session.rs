@@ -218,6 +218,144 @@ fn screenshot(display: &str, path: &Path) -> image::RgbImage {
     image::open(path).expect("a PNG").to_rgb8()
 }
 
+/// A windowed shapelab on `display` that may write no file beyond `bytes`: with SIGXFSZ
+/// ignored, the write that crosses the limit fails as on a full disk.
+fn on_a_small_disk(display: &str, runtime: &tempfile::TempDir, bytes: u64) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .args([
+            "-c",
+            "trap '' XFSZ; exec prlimit --fsize=\"$0\":unlimited \"$@\"",
+        ])
+        .arg(bytes.to_string())
+        .arg(env!("CARGO_BIN_EXE_shapelab"))
+        .env("DISPLAY", display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env("MESA_SHADER_CACHE_DISABLE", "true")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Asks to end the session (Escape) and confirms (Y) until it ends (a key can be lost while
+/// lavapipe keeps both cores busy); returns its exit code and last messages.
+fn end_session(
+    display: &str,
+    window: &str,
+    app: &mut std::process::Child,
+    stderr: &std::sync::mpsc::Receiver<String>,
+) -> (Option<i32>, Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        xdotool(display, &["windowfocus", "--sync", window]);
+        xdotool(display, &["key", "Escape"]);
+        std::thread::sleep(Duration::from_millis(300));
+        xdotool(display, &["key", "y"]);
+        let asked = Instant::now();
+        while asked.elapsed() < Duration::from_secs(3) {
+            if let Some(status) = app.try_wait().expect("shapelab runs") {
+                return (status.code(), stderr.try_iter().collect());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    panic!("the session did not end on Escape and Y");
+}
+
+#[test]
+fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let (dir, config) = common::quick_study("");
+    // 64 images: three cue-conflict images and one without conflict per category.
+    common::make_stimulus_set(&dir.path().join("stimuli"), 3);
+    let text = std::fs::read_to_string(&config).expect("config");
+    let one_block = text.replace("num_trials_per_block: 8", "num_trials_per_block: 100");
+    std::fs::write(&config, one_block).expect("config written");
+    let config = config.to_str().expect("utf-8");
+    // A session to continue: the record and first 55 rows of a finished 60-trial session.
+    let full = dir.path().join("full");
+    let finished = common::run(&[
+        "run",
+        config,
+        "--simulate",
+        "--subject",
+        "s1",
+        "--trials",
+        "60",
+        "--out",
+        full.to_str().expect("utf-8"),
+    ]);
+    assert!(finished.status.success(), "{}", common::stderr(&finished));
+    let folder = dir.path().join("raw-data/quick");
+    std::fs::create_dir_all(&folder).expect("data folder");
+    let name = "quick_s1_session_1";
+    let record = folder.join(format!("{name}.session.json"));
+    std::fs::copy(full.join(format!("quick/{name}.session.json")), &record).expect("copied");
+    let rows = std::fs::read_to_string(full.join(format!("quick/{name}.csv"))).expect("data");
+    let first: String = rows.lines().take(56).map(|l| format!("{l}\n")).collect();
+    let data = folder.join(format!("{name}.csv"));
+    std::fs::write(&data, &first).expect("written");
+
+    // Room for one more row: the second row of the resumed run fills the data file, while the
+    // new timing log and the record stay well below the limit.
+    let limit = first.len() as u64 + 100;
+    let record_size = std::fs::metadata(&record).expect("record").len();
+    assert!(
+        record_size + 600 < limit,
+        "the record must fit: {record_size} of {limit}"
+    );
+    let runtime = runtime_dir();
+    let mut app = on_a_small_disk(&x.display, &runtime, limit)
+        .args([
+            "run",
+            config,
+            "--subject",
+            "s1",
+            "--session",
+            "1",
+            "--resume",
+        ])
+        .args(["--windowed", "1024x768", "--log-phases"])
+        .spawn()
+        .expect("shapelab starts");
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    let window = click_start(&x.display, &stdout);
+    let warning = wait_for(&stderr, |l| l.contains("cannot write"));
+    assert!(
+        warning.contains(&format!("{name}.csv: cannot write a row: File too large"))
+            && warning.ends_with(
+                "the session is paused; kept in memory: the row of trial 57 and the timing of \
+                 trial 57"
+            ),
+        "{warning}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let saved = std::fs::read_to_string(&data).expect("data file");
+    let (code, rest) = end_session(&x.display, &window, &mut app, &stderr);
+    assert_eq!(code, Some(1));
+    let listed = rest
+        .iter()
+        .position(|l| l == "rows not saved (1):")
+        .unwrap_or_else(|| panic!("{rest:?}"));
+    assert!(rest[listed + 1].starts_with("s1,1,57,NaN,na,"), "{rest:?}");
+    let error = rest.last().expect("an error line");
+    assert!(
+        error.contains(
+            "; the session was ended without saving the row of trial 57 and the timing of trial \
+             57 (the rows are printed above); continue it with --resume"
+        ),
+        "{error}"
+    );
+    // The file holds the 56 saved rows, whole, and nothing of the 57th.
+    assert_eq!(std::fs::read_to_string(&data).expect("data file"), saved);
+    assert_eq!(saved.lines().count(), 57);
+    assert!(saved.starts_with(&first) && saved.ends_with('\n'));
+}
+
 #[test]
 fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_ends_cleanly() {
     let Some(x) = xvfb() else {
@@ -228,25 +366,14 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     let one_block = text.replace("num_trials_per_block: 8", "num_trials_per_block: 50");
     std::fs::write(&config, one_block).expect("config written");
     let runtime = runtime_dir();
-    // 3000 bytes hold the record and the raw data but only about a dozen timing lines; with
-    // SIGXFSZ ignored, the write that crosses the limit fails as on a full disk.
-    let mut app = Command::new("sh")
-        .args([
-            "-c",
-            "trap '' XFSZ; exec prlimit --fsize=3000:unlimited \"$@\"",
-            "sh",
-        ])
-        .arg(env!("CARGO_BIN_EXE_shapelab"))
-        .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
-        .args(["--windowed", "1024x768", "--trials", "20", "--log-phases"])
-        .env("DISPLAY", &x.display)
-        .env("XDG_RUNTIME_DIR", runtime.path())
-        .env("MESA_SHADER_CACHE_DISABLE", "true")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("shapelab starts");
+    // 3000 bytes hold the record and the raw data but only about a dozen timing lines.
+    let mut app = common::Reaped(
+        on_a_small_disk(&x.display, &runtime, 3000)
+            .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+            .args(["--windowed", "1024x768", "--trials", "20", "--log-phases"])
+            .spawn()
+            .expect("shapelab starts"),
+    );
     let stdout = line_reader(app.stdout.take().expect("piped"));
     let stderr = line_reader(app.stderr.take().expect("piped"));
     let window = click_start(&x.display, &stdout);
@@ -268,14 +395,9 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
 
     let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
     let saved = std::fs::read_to_string(&data).expect("data file");
-    xdotool(&x.display, &["windowfocus", "--sync", &window]);
-    xdotool(&x.display, &["key", "Escape"]);
-    std::thread::sleep(Duration::from_millis(300));
-    xdotool(&x.display, &["key", "y"]);
-    let status = app.wait().expect("shapelab ends");
-    assert_eq!(status.code(), Some(1));
+    let (code, rest) = end_session(&x.display, &window, &mut app, &stderr);
+    assert_eq!(code, Some(1));
     // The timing line of the trial that filled the disk is what was kept; the rows are all saved.
-    let rest: Vec<String> = stderr.try_iter().collect();
     let error = rest.last().expect("an error line");
     assert!(
         error.starts_with("error: ")

@@ -193,6 +193,30 @@ impl Drop for Xvfb {
     }
 }
 
+/// A child process that is killed when the test ends, even by a failed assertion: a paused
+/// session would otherwise wait for its disk forever.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// Whether a program is on the PATH.
 pub fn have(program: &str) -> bool {
     Command::new("sh")
