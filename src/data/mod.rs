@@ -195,11 +195,6 @@ impl Recorder {
         }
     }
 
-    /// Whether everything, the record included, is on disk.
-    pub fn all_saved(&self) -> bool {
-        self.unsaved.is_empty() && !self.record_unsaved
-    }
-
     fn trial_timed(&mut self, plan: &SessionPlan, timing: &TrialTiming) {
         let imagename = self.labels.imagename(plan, timing.index);
         let line = timing::line(&plan.trials[timing.index], &imagename, timing);

@@ -517,13 +517,14 @@ impl StoragePause {
         )
     }
 
-    /// Tries to save again when asked or when it is time; true once everything is on disk.
-    fn retry(&mut self, recorder: &mut Recorder, now: bool) -> bool {
+    /// Tries to save again when asked or when it is time: `None` when it did not try,
+    /// otherwise whether everything is on disk now.
+    fn retry(&mut self, recorder: &mut Recorder, now: bool) -> Option<bool> {
         if !now && self.last_try.elapsed() < STORAGE_RETRY {
-            return false;
+            return None;
         }
         self.last_try = Instant::now();
-        recorder.flush().is_ok()
+        Some(recorder.flush().is_ok())
     }
 
     /// The note for the session record once the data is saved again.
@@ -653,14 +654,19 @@ fn run_session(
             pending.push(unfocused);
         }
         if let (Some(pause), Some(recorder)) = (storage.as_mut(), session.recorder.as_mut()) {
-            if pause.retry(recorder, retry_now) {
-                let note = pause.resolved();
-                eprintln!("{note}; the session continues");
-                p.note(&note);
-                storage = None;
-                overlay.storage_fault = None;
-            } else {
-                overlay.storage_fault = Some(pause.message(&recorder.kept_in_memory()));
+            match pause.retry(recorder, retry_now) {
+                Some(true) => {
+                    let note = pause.resolved();
+                    eprintln!("{note}; the session continues");
+                    p.note(&note);
+                    storage = None;
+                    overlay.storage_fault = None;
+                }
+                // A partly successful retry keeps less in memory: say so.
+                Some(false) => {
+                    overlay.storage_fault = Some(pause.message(&recorder.kept_in_memory()))
+                }
+                None => {}
             }
         }
         if overlay.confirm_abort || storage.is_some() {
