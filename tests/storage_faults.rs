@@ -6,10 +6,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
@@ -60,28 +58,15 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
 
     // 3000 bytes hold the record and the raw data but only about a dozen timing lines.
     let out = dir.path().join("full-disk");
-    // Ignoring SIGXFSZ makes an over-limit write fail with EFBIG, as a full disk fails.
-    let mut command = std::process::Command::new("sh");
-    command
-        .args([
-            "-c",
-            "trap '' XFSZ; exec prlimit --fsize=3000:unlimited \"$@\"",
-            "sh",
-        ])
-        .arg(env!("CARGO_BIN_EXE_shapelab"))
-        .args(simulated_session_args(&config, &out))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = Reaped(command.spawn().expect("started"));
-    let (tx, rx) = mpsc::channel();
-    let stderr = BufReader::new(child.stderr.take().expect("piped"));
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(|l| l.ok()) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let mut child = Reaped(
+        shapelab_on_a_small_disk(3000)
+            .args(simulated_session_args(&config, &out))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("started"),
+    );
+    let rx = line_reader(child.stderr.take().expect("piped"));
     let paused = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the session reports the fault");

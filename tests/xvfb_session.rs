@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{runtime_dir, xvfb};
+use common::{line_reader, runtime_dir, xvfb};
 use shapelab::categories::Category::{self, *};
 use shapelab::config::Experiment;
 use shapelab::trials::ResponseGrid;
@@ -163,19 +163,6 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
     );
 }
 
-/// Reads a child's output lines on a thread, so that the test can wait for one with a timeout.
-fn line_reader(output: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(output).lines().map_while(|l| l.ok()) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 /// Waits up to a minute for a line that satisfies `wanted`.
 fn wait_for(lines: &std::sync::mpsc::Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -218,17 +205,10 @@ fn screenshot(display: &str, path: &Path) -> image::RgbImage {
     image::open(path).expect("a PNG").to_rgb8()
 }
 
-/// A windowed shapelab on `display` that may write no file beyond `bytes`: with SIGXFSZ
-/// ignored, the write that crosses the limit fails as on a full disk.
+/// A windowed shapelab on `display` that may write no file beyond `bytes`.
 fn on_a_small_disk(display: &str, runtime: &tempfile::TempDir, bytes: u64) -> Command {
-    let mut command = Command::new("sh");
+    let mut command = common::shapelab_on_a_small_disk(bytes);
     command
-        .args([
-            "-c",
-            "trap '' XFSZ; exec prlimit --fsize=\"$0\":unlimited \"$@\"",
-        ])
-        .arg(bytes.to_string())
-        .arg(env!("CARGO_BIN_EXE_shapelab"))
         .env("DISPLAY", display)
         .env("XDG_RUNTIME_DIR", runtime.path())
         .env("MESA_SHADER_CACHE_DISABLE", "true")

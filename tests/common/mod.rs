@@ -126,6 +126,35 @@ pub fn simulated_session_args(config: &Path, out: &Path) -> Vec<String> {
     args
 }
 
+/// shapelab with a file-size limit of `bytes`, as on a nearly full disk: with SIGXFSZ
+/// ignored, the write that crosses the limit fails part-way with EFBIG (util-linux's prlimit).
+pub fn shapelab_on_a_small_disk(bytes: u64) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .args([
+            "-c",
+            "trap '' XFSZ; exec prlimit --fsize=\"$0\":unlimited \"$@\"",
+        ])
+        .arg(bytes.to_string())
+        .arg(env!("CARGO_BIN_EXE_shapelab"));
+    command
+}
+
+/// Reads a child's output lines on a thread, so that the test can wait for one with a timeout.
+pub fn line_reader(
+    output: impl std::io::Read + Send + 'static,
+) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(|l| l.ok()) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// Standard error as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
