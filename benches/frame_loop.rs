@@ -13,7 +13,7 @@ use shapelab::present::scene::{SceneRenderer, SceneSetup};
 use shapelab::present::ui::Overlay;
 use shapelab::stimuli::mask::MaskGenerator;
 use shapelab::stimuli::Stimulus;
-use shapelab::trials::timeline::{FrameTick, Input, TimelineSettings};
+use shapelab::trials::timeline::{FrameTick, Input, RtFrom, TimelineSettings};
 use shapelab::trials::{PhaseFrames, Screen, Timeline, Trial};
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -78,6 +78,7 @@ fn main() {
                 original: "bird1-cat1.png".into(),
                 shape: Category::Bird,
                 texture: Some(Category::Cat),
+                lab: None,
             },
             mask_seed: i as u64,
         })
@@ -89,6 +90,7 @@ fn main() {
         auditive_feedback: false,
         visual_feedback: true,
         block_size: 1000,
+        rt_from: RtFrom::Press,
     };
     let mut timeline = Timeline::new(trials, layout.grid.clone(), settings, 0, &Vec::new());
     let overlay = Overlay::default();

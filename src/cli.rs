@@ -182,6 +182,10 @@ struct CompareArgs {
     /// Skip malformed files and duplicate trials with a warning instead of stopping.
     #[arg(long)]
     lenient: bool,
+    /// Leave out the trials that shapelab's timing logs mark as disturbed (late frames, focus
+    /// lost, paused, ...); the tables count them per observer.
+    #[arg(long)]
+    leave_out_disturbed: bool,
     /// Tables only, no figures.
     #[arg(long)]
     no_figures: bool,
@@ -204,9 +208,10 @@ struct RunArgs {
     /// The experiment config.
     #[arg(default_value = "experiment.yaml")]
     config: PathBuf,
-    /// Subject code, e.g. subject-01.
+    /// Subject code, e.g. subject-01 (the code the paper's R code and model-vs-human count as
+    /// a person); without it, shapelab names the next free subject-NN.
     #[arg(long)]
-    subject: String,
+    subject: Option<String>,
     /// Session number (default: the subject's next free session).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     session: Option<u32>,
@@ -398,6 +403,8 @@ fn check(args: CheckArgs) -> Result<()> {
         c.surround_size
     );
     println!("order       {}", order_name(c.trial_order));
+    let (_, practice) = crate::stimuli::practice::open(&experiment, &set)?;
+    println!("practice    {}", practice.describe());
     println!(
         "trials      {} in {} block(s) of up to {}",
         p.trials, p.blocks, c.num_trials_per_block
@@ -530,7 +537,11 @@ fn compare(args: CompareArgs) -> Result<()> {
             "compare: no .csv files found in the given paths",
         ));
     }
-    let (observers, report) = observers::load(&files, args.lenient)?;
+    let options = observers::LoadOptions {
+        lenient: args.lenient,
+        leave_out_disturbed: args.leave_out_disturbed,
+    };
+    let (observers, report) = observers::load_with(&files, options)?;
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
@@ -658,14 +669,40 @@ fn present(
     print_flip_report(&outcome.report);
     if let Some(data) = &outcome.data {
         print_summary(&read_rows(data)?, session_title(outcome.aborted));
+        print_disturbed(data)?;
+    }
+    Ok(())
+}
+
+/// Names the session's disturbed trials and their causes, from its timing log.
+fn print_disturbed(data: &Path) -> Result<()> {
+    if let Some(files) = crate::data::paths::CompanionFiles::of(data) {
+        if files.timing.is_file() {
+            let disturbed = crate::data::timing::disturbed_trials(&files.timing)?;
+            println!(
+                "disturbed   {}",
+                crate::analysis::session_results::disturbed_line(&disturbed)
+            );
+        }
     }
     Ok(())
 }
 
 fn run(args: RunArgs) -> Result<()> {
     let mut experiment = load(&args.config, &args.overrides)?;
+    let c = &experiment.config;
+    let Some(subject) = args.subject.clone() else {
+        let next = crate::data::paths::next_free_subject(&c.output, &c.experiment)?;
+        return Err(Error::new(format!(
+            "--subject: give the participant's code; the next free one is {next} (--subject {next})"
+        )));
+    };
+    crate::data::paths::check_subject(&subject)?;
+    if let Some(note) = crate::data::paths::subject_code_note(&subject).filter(|_| !args.simulate) {
+        eprintln!("note: {note}");
+    }
     let options = SessionOptions {
-        subject: args.subject.clone(),
+        subject: subject.clone(),
         session: args.session,
         practice: args.practice,
         resume: args.resume,
@@ -673,11 +710,7 @@ fn run(args: RunArgs) -> Result<()> {
     };
     if !args.simulate {
         check_icons(&experiment)?;
-        let c = &experiment.config;
-        let set = StimulusSet::check_or_make_demo(
-            &session::stimulus_dir(&experiment, args.practice),
-            c.surround_size,
-        )?;
+        let set = session::stimulus_set(&experiment, args.practice)?;
         return present(&args, experiment, set, options);
     }
     if !(args.rt_ms.is_finite() && args.rt_ms >= 0.0) {
@@ -690,11 +723,10 @@ fn run(args: RunArgs) -> Result<()> {
     // The virtual display runs at --hz: plan frames for it, as a real session plans for the
     // measured refresh rate.
     experiment.config.refresh_hz = hz;
-    let c = &experiment.config;
-    let set = StimulusSet::check_or_make_demo(
-        &session::stimulus_dir(&experiment, args.practice),
-        c.surround_size,
-    )?;
+    let (output, subject) = crate::data::paths::simulated(&experiment.config.output, &subject);
+    experiment.config.output = output;
+    let options = SessionOptions { subject, ..options };
+    let set = session::stimulus_set(&experiment, args.practice)?;
     let display = DisplayFacts {
         timing: TimingMode::Simulated,
         refresh_hz_expected: hz,
@@ -707,9 +739,9 @@ fn run(args: RunArgs) -> Result<()> {
     let mut session = session::open(&experiment, &set, &options, display)?;
     if let Some(recorder) = &session.recorder {
         println!(
-            "session {} of {}: {} trials{}, writing {}",
+            "session {} of {} (a simulated participant, never counted as a person): {} trials{}, writing {}",
             session.labels.session,
-            args.subject,
+            session.labels.subject,
             session.plan.trials.len() - session.first_trial,
             if args.resume {
                 format!(" from trial {}", session.first_trial + 1)
@@ -726,17 +758,17 @@ fn run(args: RunArgs) -> Result<()> {
     };
     let mut rows: Vec<RawRow> = Vec::new();
     let (plan, labels) = (session.plan.clone(), session.labels.clone());
-    let mut last_screen = None;
+    let mut last_phase = None;
     let aborted = simulate::run(
         &mut session,
         &mut participant,
         virtual_display,
-        |tick, screen, events, trial| {
-            if args.log_phases && last_screen != Some(screen.name()) {
-                frame_loop::log_phase(tick.onset, trial + 1, screen);
+        |tick, frame, trial| {
+            if args.log_phases && last_phase != Some(frame.phase) {
+                frame_loop::log_phase(tick.onset, trial + 1, frame.phase);
             }
-            last_screen = Some(screen.name());
-            for event in events {
+            last_phase = Some(frame.phase);
+            for event in &frame.events {
                 if let Event::TrialResponded(result) = event {
                     rows.push(labels.row(&plan, result));
                 }
@@ -744,10 +776,16 @@ fn run(args: RunArgs) -> Result<()> {
             None
         },
     )?;
+    print_summary(
+        &match &session.recorder {
+            Some(recorder) => read_rows(&recorder.paths().data)?,
+            None => rows,
+        },
+        session_title(aborted),
+    );
     if let Some(recorder) = &session.recorder {
-        rows = read_rows(&recorder.paths().data)?;
+        print_disturbed(&recorder.paths().data)?;
     }
-    print_summary(&rows, session_title(aborted));
     Ok(())
 }
 

@@ -86,9 +86,10 @@ impl fmt::Display for TrialImageName {
 }
 
 impl TrialImageName {
-    /// Parses a name of exactly seven `_`-separated fields whose first is a trial number.
+    /// Parses a name of seven `_`-separated fields whose first is a trial number; the original
+    /// name, last, may hold `_` itself (ImageNet's `n02123045_1955.JPEG`).
     pub fn parse(name: &str) -> Option<TrialImageName> {
-        let fields: Vec<&str> = name.split('_').collect();
+        let fields: Vec<&str> = name.splitn(7, '_').collect();
         let [trial, code, subject, condition, category, extra, original] = fields.as_slice() else {
             return None;
         };

@@ -89,6 +89,11 @@ impl Preflight {
             phase("blank after mask", None, frames.blank),
             phase("response window", Some(response_ms), frames.response),
             phase("feedback", Some(c.ms_feedback), frames.feedback),
+            phase(
+                "inter-trial fixation",
+                Some(c.ms_inter_trial),
+                frames.inter_trial,
+            ),
         ];
         let cm_per_px = c.monitor.width_cm / f64::from(c.monitor.width_px);
         let half_cm = f64::from(c.surround_size) * cm_per_px / 2.0;

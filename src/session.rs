@@ -1,7 +1,7 @@
 //! Opening a session: choosing the session number, planning or re-planning the trials,
 //! opening (never overwriting) the data files, and building the timeline.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::Local;
 
@@ -12,7 +12,7 @@ use crate::data::record::{DisplayFacts, RunRecord, SessionRecord, Status};
 use crate::data::timing::TimingWriter;
 use crate::data::{Recorder, RowLabels};
 use crate::error::{Error, Result};
-use crate::stimuli::StimulusSet;
+use crate::stimuli::{practice, StimulusSet};
 use crate::trials::plan::PlanRequest;
 use crate::trials::timeline::History;
 use crate::trials::{PhaseFrames, ResponseGrid, SessionPlan, Timeline, TimelineSettings};
@@ -49,13 +49,15 @@ pub struct Session {
     pub first_trial: usize,
 }
 
-/// The stimulus directory of a session: the practice set in practice, when configured.
-pub fn stimulus_dir(experiment: &Experiment, practice: bool) -> PathBuf {
+/// The checked stimulus set of a session: the main set, or in practice the practice set, which
+/// is refused when it shares an image with the main set (see [`practice`]).
+pub fn stimulus_set(experiment: &Experiment, practice: bool) -> Result<StimulusSet> {
     let config = &experiment.config;
-    match (&config.practice.stimuli, practice) {
-        (Some(dir), true) => dir.clone(),
-        _ => config.stimuli.clone(),
+    let main = StimulusSet::check_or_make_demo(&config.stimuli, config.surround_size)?;
+    if !practice {
+        return Ok(main);
     }
+    practice::open(experiment, &main).map(|(set, _)| set)
 }
 
 /// Opens a session on `set`, shown on a display described by `display`.
@@ -87,6 +89,7 @@ pub fn open(
         auditive_feedback: options.practice || config.auditive_feedback.0,
         visual_feedback: options.practice || config.visual_feedback.0,
         block_size,
+        rt_from: config.rt_from,
     };
     let session = choose_session(experiment, options)?;
     let labels = RowLabels {
@@ -125,8 +128,7 @@ pub fn open(
         &options.subject,
         session,
     )?;
-    std::fs::create_dir_all(&paths.folder)
-        .map_err(|e| Error::io(&paths.folder, "create the data folder", e))?;
+    paths.create_folders()?;
     let run = RunRecord {
         started: Local::now(),
         ended: None,

@@ -9,7 +9,7 @@ use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::{Error, Result};
 use crate::rng::{derive_seed, Rng};
 use crate::session::Session;
-use crate::trials::timeline::{Event, FrameTick, Input, Screen};
+use crate::trials::timeline::{Event, Frame, FrameTick, Input, Screen};
 use crate::trials::Disturbance;
 
 /// Which box a simulated participant clicks.
@@ -65,6 +65,9 @@ impl Participant {
 /// Seconds a simulated participant waits before clicking through start and break screens.
 const CONTINUE_AFTER: f64 = 0.25;
 
+/// Seconds a simulated participant holds the mouse button down.
+pub const HOLD: f64 = 0.1;
+
 /// Without an experimenter at a screen, a storage fault pauses the run, which retries until
 /// everything kept in memory is on disk (Ctrl-C ends it; `--resume` continues it later).
 fn wait_until_saved(recorder: &mut Recorder, fault: &Error, trial: usize) {
@@ -91,13 +94,14 @@ fn wait_until_saved(recorder: &mut Recorder, fault: &Error, trial: usize) {
 
 /// Runs a session to its end on a virtual display; returns whether it ended by an abort.
 ///
-/// `on_frame` sees every frame's tick, screen, events (after they are recorded) and current
-/// trial index, and may return an input to deliver with the next frame, e.g. an abort.
+/// `on_frame` sees every frame's tick, the frame (screen, phase, and events after they are
+/// recorded) and the current trial index, and may return an input to deliver with the next
+/// frame, e.g. an abort.
 pub fn run(
     session: &mut Session,
     participant: &mut Participant,
     display: VirtualDisplay,
-    mut on_frame: impl FnMut(FrameTick, &Screen, &[Event], usize) -> Option<Input>,
+    mut on_frame: impl FnMut(FrameTick, &Frame, usize) -> Option<Input>,
 ) -> Result<bool> {
     let start = Instant::now();
     let mut pending: Vec<Input> = Vec::new();
@@ -111,7 +115,7 @@ pub fn run(
             }
         }
         let (due, later): (Vec<Input>, Vec<Input>) = pending.into_iter().partition(|i| match i {
-            Input::Click { at, .. } => *at < onset,
+            Input::Click { at, .. } | Input::Release { at } => *at < onset,
             Input::Abort | Input::Disturbed(_) => true,
         });
         pending = later;
@@ -131,30 +135,23 @@ pub fn run(
         }
         previous = Some(frame.screen);
         match frame.screen {
-            Screen::Start { .. } | Screen::Break(_) if first => pending.push(Input::Click {
-                at: onset + CONTINUE_AFTER,
-                x: 0.0,
-                y: 0.0,
-            }),
+            Screen::Start { .. } | Screen::Break(_) if first => {
+                let at = onset + CONTINUE_AFTER;
+                pending.push(Input::Click { at, x: 0.0, y: 0.0 });
+                pending.push(Input::Release { at: at + HOLD });
+            }
             Screen::Response if first => {
                 let stimulus = &session.plan.trials[session.timeline.trial_index()].stimulus;
                 if let Some(choice) = participant.choose(stimulus.shape, stimulus.texture) {
                     let (x, y) = session.timeline.grid().rect(choice).centre();
-                    pending.push(Input::Click {
-                        at: onset + participant.rt,
-                        x,
-                        y,
-                    });
+                    let at = onset + participant.rt;
+                    pending.push(Input::Click { at, x, y });
+                    pending.push(Input::Release { at: at + HOLD });
                 }
             }
             _ => {}
         }
-        if let Some(input) = on_frame(
-            tick,
-            &frame.screen,
-            &frame.events,
-            session.timeline.trial_index(),
-        ) {
+        if let Some(input) = on_frame(tick, &frame, session.timeline.trial_index()) {
             pending.push(input);
         }
         for event in &frame.events {

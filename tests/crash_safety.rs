@@ -24,7 +24,7 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
     std::fs::write(
         &config,
         format!(
-            "experiment: crash\ncode: crs\nstimuli: {}\noutput: {}\nms_fixation: 10\nms_stim: 10\nms_mask: 10\nms_resp_object: 50\nms_feedback: 10\nnum_trials_per_block: 10\n",
+            "experiment: crash\ncode: crs\nstimuli: {}\noutput: {}\nrefresh_hz: 100\nms_fixation: 10\nms_inter_trial: 10\nms_stim: 10\nms_mask: 10\nms_resp_object: 50\nms_feedback: 10\nnum_trials_per_block: 10\n",
             dir.path().join("stimuli").display(),
             dir.path().join("raw-data").display()
         ),
@@ -32,17 +32,16 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
     .expect("config written");
     let reference_out = dir.path().join("reference");
     run_simulated_session(&config, &reference_out);
-    let expected = csv_rows(&reference_out.join("crash/crash_s1_session_1.csv"));
+    let expected = csv_rows(&simulated_file(&reference_out, "crash", "s1", 1, "csv"));
     assert_eq!(expected.len(), 24);
     assert!(
         expected.iter().all(|r| r[4] != "na"),
         "every trial answered"
     );
     let seeds = |out: &Path, session: u32| -> Vec<String> {
-        let text = std::fs::read_to_string(
-            out.join(format!("crash/crash_s1_session_{session}.timing.csv")),
-        )
-        .unwrap_or_default();
+        let text =
+            std::fs::read_to_string(simulated_file(out, "crash", "s1", session, "timing.csv"))
+                .unwrap_or_default();
         text.lines()
             .skip(1)
             .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
@@ -54,7 +53,7 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
     let mut kills_mid_session = 0;
     for attempt in 0..20u32 {
         let out = dir.path().join(format!("run-{attempt}"));
-        let data = out.join("crash/crash_s1_session_1.csv");
+        let data = simulated_file(&out, "crash", "s1", 1, "csv");
         let mut child = shapelab()
             .args(simulated_session_args(&config, &out))
             .arg("--realtime")
@@ -91,7 +90,7 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
         }
         kills_mid_session += 1;
         let mut resume = simulated_session_args(&config, &out);
-        if out.join("crash/crash_s1_session_1.session.json").exists() {
+        if simulated_file(&out, "crash", "s1", 1, "session.json").exists() {
             resume.push("--resume".into());
         }
         let resumed = shapelab().args(&resume).output().expect("runs");

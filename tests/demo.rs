@@ -63,9 +63,13 @@ fn the_shipped_demo_experiment_is_made_on_first_use_and_a_shape_responder_has_sh
         "{}",
         stderr(&output)
     );
-    let data = dir
-        .path()
-        .join("raw-data/demo-experiment/demo-experiment_demo-1_session_1.csv");
+    let data = simulated_file(
+        &dir.path().join("raw-data"),
+        "demo-experiment",
+        "demo-1",
+        1,
+        "csv",
+    );
     let rows = csv_rows(&data);
     assert_eq!(rows.len(), 48);
     let (bias, conflicts, shape, texture) = shape_bias(&rows);

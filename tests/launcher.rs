@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use shapelab::data::raw::read_rows;
@@ -50,7 +49,7 @@ fn loaded(h: &Harness<'_, Launcher>) -> bool {
 }
 
 #[test]
-fn entering_a_subject_and_starting_the_demo_with_a_simulated_participant_writes_its_csv() {
+fn a_simulated_participant_writes_apart_from_people_and_never_takes_a_persons_session() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = study(
         dir.path(),
@@ -62,18 +61,19 @@ fn entering_a_subject_and_starting_the_demo_with_a_simulated_participant_writes_
         h.query_by_label("Start").is_some(),
         "the start button is shown"
     );
-    h.get_by_role_and_label(Role::TextInput, "Subject code")
-        .focus();
-    h.get_by_role_and_label(Role::TextInput, "Subject code")
-        .type_text("demo-01");
-    h.step();
-    h.step();
-    assert_eq!(h.state().session.subject, "demo-01");
+    assert_eq!(
+        h.state().session.subject,
+        "subject-01",
+        "the next free code the reference analyses count as a person is proposed"
+    );
     assert_eq!(
         h.state().session.session,
         "1",
         "the next free session is suggested"
     );
+    assert!(h
+        .query_by_label_contains("practice: 208 images shapelab draws itself, in ")
+        .is_some());
     h.get_by_label("simulated: shape").click();
     h.step();
     assert!(
@@ -91,19 +91,27 @@ fn entering_a_subject_and_starting_the_demo_with_a_simulated_participant_writes_
     assert!(h
         .query_by_label("100.0 % over 32 cue-conflict trials")
         .is_some());
-    let csv = dir
-        .path()
-        .join("raw-data/demo-experiment/demo-experiment_demo-01_session_1.csv");
+    let csv = dir.path().join(
+        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subject-01_session_1.csv",
+    );
     let rows = read_rows(&csv).expect("the session's CSV");
     assert_eq!(rows.len(), 48);
     assert!(rows.iter().all(|r| r.object_response == Some(r.category)));
+    assert!(rows.iter().all(|r| &*r.subj == "simulated-subject-01"));
+    assert!(
+        !dir.path().join("raw-data/demo-experiment").exists(),
+        "nothing in the experiment's data folder"
+    );
     h.get_by_label("Back to the launcher").click();
     h.step();
     h.step();
     assert_eq!(
-        h.state().session.session,
-        "2",
-        "session 1 is taken: the next free one is offered"
+        (
+            h.state().session.subject.as_str(),
+            h.state().session.session.as_str()
+        ),
+        ("subject-01", "1"),
+        "the person's session 1 is still free"
     );
 }
 
@@ -114,7 +122,7 @@ fn a_broken_config_is_shown_in_the_launcher_with_its_line() {
     let mut h = harness(config.clone());
     step_until(&mut h, "the config check", loaded);
     let message = format!(
-        "{}:2: ms_stim: invalid type: string \"fast\", expected f64",
+        "{}:2: ms_stim: expected a number of milliseconds (e.g. 200), got \"fast\"",
         config.display()
     );
     assert_eq!(h.state().session.problems(), vec![message.clone()]);
@@ -140,4 +148,10 @@ fn a_taken_session_number_cannot_start() {
     let problems = h.state().session.problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].starts_with("session 1 of s-01 already has data"));
+    h.step();
+    assert!(
+        h.query_by_label_contains("does not start with 'subject-'")
+            .is_some(),
+        "a code the reference analyses would count as a model is pointed out"
+    );
 }

@@ -231,6 +231,26 @@ fn scenario(input: &str) -> Option<Output> {
             .write("experiment.yaml", "experiment: exp\nms_mask: fast\n")
             .run(&check),
         "negative duration" => s.write("experiment.yaml", "ms_stim: -5\n").run(&check),
+        "duration with a unit" => s
+            .write("experiment.yaml", "experiment: exp\nms_stim: 200ms\n")
+            .run(&check),
+        "duration in seconds" => s
+            .write("experiment.yaml", "experiment: exp\nms_stim: 0.2\n")
+            .run(&check),
+        "no subject code" => s
+            .experiment("")
+            .run(&["run", "experiment.yaml", "--simulate"]),
+        "practice images in the main set" => {
+            s.experiment("practice:\n  stimuli: p\n");
+            // The main set's image, saved again under a practice name.
+            std::fs::create_dir_all(s.path("p/bird")).expect("folder");
+            std::fs::copy(
+                s.path("s/bird/bird1-cat1.png"),
+                s.path("p/bird/bird7-dog7.png"),
+            )
+            .expect("copied");
+            s.run(&[&simulate[..], &["--practice"]].concat())
+        }
         "colour out of range" => s
             .write("experiment.yaml", "bg_color: [1.5, 0.5, 0.5]\n")
             .run(&check),
@@ -327,11 +347,13 @@ fn scenario(input: &str) -> Option<Output> {
 }
 
 /// Rows whose scenario this test knows; each must be in the README.
-const SCENARIOS: [&str; 24] = [
+const SCENARIOS: [&str; 28] = [
     "YAML syntax",
     "key given twice",
     "unknown key",
     "wrong type",
+    "duration with a unit",
+    "duration in seconds",
     "negative duration",
     "colour out of range",
     "categories",
@@ -339,7 +361,9 @@ const SCENARIOS: [&str; 24] = [
     "stimulus set problems",
     "icons missing",
     "unsafe subject code",
+    "no subject code",
     "session exists",
+    "practice images in the main set",
     "data folder cannot be created",
     "raw-data header",
     "missing column",

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use common::*;
 
 fn data_file(out: &Path, experiment: &str, subject: &str, session: u32) -> std::path::PathBuf {
-    out.join(experiment)
-        .join(format!("{experiment}_{subject}_session_{session}.csv"))
+    simulated_file(out, experiment, subject, session, "csv")
 }
 
 fn simulate(stimuli: &Path, out: &Path, responder: &str) -> std::process::Output {
@@ -83,9 +82,14 @@ fn every_phase_lasts_exactly_its_planned_frames_at_common_refresh_rates() {
             "random",
         ]);
         assert!(output.status.success(), "{}", stderr(&output));
-        let timing = dir.path().join(format!(
-            "raw-data/quick/quick_s1_session_{session}.timing.csv"
-        ));
+        let session: u32 = session.parse().expect("a number");
+        let timing = simulated_file(
+            &dir.path().join("raw-data"),
+            "quick",
+            "s1",
+            session,
+            "timing.csv",
+        );
         let text = std::fs::read_to_string(timing).expect("timing log");
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().expect("header").split(',').collect();
@@ -135,13 +139,13 @@ fn an_existing_session_is_never_overwritten_and_the_next_free_one_is_offered() {
         "1",
     ];
     assert!(run(&args).status.success());
-    let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
+    let data = data_file(&dir.path().join("raw-data"), "quick", "s1", 1);
     let before = std::fs::read(&data).expect("data");
     let second = run(&args);
     assert_eq!(second.status.code(), Some(1));
     let message = stderr(&second);
     assert!(
-        message.contains("session 1 of s1 exists and is never overwritten"),
+        message.contains("session 1 of simulated-s1 exists and is never overwritten"),
         "{message}"
     );
     assert!(message.contains("--session 2"), "{message}");
@@ -150,10 +154,7 @@ fn an_existing_session_is_never_overwritten_and_the_next_free_one_is_offered() {
     // Without --session the next free number is taken.
     let third = run(&["run", config, "--simulate", "--subject", "s1"]);
     assert!(third.status.success(), "{}", stderr(&third));
-    assert!(dir
-        .path()
-        .join("raw-data/quick/quick_s1_session_2.csv")
-        .exists());
+    assert!(data_file(&dir.path().join("raw-data"), "quick", "s1", 2).exists());
 }
 
 #[test]
@@ -262,7 +263,7 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
     assert_eq!(names(&rows), names(&expected));
     // The timing log has one row per trial too, with the same mask seeds as the reference.
     let seeds = |out: &Path| {
-        let text = std::fs::read_to_string(out.join("quick/quick_s1_session_1.timing.csv"))
+        let text = std::fs::read_to_string(simulated_file(out, "quick", "s1", 1, "timing.csv"))
             .expect("timing");
         text.lines()
             .skip(1)
@@ -284,10 +285,13 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
             "timing row {line} is not in the reference order"
         );
     }
-    let record = std::fs::read_to_string(
-        dir.path()
-            .join("raw-data/quick/quick_s1_session_1.session.json"),
-    )
+    let record = std::fs::read_to_string(simulated_file(
+        &dir.path().join("raw-data"),
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
     .expect("record");
     assert!(record.contains("\"status\": \"completed\""), "{record}");
     assert_eq!(record.matches("\"first_trial\"").count(), 2);

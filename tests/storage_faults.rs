@@ -47,21 +47,18 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
     let reference_out = dir.path().join("reference");
     run_simulated_session(&config, &reference_out);
     let files = |out: &Path| {
-        let folder = out.join("quick");
-        (
-            folder.join("quick_s1_session_1.csv"),
-            folder.join("quick_s1_session_1.timing.csv"),
-            folder.join("quick_s1_session_1.session.json"),
-        )
+        let file = |ext| simulated_file(out, "quick", "s1", 1, ext);
+        (file("csv"), file("timing.csv"), file("session.json"))
     };
     let (ref_data, ref_timing, _) = files(&reference_out);
 
     // 3000 bytes hold the record and the raw data but only about a dozen timing lines.
     let out = dir.path().join("full-disk");
+    let console = dir.path().join("console.txt");
     let mut child = Reaped(
         shapelab_on_a_small_disk(3000)
             .args(simulated_session_args(&config, &out))
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(&console).expect("console file"))
             .stderr(Stdio::piped())
             .spawn()
             .expect("started"),
@@ -122,6 +119,39 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
         .map(|l| l.split(',').next().unwrap_or_default().to_string())
         .collect();
     assert_eq!(disturbed.len(), 1, "one trial waited: {disturbed:?}");
+    let console = std::fs::read_to_string(&console).expect("console");
+    assert!(
+        console
+            .lines()
+            .any(|l| l.starts_with("disturbed   trial ") && l.ends_with("(storage_pause)")),
+        "the end of the session names the disturbed trial: {console}"
+    );
+
+    // compare can leave the disturbed trial out, and says so per observer.
+    let tables = dir.path().join("tables");
+    let compared = run(&[
+        "compare",
+        out.join("_simulated").to_str().expect("utf-8"),
+        "--leave-out-disturbed",
+        "--no-figures",
+        "--resamples",
+        "0",
+        "--out",
+        tables.to_str().expect("utf-8"),
+    ]);
+    assert!(compared.status.success(), "{}", stderr(&compared));
+    let summary = std::fs::read_to_string(tables.join("summary.csv")).expect("summary");
+    let row = summary
+        .lines()
+        .find(|l| l.starts_with("quick,simulated-s1,"))
+        .expect("the simulated observer");
+    let fields: Vec<&str> = row.split(',').collect();
+    assert_eq!(
+        (fields[2], fields[4], fields[fields.len() - 1]),
+        ("simulated", "23", "1"),
+        "{summary}"
+    );
+    assert!(stdout(&compared).contains("(1 disturbed trials left out)"));
     let record = std::fs::read_to_string(record).expect("record");
     assert!(record.contains("\"status\": \"completed\""), "{record}");
     assert!(record.contains("storage fault before trial"), "{record}");
@@ -144,7 +174,7 @@ fn a_data_folder_that_cannot_be_created_stops_the_session_before_it_starts() {
     assert!(
         message.starts_with(&format!(
             "error: {}: cannot create the data folder: Not a directory",
-            blocker.join("raw-data").join("quick").display()
+            blocker.join("raw-data/_simulated/quick").display()
         )),
         "{message}"
     );

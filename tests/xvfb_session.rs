@@ -142,15 +142,16 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
             ),
         }
     }
+    let logs: PathBuf = dir.path().join("raw-data/_logs/xvfb");
     let record =
-        std::fs::read_to_string(folder.join("xvfb_s1_session_1.session.json")).expect("record");
+        std::fs::read_to_string(logs.join("xvfb_s1_session_1.session.json")).expect("record");
     assert!(
         record.contains("\"timing\": \"unsynchronised\""),
         "{record}"
     );
     assert!(record.contains("\"status\": \"completed\""), "{record}");
     let flips =
-        std::fs::read_to_string(folder.join("xvfb_s1_session_1.flips.csv")).expect("flip log");
+        std::fs::read_to_string(logs.join("xvfb_s1_session_1.flips.csv")).expect("flip log");
     assert!(
         flips.starts_with("flip,time_s,interval_ms\n0,"),
         "{}",
@@ -270,11 +271,20 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     ]);
     assert!(finished.status.success(), "{}", common::stderr(&finished));
     let folder = dir.path().join("raw-data/quick");
+    let logs = dir.path().join("raw-data/_logs/quick");
     std::fs::create_dir_all(&folder).expect("data folder");
+    std::fs::create_dir_all(&logs).expect("log folder");
     let name = "quick_s1_session_1";
-    let record = folder.join(format!("{name}.session.json"));
-    std::fs::copy(full.join(format!("quick/{name}.session.json")), &record).expect("copied");
-    let rows = std::fs::read_to_string(full.join(format!("quick/{name}.csv"))).expect("data");
+    let record = logs.join(format!("{name}.session.json"));
+    // The simulated participant's session becomes s1's (it has s1's order and masks).
+    let as_s1 = |ext: &str| {
+        let path = common::simulated_file(&full, "quick", "s1", 1, ext);
+        std::fs::read_to_string(path)
+            .expect("simulated session")
+            .replace("simulated-s1", "s1")
+    };
+    std::fs::write(&record, as_s1("session.json")).expect("copied");
+    let rows = as_s1("csv");
     let first: String = rows.lines().take(56).map(|l| format!("{l}\n")).collect();
     let data = folder.join(format!("{name}.csv"));
     std::fs::write(&data, &first).expect("written");
@@ -307,10 +317,7 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     let warning = wait_for(&stderr, |l| l.contains("cannot write"));
     assert!(
         warning.contains(&format!("{name}.csv: cannot write a row: File too large"))
-            && warning.ends_with(
-                "the session is paused; kept in memory: the row of trial 57 and the timing of \
-                 trial 57"
-            ),
+            && warning.ends_with("the session is paused; kept in memory: the row of trial 57"),
         "{warning}"
     );
     std::thread::sleep(Duration::from_millis(300));
@@ -325,8 +332,8 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     let error = rest.last().expect("an error line");
     assert!(
         error.contains(
-            "; the session was ended without saving the row of trial 57 and the timing of trial \
-             57 (the rows are printed above); continue it with --resume"
+            "; the session was ended without saving the row of trial 57 (the rows are printed \
+             above); continue it with --resume"
         ),
         "{error}"
     );
@@ -392,7 +399,7 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     );
     let timing = std::fs::read_to_string(
         dir.path()
-            .join("raw-data/quick/quick_s1_session_1.timing.csv"),
+            .join("raw-data/_logs/quick/quick_s1_session_1.timing.csv"),
     )
     .expect("timing log");
     assert!(
@@ -403,15 +410,32 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     // What was saved is untouched, and --resume continues at the first trial without a row.
     assert_eq!(std::fs::read_to_string(&data).expect("data file"), saved);
     let before = common::csv_rows(&data).len();
-    let resumed = common::run(&[
-        "run",
-        config.to_str().expect("utf-8"),
-        "--simulate",
-        "--resume",
-        "--subject",
-        "s1",
-    ]);
-    assert!(resumed.status.success(), "{}", common::stderr(&resumed));
+    // Resumed on screen (a simulated participant never writes into a person's data).
+    let mut resumed = common::Reaped(
+        common::shapelab()
+            .args([
+                "run",
+                config.to_str().expect("utf-8"),
+                "--resume",
+                "--subject",
+                "s1",
+            ])
+            .args(["--windowed", "1024x768", "--log-phases"])
+            .env("DISPLAY", &x.display)
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let resumed_stdout = line_reader(resumed.stdout.take().expect("piped"));
+    click_start(&x.display, &resumed_stdout);
+    let status = resumed.wait().expect("ends");
+    let messages: Vec<String> = line_reader(resumed.stderr.take().expect("piped"))
+        .iter()
+        .collect();
+    assert!(status.success(), "{messages:?}");
     let rows = common::csv_rows(&data);
     assert!(before < 20);
     let trials: Vec<String> = rows.iter().map(|r| r[2].clone()).collect();
@@ -433,6 +457,10 @@ fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused_and_no_s
         .expect("openbox starts (scripts/debian-packages.txt)");
     std::thread::sleep(Duration::from_millis(500));
     let (dir, config) = common::quick_study("");
+    // A response window long enough for the window manager to minimise the window in it.
+    let text = std::fs::read_to_string(&config).expect("config");
+    let long = text.replace("ms_resp_object: 100", "ms_resp_object: 1500");
+    std::fs::write(&config, long).expect("config written");
     let runtime = runtime_dir();
     let mut app = common::shapelab()
         .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
@@ -457,7 +485,7 @@ fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused_and_no_s
     let _ = wm.wait();
     assert!(status.success());
 
-    let folder = dir.path().join("raw-data/quick");
+    let folder = dir.path().join("raw-data/_logs/quick");
     let record =
         std::fs::read_to_string(folder.join("quick_s1_session_1.session.json")).expect("record");
     assert!(
@@ -512,4 +540,185 @@ fn without_a_graphics_adapter_a_session_stops_before_it_starts_with_one_line() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!dir.path().join("raw-data").exists(), "nothing written");
+}
+
+/// Whether a line satisfying `wanted` arrives within `wait`.
+fn arrives(
+    lines: &std::sync::mpsc::Receiver<String>,
+    wait: Duration,
+    wanted: impl Fn(&str) -> bool,
+) -> bool {
+    let deadline = Instant::now() + wait;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+#[test]
+fn start_and_break_screens_need_a_fresh_press_and_the_timing_log_has_press_and_release() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = dir.path().join("experiment.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "experiment: fresh\ncode: frs\nstimuli: {}\noutput: {}\nnum_trials_per_block: 1\ntrial_order: files\n",
+            dir.path().join("stimuli").display(),
+            dir.path().join("raw-data").display()
+        ),
+    )
+    .expect("config written");
+    let runtime = runtime_dir();
+    // A subject code that is not subject-NN, and a long refresh measurement to press during.
+    let mut app = common::Reaped(
+        common::shapelab()
+            .args(["run", config.to_str().expect("utf-8"), "--subject", "P01"])
+            .args(["--windowed", "1024x768", "--trials", "2", "--log-phases"])
+            .args(["--measure-flips", "4000"])
+            .env("DISPLAY", &x.display)
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    let display = x.display.as_str();
+    let started = Instant::now();
+    let window = loop {
+        let found = xdotool(display, &["search", "--name", "shapelab"]);
+        if let Some(w) = found.lines().next() {
+            break w.to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no window");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Pressed while the refresh is measured, released after the start screen appeared.
+    xdotool(
+        display,
+        &[
+            "mousemove",
+            "--window",
+            &window,
+            "50",
+            "50",
+            "mousedown",
+            "1",
+        ],
+    );
+    assert!(
+        stdout.try_recv().is_err(),
+        "the press must come before the start screen (measure longer)"
+    );
+    wait_for(&stdout, |l| l.ends_with(" start"));
+    std::thread::sleep(Duration::from_millis(400));
+    xdotool(display, &["mouseup", "1"]);
+    assert!(
+        !arrives(&stdout, Duration::from_millis(1200), |l| l
+            .ends_with("block_fixation")),
+        "a press from before the start screen started the session"
+    );
+    click(display, &window, 50.0, 50.0);
+    wait_for(&stdout, |l| l.ends_with("block_fixation"));
+
+    let e = shapelab::config::Experiment::load(&config).expect("valid");
+    let grid = ResponseGrid::new(&e.response_order, 1024, 768, 129, 10);
+    // Trial 1: a press late in the window, still held when the break appears.
+    wait_for(&stdout, |l| l.ends_with("trial 1 response"));
+    std::thread::sleep(Duration::from_millis(1100));
+    let (bx, by) = grid.rect(Dog).centre();
+    let (bx, by) = (format!("{}", bx.round()), format!("{}", by.round()));
+    xdotool(
+        display,
+        &["mousemove", "--window", &window, &bx, &by, "mousedown", "1"],
+    );
+    wait_for(&stdout, |l| l.ends_with(" break"));
+    std::thread::sleep(Duration::from_millis(400));
+    xdotool(display, &["mouseup", "1"]);
+    assert!(
+        !arrives(&stdout, Duration::from_millis(1200), |l| l
+            .ends_with("block_fixation")),
+        "a press held from the response screen skipped the break"
+    );
+    click(display, &window, 50.0, 50.0);
+    wait_for(&stdout, |l| l.ends_with("block_fixation"));
+    // Trial 2: pressed 0.4 s into the window, released 0.3 s later.
+    wait_for(&stdout, |l| l.ends_with("trial 2 response"));
+    std::thread::sleep(Duration::from_millis(400));
+    let (cx, cy) = grid.rect(Cat).centre();
+    let (cx, cy) = (format!("{}", cx.round()), format!("{}", cy.round()));
+    xdotool(
+        display,
+        &["mousemove", "--window", &window, &cx, &cy, "mousedown", "1"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(display, &["mouseup", "1"]);
+    let status = app.wait().expect("shapelab ends");
+    let messages: Vec<String> = stderr.try_iter().collect();
+    assert!(status.success(), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|l| l.starts_with("note: subject code 'P01' does not start with 'subject-'")),
+        "{messages:?}"
+    );
+
+    // The data folder holds the raw data only; the logs are beside it.
+    let out = dir.path().join("raw-data");
+    let names: Vec<String> = std::fs::read_dir(out.join("fresh"))
+        .expect("data folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["fresh_P01_session_1.csv"]);
+    assert_eq!(
+        common::load_independently(&out.join("fresh")),
+        Ok((2, 1, 0))
+    );
+    let rows = common::csv_rows(&out.join("fresh/fresh_P01_session_1.csv"));
+    assert_eq!((rows[0][4].as_str(), rows[1][4].as_str()), ("dog", "cat"));
+    let timing = std::fs::read_to_string(out.join("_logs/fresh/fresh_P01_session_1.timing.csv"))
+        .expect("timing log");
+    let mut lines = timing.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let column = |name: &str| header.iter().position(|c| *c == name).expect(name);
+    let (press, release) = (column("click_press"), column("click_release"));
+    let logged: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // Trial 1's button was still down when its timing was written.
+    assert_eq!(logged[0][release], "NaN");
+    let first_press: f64 = logged[0][press].parse().expect("a press");
+    assert!((1.0..1.5).contains(&first_press), "{first_press}");
+    let pressed: f64 = logged[1][press].parse().expect("a press");
+    let released: f64 = logged[1][release].parse().expect("a release");
+    assert!((0.3..1.0).contains(&pressed), "{pressed}");
+    assert!(
+        (0.15..0.8).contains(&(released - pressed)),
+        "{pressed} {released}"
+    );
+    // rt is the press by default.
+    assert_eq!(rows[1][3], format!("{pressed:.6}"));
+
+    // shapelab's compare knows P01 is a person from the session record.
+    let tables = dir.path().join("tables");
+    let compared = common::run(&[
+        "compare",
+        out.join("fresh").to_str().expect("utf-8"),
+        "--no-figures",
+        "--resamples",
+        "0",
+        "--out",
+        tables.to_str().expect("utf-8"),
+    ]);
+    assert!(compared.status.success(), "{}", common::stderr(&compared));
+    let summary = std::fs::read_to_string(tables.join("summary.csv")).expect("summary");
+    assert!(summary.contains("\nfresh,P01,human,"), "{summary}");
 }

@@ -97,6 +97,8 @@ pub struct Summary {
     pub source: String,
     /// Trials.
     pub trials: usize,
+    /// Trials left out because their timing logs mark them as disturbed.
+    pub left_out_disturbed: usize,
     /// Shape bias over cue-conflict trials, with its interval.
     pub shape_bias: Estimate,
     /// Decision counts over cue-conflict trials.
@@ -157,6 +159,7 @@ pub fn summarise(
         kind: kind.into(),
         source: source.into(),
         trials: rows.len(),
+        left_out_disturbed: 0,
         shape_bias: bootstrap.estimate(&decisions, shape_bias_of),
         decisions: decisions.iter().fold(ShapeBias::default(), |mut bias, &d| {
             bias.add(Some(d));
@@ -183,8 +186,17 @@ pub fn summarise(
 /// Summarises one observer.
 pub fn summarise_observer(o: &Observer, bootstrap: Bootstrap) -> Summary {
     let rows: Vec<&RawRow> = o.rows.iter().collect();
-    let kind = if o.is_human() { "human" } else { "model" };
-    summarise(&o.experiment, &o.label, kind, &o.source, &rows, bootstrap)
+    Summary {
+        left_out_disturbed: o.left_out,
+        ..summarise(
+            &o.experiment,
+            &o.label,
+            o.kind.name(),
+            &o.source,
+            &rows,
+            bootstrap,
+        )
+    }
 }
 
 /// Per-category numbers of rows.

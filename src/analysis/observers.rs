@@ -1,11 +1,14 @@
 //! Loading raw-data CSVs from files and folders and grouping their rows into observers: one
 //! person or model, in one experiment, from one source folder.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::data::paths::{CompanionFiles, LOGS, SIMULATED, SIMULATED_PREFIX};
 use crate::data::raw::{parse_rows, RawRow};
+use crate::data::record::{SessionRecord, TimingMode};
+use crate::data::timing::disturbed_trials;
 use crate::error::{Error, Result};
 
 /// One observer's trials.
@@ -21,13 +24,92 @@ pub struct Observer {
     pub label: String,
     /// All rows, from all of the observer's sessions.
     pub rows: Vec<RawRow>,
+    /// A person, a model or a simulated participant.
+    pub kind: Kind,
+    /// Trials left out because their timing log marks them as disturbed.
+    pub left_out: usize,
+}
+
+/// Who an observer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A participant: a shapelab session record says so, or the code is `subject-NN` (the
+    /// rule of the paper's R code and of model-vs-human).
+    Person,
+    /// An image classifier, or any other code without a session record.
+    Model,
+    /// shapelab's simulated participant: never counted as a person.
+    Simulated,
+}
+
+impl Kind {
+    /// The kind of a `subj` without a session record, by the reference analyses' rule.
+    pub fn of_code(subj: &str) -> Kind {
+        if subj.starts_with(SIMULATED_PREFIX) {
+            Kind::Simulated
+        } else if subj.starts_with("subject-") {
+            Kind::Person
+        } else {
+            Kind::Model
+        }
+    }
+
+    /// `human`, `model` or `simulated`, as tables name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Person => "human",
+            Kind::Model => "model",
+            Kind::Simulated => "simulated",
+        }
+    }
 }
 
 impl Observer {
-    /// People have subject codes `subject-NN`; everything else is a model.
+    /// Whether the observer is a person.
     pub fn is_human(&self) -> bool {
-        self.subj.starts_with("subject-")
+        self.kind == Kind::Person
     }
+}
+
+/// How files are read into observers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Skip malformed files and duplicate trials with a warning instead of stopping.
+    pub lenient: bool,
+    /// Leave out the trials that shapelab's timing logs mark as disturbed.
+    pub leave_out_disturbed: bool,
+}
+
+/// What shapelab's record and timing log say of one raw-data file.
+#[derive(Debug, Default)]
+struct Companions {
+    /// The subject of the session record and whether it was simulated.
+    record: Option<(String, bool)>,
+    /// Disturbed trial numbers, when asked for and logged.
+    disturbed: HashSet<usize>,
+}
+
+fn companions(path: &Path, leave_out_disturbed: bool) -> Result<Companions> {
+    let Some(files) = CompanionFiles::of(path) else {
+        return Ok(Companions::default());
+    };
+    let record = if files.record.is_file() {
+        let record = SessionRecord::read(&files.record)?;
+        let simulated = record
+            .runs
+            .iter()
+            .any(|r| r.display.timing == TimingMode::Simulated);
+        Some((record.subject, simulated))
+    } else {
+        None
+    };
+    let disturbed = if leave_out_disturbed && files.timing.is_file() {
+        disturbed_trials(&files.timing)?.into_keys().collect()
+    } else {
+        HashSet::new()
+    };
+    Ok(Companions { record, disturbed })
 }
 
 /// What loading found besides the observers.
@@ -41,8 +123,10 @@ pub struct LoadReport {
     pub warnings: Vec<String>,
 }
 
-/// Every raw-data CSV under the paths: files as given, folders recursively (session timing
-/// and flip logs, `*.timing.csv` and `*.flips.csv`, are not raw data and are skipped).
+/// Every raw-data CSV under the paths: files as given, folders recursively. Session timing and
+/// flip logs (`*.timing.csv`, `*.flips.csv`) are not raw data and are skipped, and so are the
+/// `_logs` and `_simulated` folders below a given folder (give a `_simulated` folder itself to
+/// read simulated sessions).
 pub fn find_csvs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for path in paths {
@@ -70,7 +154,9 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if path.is_dir() {
-            walk(&path, found)?;
+            if name != LOGS && name != SIMULATED {
+                walk(&path, found)?;
+            }
         } else if name.ends_with(".csv")
             && !name.ends_with(".timing.csv")
             && !name.ends_with(".flips.csv")
@@ -112,11 +198,26 @@ fn source_of(path: &Path) -> String {
 /// Malformed files, and duplicate trials within an observer's session, are errors naming the
 /// file and line; with `lenient` they are skipped with a warning each.
 pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadReport)> {
+    load_with(
+        files,
+        LoadOptions {
+            lenient,
+            ..LoadOptions::default()
+        },
+    )
+}
+
+/// [`load`], also reading shapelab's session records (a person is a person whatever the code,
+/// a simulated participant never is) and, when asked, leaving out disturbed trials.
+pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observer>, LoadReport)> {
+    let lenient = options.lenient;
     let results = crate::parallel::map(files, |path| {
+        let companions = companions(path, options.leave_out_disturbed)?;
         std::fs::read_to_string(path)
             .map_err(|e| Error::io(path, "read", e))
             .and_then(|text| parse_rows(path, &text))
             .and_then(|rows| drop_duplicates(path, rows, lenient))
+            .map(|rows| (rows, companions))
     });
     let parsed = files.iter().zip(results).map(|(path, rows)| {
         let rows = rows
@@ -125,8 +226,10 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
     });
     let mut report = LoadReport::default();
     let mut groups: BTreeMap<(String, String, String), Vec<RawRow>> = BTreeMap::new();
+    let mut kinds: HashMap<(String, String, String), Kind> = HashMap::new();
+    let mut left_out: HashMap<(String, String, String), usize> = HashMap::new();
     for (path, rows) in parsed {
-        let (mut rows, dropped) = match rows {
+        let ((mut rows, dropped), companions) = match rows {
             Ok(rows) => rows,
             Err(e) if lenient => {
                 report.warnings.push(e.to_string());
@@ -144,6 +247,21 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
         report.rows += rows.len();
         let experiment = experiment_of(&path);
         let source = source_of(&path);
+        if let (false, Some(first)) = (companions.disturbed.is_empty(), rows.first()) {
+            let key = (experiment.clone(), first.subj.to_string(), source.clone());
+            let before = rows.len();
+            rows.retain(|r| !companions.disturbed.contains(&r.trial));
+            *left_out.entry(key).or_default() += before - rows.len();
+        }
+        if let Some((subject, simulated)) = &companions.record {
+            let kind = if *simulated {
+                Kind::Simulated
+            } else {
+                Kind::Person
+            };
+            let key = (experiment.clone(), subject.clone(), source.clone());
+            kinds.insert(key, kind);
+        }
         // A file holds one observer, or a few in long runs: split it into runs of one subject
         // (from the end, so each split moves only its own rows; a single run moves none) and
         // hand each run to its group whole.
@@ -169,12 +287,19 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
     }
     let mut observers: Vec<Observer> = groups
         .into_iter()
-        .map(|((experiment, subj, source), rows)| Observer {
-            label: subj.clone(),
-            experiment,
-            subj,
-            source,
-            rows,
+        .map(|(key, rows)| {
+            let kind = kinds.get(&key).copied().unwrap_or(Kind::of_code(&key.1));
+            let left_out = left_out.get(&key).copied().unwrap_or(0);
+            let (experiment, subj, source) = key;
+            Observer {
+                label: subj.clone(),
+                experiment,
+                subj,
+                source,
+                rows,
+                kind,
+                left_out,
+            }
         })
         .collect();
     // Two sources with the same subj in one experiment are different observers: say which is which.

@@ -1,13 +1,16 @@
 //! The results page of a session just run: its headline numbers from the raw-data CSV and
 //! its timing from the session record.
 
+use std::collections::BTreeMap;
+
 use crate::data::paths::SessionPaths;
 use crate::data::raw::read_rows;
 use crate::data::record::{SessionRecord, TimingMode};
+use crate::data::timing::disturbed_trials;
 use crate::error::Result;
 
 use super::metrics::{summarise_observer, Bootstrap};
-use super::observers::Observer;
+use super::observers::{Kind, Observer};
 
 /// What the experimenter sees after a session.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +33,21 @@ pub struct SessionResults {
     pub trials_with_late_frames: usize,
     /// Trials marked disturbed in the timing log (late frames, focus lost, paused, ...).
     pub disturbed_trials: usize,
+    /// The disturbed trials and their causes, from the timing log.
+    pub disturbed: BTreeMap<usize, String>,
+}
+
+/// The disturbed trials and their causes in a line, e.g. `trial 3 (window_unfocused), trial 9
+/// (late_frames)`; `none` for none.
+pub fn disturbed_line(disturbed: &BTreeMap<usize, String>) -> String {
+    if disturbed.is_empty() {
+        return "none".into();
+    }
+    disturbed
+        .iter()
+        .map(|(trial, causes)| format!("trial {trial} ({})", causes.replace(';', ", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl SessionResults {
@@ -43,6 +61,8 @@ impl SessionResults {
             source: String::new(),
             label: record.subject.clone(),
             rows,
+            kind: Kind::Person,
+            left_out: 0,
         };
         let summary = summarise_observer(
             &observer,
@@ -77,6 +97,7 @@ impl SessionResults {
                 .sum(),
             trials_with_late_frames: record.runs.iter().map(|r| r.trials_with_late_frames).sum(),
             disturbed_trials: record.runs.iter().map(|r| r.disturbed_trials).sum(),
+            disturbed: disturbed_trials(&paths.timing)?,
         })
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::categories::Category;
 use crate::error::{Error, Result};
 use crate::names;
+use crate::trials::timeline::RtFrom;
 
 pub use values::{Colour, Flag};
 
@@ -50,8 +51,12 @@ pub struct Config {
     pub mask: MaskParams,
     /// Practice sessions.
     pub practice: Practice,
-    /// Fixation duration, also the inter-trial interval (ms).
+    /// The trial's own fixation before its stimulus (ms).
     pub ms_fixation: f64,
+    /// The fixation after each trial's answer and feedback, and after the start screen and
+    /// each break (ms). The original used `ms_fixation` for both: two fixations separate
+    /// consecutive stimuli.
+    pub ms_inter_trial: f64,
     /// Stimulus duration (ms).
     pub ms_stim: f64,
     /// Mask duration (ms).
@@ -60,6 +65,9 @@ pub struct Config {
     pub ms_resp_object: f64,
     /// Fixed length of the response window in practice (ms).
     pub ms_resp_object_practice: f64,
+    /// Which moment of the last valid click is `rt`: `press` (default) or `release` (what
+    /// the original's polling loop measured).
+    pub rt_from: RtFrom,
     /// Stimulus (and expected image) size in pixels.
     pub surround_size: u32,
     /// Side of the fixation square outline in pixels.
@@ -223,10 +231,12 @@ impl Default for Config {
             mask: MaskParams::default(),
             practice: Practice::default(),
             ms_fixation: 300.0,
+            ms_inter_trial: 300.0,
             ms_stim: 200.0,
             ms_mask: 200.0,
             ms_resp_object: 1500.0,
             ms_resp_object_practice: 1500.0,
+            rt_from: RtFrom::Press,
             surround_size: 224,
             fixation_size: 230,
             fixation_line_width: 1,
@@ -281,6 +291,16 @@ impl Experiment {
         }
     }
 
+    /// An error at the line of a key of this config (the file alone when the key is not
+    /// written there), e.g. `experiment.yaml:40: practice.stimuli: ...`.
+    pub fn error_at(&self, keys: &[&str], message: impl std::fmt::Display) -> Error {
+        let message = format!("{}: {message}", keys.join("."));
+        match lines::line_of(&self.text, keys) {
+            Some(line) => Error::at_line(&self.path, line, message),
+            None => Error::in_file(&self.path, message),
+        }
+    }
+
     /// Reads, parses and checks a config file.
     pub fn load(path: &Path) -> Result<Experiment> {
         let text =
@@ -331,8 +351,9 @@ fn fail(locate: &Locate<'_>, keys: &[&str], message: String) -> Error {
 }
 
 fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 16]> {
-    let durations: [(&[&str], f64); 7] = [
+    let durations: [(&[&str], f64); 8] = [
         (&["ms_fixation"], config.ms_fixation),
+        (&["ms_inter_trial"], config.ms_inter_trial),
         (&["ms_stim"], config.ms_stim),
         (&["ms_mask"], config.ms_mask),
         (&["ms_resp_object"], config.ms_resp_object),
@@ -373,6 +394,7 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
             format!("{} Hz is not a display refresh rate", config.refresh_hz),
         ));
     }
+    shorter_than_a_frame(&durations, config.refresh_hz, locate)?;
     if !config.mask.exponent.is_finite() {
         return Err(fail(
             locate,
@@ -449,6 +471,38 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
     response_order(config, locate, text)
 }
 
+/// Refuses a phase shorter than one frame: most likely seconds written where milliseconds
+/// belong (`ms_stim: 0.2`), which would otherwise show for one frame.
+fn shorter_than_a_frame(
+    durations: &[(&[&str], f64)],
+    refresh_hz: f64,
+    locate: &Locate<'_>,
+) -> Result<()> {
+    let frame_ms = 1000.0 / refresh_hz;
+    // The beep is not drawn: it has no frames.
+    let drawn = durations
+        .iter()
+        .filter(|(keys, _)| keys[0].starts_with("ms_"));
+    for &(keys, ms) in drawn {
+        if ms < frame_ms - 1e-9 {
+            let seconds = if ms < 10.0 {
+                format!(" (for {ms} s write {})", ms * 1000.0)
+            } else {
+                String::new()
+            };
+            return Err(fail(
+                locate,
+                keys,
+                format!(
+                    "{ms} ms is shorter than one frame ({frame_ms:.1} ms at {refresh_hz} Hz); \
+                     durations are in milliseconds{seconds}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn response_order(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 16]> {
     let key = "final_cats_responses";
     let item_error = |index: usize, message: String| {
@@ -515,10 +569,51 @@ fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
         }
         _ => message,
     };
+    let message = in_lab_words(&message);
     match line {
         Some(line) => Error::at_line(path, line, message),
         None => Error::in_file(path, message),
     }
+}
+
+/// Says serde's type errors in the lab's words: `ms_stim: invalid type: string "200ms",
+/// expected f64` becomes `ms_stim: expected a number of milliseconds (e.g. 200), got "200ms"`.
+fn in_lab_words(message: &str) -> String {
+    let Some((prefix, rest)) = ["invalid type: ", "invalid value: "]
+        .iter()
+        .find_map(|marker| message.split_once(marker))
+    else {
+        return message.to_string();
+    };
+    let Some((got, expected)) = rest.rsplit_once(", expected ") else {
+        return message.to_string();
+    };
+    let key = prefix.trim_end_matches([':', ' ']);
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let expected = match expected {
+        "f64" if last.starts_with("ms_") || last == "ms" => {
+            "a number of milliseconds (e.g. 200)".to_string()
+        }
+        "f64" | "f32" => "a number".to_string(),
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => "a whole number".to_string(),
+        "a sequence" => "a list".to_string(),
+        "a boolean" => "true or false".to_string(),
+        other => other.to_string(),
+    };
+    let got = match got.split_once(' ') {
+        Some(("string" | "floating" | "integer" | "boolean" | "unsigned", value)) => value
+            .trim_start_matches("point ")
+            .trim_start_matches("integer ")
+            .trim_matches('`')
+            .to_string(),
+        _ => match got {
+            "sequence" => "a list".to_string(),
+            "map" => "keys below it".to_string(),
+            "unit value" => "nothing".to_string(),
+            other => other.to_string(),
+        },
+    };
+    format!("{prefix}expected {expected}, got {got}")
 }
 
 /// The key of serde's "duplicate field" message.

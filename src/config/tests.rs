@@ -42,7 +42,7 @@ fn line_numbers_count_every_kind_of_line_break() {
     // Found by fuzzing: YAML counted lone CRs as line breaks, the key search did not.
     assert_eq!(
         error("experiment: x\r\rms_stim: fast\r"),
-        "exp.yaml:3: ms_stim: invalid type: string \"fast\", expected f64"
+        "exp.yaml:3: ms_stim: expected a number of milliseconds (e.g. 200), got \"fast\""
     );
     assert_eq!(
         error("experiment: x\r\n\r\nms_stimulus: 1\r\n"),
@@ -93,12 +93,41 @@ fn an_unknown_nested_key_names_its_line() {
 }
 
 #[test]
-fn a_wrong_type_names_the_line() {
-    let err = error("experiment: x\nms_mask: fast\n");
-    assert!(
-        err.starts_with("exp.yaml:2: ms_mask: invalid type"),
-        "{err}"
+fn a_wrong_type_names_the_line_in_the_labs_words() {
+    assert_eq!(
+        error("experiment: x\nms_mask: fast\n"),
+        "exp.yaml:2: ms_mask: expected a number of milliseconds (e.g. 200), got \"fast\""
     );
+    assert_eq!(
+        error("experiment: x\nms_stim: 200ms\n"),
+        "exp.yaml:2: ms_stim: expected a number of milliseconds (e.g. 200), got \"200ms\""
+    );
+    assert_eq!(
+        error("refresh_hz: fast\n"),
+        "exp.yaml:1: refresh_hz: expected a number, got \"fast\""
+    );
+    assert_eq!(
+        error("num_trials_per_block: 2.5\n"),
+        "exp.yaml:1: num_trials_per_block: expected a whole number, got 2.5"
+    );
+    assert_eq!(
+        error("beep:\n  ms: [1]\n"),
+        "exp.yaml:2: beep.ms: expected a number of milliseconds (e.g. 200), got a list"
+    );
+}
+
+#[test]
+fn a_duration_shorter_than_a_frame_is_refused_as_seconds_written_for_milliseconds() {
+    assert_eq!(
+        error("ms_stim: 0.2\n"),
+        "exp.yaml:1: ms_stim: 0.2 ms is shorter than one frame (16.7 ms at 60 Hz); durations are in milliseconds (for 0.2 s write 200)"
+    );
+    assert_eq!(
+        error("refresh_hz: 100\nms_inter_trial: 9\n"),
+        "exp.yaml:2: ms_inter_trial: 9 ms is shorter than one frame (10.0 ms at 100 Hz); durations are in milliseconds (for 9 s write 9000)"
+    );
+    // One frame exactly is allowed.
+    assert!(Experiment::parse(Path::new("e.yaml"), "refresh_hz: 100\nms_stim: 10\n").is_ok());
 }
 
 #[test]

@@ -13,12 +13,13 @@ use chrono::Local;
 
 use crate::error::Result;
 use crate::names::{short_subject, TrialImageName};
+use crate::trials::timeline::TRIAL_PHASES;
 use crate::trials::timeline::{Event, TrialResult, TrialTiming};
 use crate::trials::SessionPlan;
 use paths::SessionPaths;
 use raw::{RawDataWriter, RawRow};
 use record::{SessionRecord, Status};
-use timing::{TimingWriter, PHASE_NAMES};
+use timing::TimingWriter;
 
 /// Who and what a session's rows describe.
 #[derive(Debug, Clone)]
@@ -34,9 +35,12 @@ pub struct RowLabels {
 }
 
 impl RowLabels {
-    /// The image name of a trial in the lab's convention.
+    /// The image name of a trial in the lab's convention; a pre-ordered lab image's own name.
     pub fn imagename(&self, plan: &SessionPlan, index: usize) -> String {
         let trial = &plan.trials[index];
+        if let Some(lab) = &trial.stimulus.lab {
+            return lab.imagename.clone();
+        }
         TrialImageName {
             trial: trial.number,
             code: self.code.clone(),
@@ -59,7 +63,10 @@ impl RowLabels {
             rt: result.rt,
             object_response: result.response,
             category: trial.stimulus.shape,
-            condition: self.condition.as_str().into(),
+            condition: match &trial.stimulus.lab {
+                Some(lab) => lab.condition.as_str().into(),
+                None => self.condition.as_str().into(),
+            },
             imagename: self.imagename(plan, result.index),
         }
     }
@@ -202,10 +209,11 @@ impl Recorder {
         self.unsaved.push_back(Unsaved::Timing(trial, line));
         if let Some(run) = self.record.current_run() {
             let mut late = false;
-            for (name, phase) in PHASE_NAMES.iter().zip(&timing.phases) {
+            for (name, phase) in TRIAL_PHASES.iter().zip(&timing.phases) {
                 if phase.late_intervals > 0 {
-                    *run.late_intervals.entry((*name).to_string()).or_default() +=
-                        phase.late_intervals;
+                    *run.late_intervals
+                        .entry(name.name().to_string())
+                        .or_default() += phase.late_intervals;
                     late = true;
                 }
             }

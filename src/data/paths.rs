@@ -1,24 +1,76 @@
-//! Where a session's files go: `<output>/<experiment>/<experiment>_<subject>_session_<n>.csv`
-//! and its companions, with names that can never leave the output directory.
+//! Where a session's files go. The experiment's data folder holds raw-data CSVs only, as the
+//! paper's R code and model-vs-human read every `.csv` in it:
+//! `<output>/<experiment>/<experiment>_<subject>_session_<n>.csv`. The session record, timing
+//! log and flip log go to `<output>/_logs/<experiment>/`, and simulated sessions write the same
+//! layout below `<output>/_simulated/`; `_` can start no experiment name, so these folders are
+//! never an experiment's. Names can never leave the output directory.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::names::check_name_part;
 
+/// The folder beside the experiments' data folders that holds their logs and records.
+pub const LOGS: &str = "_logs";
+
+/// The folder below the output folder that holds simulated sessions.
+pub const SIMULATED: &str = "_simulated";
+
+/// The prefix of a simulated participant's `subj`: never `subject-`, so no reference analysis
+/// counts the rows as a person's.
+pub const SIMULATED_PREFIX: &str = "simulated-";
+
+/// Where a simulated participant's sessions go and the `subj` they carry: below
+/// `<output>/_simulated/`, as `simulated-<subject>`, so that they never use up a participant's
+/// session number or pass as a person's data.
+pub fn simulated(output: &Path, subject: &str) -> (PathBuf, String) {
+    let subj = if subject.starts_with(SIMULATED_PREFIX) {
+        subject.to_string()
+    } else {
+        format!("{SIMULATED_PREFIX}{subject}")
+    };
+    (output.join(SIMULATED), subj)
+}
+
 /// The files of one subject's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionPaths {
-    /// The experiment's data folder.
+    /// The experiment's data folder (raw-data CSVs only).
     pub folder: PathBuf,
     /// The raw-data CSV.
     pub data: PathBuf,
+    /// The folder of the experiment's records and logs.
+    pub logs: PathBuf,
     /// The session record (JSON).
     pub record: PathBuf,
     /// The per-trial timing log (CSV).
     pub timing: PathBuf,
     /// Every display flip of an on-screen session (CSV).
     pub flips: PathBuf,
+}
+
+/// The record and logs that belong to a raw-data CSV written by shapelab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanionFiles {
+    /// The session record (JSON).
+    pub record: PathBuf,
+    /// The per-trial timing log (CSV).
+    pub timing: PathBuf,
+}
+
+impl CompanionFiles {
+    /// Where shapelab keeps the record and timing log of `csv`
+    /// (`<output>/<experiment>/<stem>.csv`): `<output>/_logs/<experiment>/<stem>.*`.
+    pub fn of(csv: &Path) -> Option<CompanionFiles> {
+        let folder = csv.parent()?;
+        let experiment = folder.file_name()?;
+        let stem = csv.file_stem()?.to_string_lossy();
+        let logs = folder.parent()?.join(LOGS).join(experiment);
+        Some(CompanionFiles {
+            record: logs.join(format!("{stem}.session.json")),
+            timing: logs.join(format!("{stem}.timing.csv")),
+        })
+    }
 }
 
 /// Checks a subject code given on the command line or in the launcher.
@@ -35,14 +87,25 @@ impl SessionPaths {
             return Err(Error::new("session number: must be 1 or more"));
         }
         let folder = output.join(experiment);
+        let logs = output.join(LOGS).join(experiment);
         let stem = format!("{experiment}_{subject}_session_{session}");
         Ok(SessionPaths {
             data: folder.join(format!("{stem}.csv")),
-            record: folder.join(format!("{stem}.session.json")),
-            timing: folder.join(format!("{stem}.timing.csv")),
-            flips: folder.join(format!("{stem}.flips.csv")),
+            record: logs.join(format!("{stem}.session.json")),
+            timing: logs.join(format!("{stem}.timing.csv")),
+            flips: logs.join(format!("{stem}.flips.csv")),
             folder,
+            logs,
         })
+    }
+
+    /// Creates the data and log folders.
+    pub fn create_folders(&self) -> Result<()> {
+        for folder in [&self.folder, &self.logs] {
+            std::fs::create_dir_all(folder)
+                .map_err(|e| Error::io(folder, "create the data folder", e))?;
+        }
+        Ok(())
     }
 
     /// Whether any file of this session exists already.
@@ -61,6 +124,30 @@ pub fn next_free_session(output: &Path, experiment: &str, subject: &str) -> Resu
         }
     }
     Err(Error::new("no free session number"))
+}
+
+/// The first code `subject-NN` (two digits at least) without a session in the experiment:
+/// the code the paper's R code and model-vs-human count as a person.
+pub fn next_free_subject(output: &Path, experiment: &str) -> Result<String> {
+    for n in 1..=u32::MAX {
+        let subject = format!("subject-{n:02}");
+        if next_free_session(output, experiment, &subject)? == 1 {
+            return Ok(subject);
+        }
+    }
+    Err(Error::new("no free subject code"))
+}
+
+/// What the reference analyses make of a subject code that is not `subject-NN`, to tell the
+/// experimenter; `None` for a code they count as a person.
+pub fn subject_code_note(subject: &str) -> Option<String> {
+    (!subject.starts_with("subject-")).then(|| {
+        format!(
+            "subject code '{subject}' does not start with 'subject-': the paper's R code and \
+             model-vs-human will count its rows as a model's, not a person's (shapelab's compare \
+             still knows it is a person from the session record)"
+        )
+    })
 }
 
 /// The highest session number of a subject that has a data file, if any.
@@ -82,12 +169,35 @@ mod tests {
         );
         assert_eq!(
             p.record,
-            Path::new("raw-data/exp/exp_subject-01_session_2.session.json")
+            Path::new("raw-data/_logs/exp/exp_subject-01_session_2.session.json")
         );
         assert_eq!(
             p.timing,
-            Path::new("raw-data/exp/exp_subject-01_session_2.timing.csv")
+            Path::new("raw-data/_logs/exp/exp_subject-01_session_2.timing.csv")
         );
+        let companions = CompanionFiles::of(&p.data).expect("a data file");
+        assert_eq!((companions.record, companions.timing), (p.record, p.timing));
+    }
+
+    #[test]
+    fn the_next_free_subject_code_is_the_first_subject_nn_without_data() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(
+            next_free_subject(dir.path(), "e").expect("ok"),
+            "subject-01"
+        );
+        for subject in ["subject-01", "subject-02", "P03"] {
+            let p = SessionPaths::new(dir.path(), "e", subject, 1).expect("valid");
+            p.create_folders().expect("folders");
+            std::fs::write(&p.data, "x").expect("written");
+        }
+        assert_eq!(
+            next_free_subject(dir.path(), "e").expect("ok"),
+            "subject-03"
+        );
+        assert!(subject_code_note("subject-03").is_none());
+        let note = subject_code_note("P01").expect("a note");
+        assert!(note.contains("count its rows as a model's"), "{note}");
     }
 
     #[test]
@@ -108,7 +218,7 @@ mod tests {
         assert_eq!(next_free_session(dir.path(), "e", "s").expect("ok"), 1);
         assert_eq!(last_session(dir.path(), "e", "s").expect("ok"), None);
         let p = SessionPaths::new(dir.path(), "e", "s", 1).expect("valid");
-        std::fs::create_dir_all(&p.folder).expect("folder");
+        p.create_folders().expect("folders");
         std::fs::write(&p.data, "x").expect("written");
         assert_eq!(next_free_session(dir.path(), "e", "s").expect("ok"), 2);
         assert_eq!(last_session(dir.path(), "e", "s").expect("ok"), Some(1));

@@ -9,26 +9,16 @@ use crate::error::{Error, Result};
 use crate::trials::timeline::{TrialTiming, TRIAL_PHASES};
 use crate::trials::Trial;
 
-/// The names of the trial phases in timing columns.
-pub const PHASE_NAMES: [&str; 7] = [
-    "fixation",
-    "stimulus",
-    "blank_after_stimulus",
-    "mask",
-    "blank_after_mask",
-    "response",
-    "feedback",
-];
-
-/// The timing log's header line.
+/// The timing log's header line: per phase planned and shown frames, onset and late
+/// intervals; then the press and release of the last valid click; then what disturbed it.
 pub fn header() -> String {
-    debug_assert_eq!(PHASE_NAMES.len(), TRIAL_PHASES.len());
     let mut columns = vec!["trial".to_string(), "imagename".into(), "mask_seed".into()];
-    for phase in PHASE_NAMES {
+    for phase in TRIAL_PHASES {
         for field in ["planned", "frames", "refreshes", "onset", "late"] {
-            columns.push(format!("{phase}_{field}"));
+            columns.push(format!("{}_{field}", phase.name()));
         }
     }
+    columns.extend(["click_press".into(), "click_release".into()]);
     columns.push("disturbed".into());
     columns.join(",")
 }
@@ -60,8 +50,42 @@ pub fn line(trial: &Trial, imagename: &str, timing: &TrialTiming) -> String {
         fields.push(p.onset.map_or_else(|| "NaN".into(), |t| format!("{t:.6}")));
         fields.push(p.late_intervals.to_string());
     }
+    let seconds = |t: Option<f64>| t.map_or_else(|| "NaN".into(), |t| format!("{t:.6}"));
+    let (press, release) = timing.click.map_or((None, None), |(p, r)| (Some(p), r));
+    fields.push(seconds(press));
+    fields.push(seconds(release));
     fields.push(disturbed(timing));
     fields.join(",") + "\n"
+}
+
+/// The disturbed trials of a timing log: trial number and the causes (`late_frames;...`).
+pub fn disturbed_trials(path: &Path) -> Result<std::collections::BTreeMap<usize, String>> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the timing log", e))?;
+    let mut lines = text.lines();
+    if lines.next().is_some_and(|h| h != header()) {
+        return Err(Error::at_line(
+            path,
+            1,
+            "the timing log has other columns than this version of shapelab writes",
+        ));
+    }
+    let mut disturbed = std::collections::BTreeMap::new();
+    for (i, line) in lines.enumerate() {
+        // The trial number leads and the causes close every line; image names hold no commas
+        // that matter here.
+        let (Some((trial, _)), Some((_, causes))) = (line.split_once(','), line.rsplit_once(','))
+        else {
+            return Err(Error::at_line(path, i + 2, "not a timing line"));
+        };
+        let trial: usize = trial
+            .parse()
+            .map_err(|_| Error::at_line(path, i + 2, format!("'{trial}' is not a trial number")))?;
+        if !causes.is_empty() {
+            disturbed.insert(trial, causes.to_string());
+        }
+    }
+    Ok(disturbed)
 }
 
 /// Appends timing rows, each synced to disk.
@@ -121,6 +145,7 @@ mod tests {
                 original: "bird1-clock1.png".into(),
                 shape: Category::Bird,
                 texture: Some(Category::Clock),
+                lab: None,
             },
             mask_seed: 42,
         }
@@ -129,12 +154,13 @@ mod tests {
     fn timing(late: u32, causes: &[Disturbance]) -> TrialTiming {
         let mut disturbed = Disturbances::default();
         causes.iter().for_each(|&c| disturbed.insert(c));
-        let mut phases = [PhaseTiming::default(); 7];
+        let mut phases = [PhaseTiming::default(); 8];
         phases[3].late_intervals = late;
         TrialTiming {
             index: 6,
             phases,
             disturbed,
+            click: Some((0.5, None)),
         }
     }
 
@@ -159,6 +185,26 @@ mod tests {
             "late_frames;window_unfocused;storage_pause"
         );
         assert_eq!(disturbed_field(&timing(1, &[])), "late_frames");
+    }
+
+    #[test]
+    fn the_press_and_release_of_the_last_click_are_logged_in_seconds() {
+        let mut released = timing(0, &[]);
+        released.click = Some((0.512, Some(0.634)));
+        let header = header();
+        let columns: Vec<&str> = header.split(',').collect();
+        let line = line(&trial(), "x.png", &released);
+        let fields: Vec<&str> = line.trim_end().split(',').collect();
+        let field = |name: &str| {
+            let i = columns.iter().position(|c| *c == name).expect("column");
+            fields[i]
+        };
+        assert_eq!(field("click_press"), "0.512000");
+        assert_eq!(field("click_release"), "0.634000");
+        assert_eq!(field("inter_trial_planned"), "0");
+        let held = timing(0, &[]);
+        let line = super::line(&trial(), "x.png", &held);
+        assert!(line.contains(",0.500000,NaN,"), "{line}");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::session::{self, Session, SessionOptions};
 use crate::stimuli::mask::MaskGenerator;
 use crate::stimuli::{load_rgba, StimulusSet};
-use crate::trials::timeline::{Event, FrameTick, Input};
+use crate::trials::timeline::{Event, FrameTick, Input, Phase};
 use crate::trials::{Disturbance, Screen};
 
 /// What the window thread passes on, with the time it happened.
@@ -37,6 +37,11 @@ pub enum WindowInput {
         x: f64,
         /// Vertical position.
         y: f64,
+    },
+    /// The left button released.
+    Release {
+        /// When the event arrived.
+        at: Instant,
     },
     /// Escape.
     Escape,
@@ -584,7 +589,7 @@ fn run_session(
     };
     let mut pending: Vec<Input> = Vec::new();
     let mut cursor_shown = false;
-    let mut last_screen = None;
+    let mut last_phase = None;
     let mut focused = true;
     let mut storage: Option<StoragePause> = None;
     let mut ended: Option<bool> = None;
@@ -616,6 +621,7 @@ fn run_session(
                     x,
                     y,
                 }),
+                WindowInput::Release { at } => pending.push(Input::Release { at: p.seconds(at) }),
                 WindowInput::Click { .. } => {}
                 WindowInput::Escape | WindowInput::No if overlay.confirm_abort => {
                     overlay.confirm_abort = false
@@ -733,10 +739,10 @@ fn run_session(
             p.window.set_cursor_visible(wants_cursor);
             cursor_shown = wants_cursor;
         }
-        if log_phases && last_screen != Some(step.screen.name()) {
-            log_phase(onset, session.timeline.trial_index() + 1, &step.screen);
+        if log_phases && last_phase != Some(step.phase) {
+            log_phase(onset, session.timeline.trial_index() + 1, step.phase);
         }
-        last_screen = Some(step.screen.name());
+        last_phase = Some(step.phase);
         p.present(frame, &step.screen, &overlay);
         index += 1;
         if let (Some(aborted), None) = (ended, &storage) {
@@ -745,11 +751,11 @@ fn run_session(
     }
 }
 
-/// Prints `phase <onset s> trial <n> <screen>` and flushes, for scripts that follow a session.
-pub fn log_phase(onset: f64, trial: usize, screen: &Screen) {
+/// Prints `phase <onset s> trial <n> <phase>` and flushes, for scripts that follow a session.
+pub fn log_phase(onset: f64, trial: usize, phase: Phase) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "phase {onset:.3} trial {trial} {}", screen.name());
+    let _ = writeln!(out, "phase {onset:.3} trial {trial} {}", phase.name());
     let _ = out.flush();
 }
 

@@ -225,6 +225,11 @@ impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
                 x: self.cursor.0,
                 y: self.cursor.1,
             }),
+            WindowEvent::MouseInput {
+                state: ElementState::Released,
+                button: MouseButton::Left,
+                ..
+            } => self.send(WindowInput::Release { at }),
             WindowEvent::KeyboardInput { event, .. }
                 if event.state == ElementState::Pressed && !event.repeat =>
             {

@@ -33,7 +33,7 @@ fn write(dir: &Path, name: &str, content: &str) -> Result<()> {
 pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create the output folder", e))?;
     let mut s = String::from(
-        "experiment,observer,kind,source,trials,shape_bias,shape_bias_low,shape_bias_high,shape_decisions,texture_decisions,other_decisions,conflict_trials,accuracy,accuracy_low,accuracy_high,no_answer_rate,rt_mean,rt_median\n",
+        "experiment,observer,kind,source,trials,shape_bias,shape_bias_low,shape_bias_high,shape_decisions,texture_decisions,other_decisions,conflict_trials,accuracy,accuracy_low,accuracy_high,no_answer_rate,rt_mean,rt_median,left_out_disturbed\n",
     );
     for r in &c.summaries {
         let [sb, sbl, sbh] = estimate(&r.shape_bias);
@@ -41,7 +41,7 @@ pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
         let d = &r.decisions;
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{sb},{sbl},{sbh},{},{},{},{},{acc},{accl},{acch},{:.6},{},{}",
+            "{},{},{},{},{},{sb},{sbl},{sbh},{},{},{},{},{acc},{accl},{acch},{:.6},{},{},{}",
             csv_field(&r.experiment),
             csv_field(&r.observer),
             csv_field(&r.kind),
@@ -53,7 +53,8 @@ pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
             d.conflict_trials,
             r.no_answer_rate,
             number(r.rt_mean),
-            number(r.rt_median)
+            number(r.rt_median),
+            r.left_out_disturbed
         );
     }
     write(dir, "summary.csv", &s)?;
@@ -173,6 +174,13 @@ pub fn console(c: &Comparison) -> String {
             100.0 * r.no_answer_rate,
             r.rt_median.map_or("-".into(), |v| format!("{v:.3}s"))
         );
+        if r.left_out_disturbed > 0 {
+            let _ = writeln!(
+                out,
+                "  {:<52} ({} disturbed trials left out)",
+                "", r.left_out_disturbed
+            );
+        }
     }
     out
 }

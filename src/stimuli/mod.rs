@@ -4,6 +4,7 @@
 pub mod demo;
 mod glyphs;
 pub mod mask;
+pub mod practice;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,18 @@ pub struct Stimulus {
     pub shape: Category,
     /// The texture category, when the name carries one.
     pub texture: Option<Category>,
+    /// A pre-ordered lab image's own name and condition, which its rows carry as they are.
+    pub lab: Option<LabFields>,
+}
+
+/// What a pre-ordered lab image's name says for the data, as the original program wrote it:
+/// `imagename` is the file name verbatim and `condition` its 4th `_`-separated field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabFields {
+    /// The file name, e.g. `0001_s5n_s01_0_bird_00_bird3-bird2.png`.
+    pub imagename: String,
+    /// The condition field, e.g. `0`.
+    pub condition: String,
 }
 
 impl Stimulus {
@@ -233,6 +246,7 @@ fn collect_folder(folder: &Path, stimuli: &mut Vec<Stimulus>, problems: &mut Vec
                 original,
                 shape,
                 texture,
+                lab: None,
             }),
             Err(e) => problems.push(format!("{}: {e}", path.display())),
         }
@@ -269,6 +283,10 @@ fn pre_ordered(path: &Path) -> std::result::Result<Stimulus, String> {
         original: parsed.original,
         shape,
         texture,
+        lab: Some(LabFields {
+            imagename: name,
+            condition: parsed.condition,
+        }),
     })
 }
 

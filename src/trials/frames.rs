@@ -31,7 +31,7 @@ pub fn achieved_ms(frames: u32, refresh_hz: f64) -> f64 {
 /// The length of every timed phase of a session, in frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PhaseFrames {
-    /// Fixation before each trial (also the inter-trial interval).
+    /// The trial's own fixation before its stimulus.
     pub fixation: u32,
     /// Stimulus.
     pub stimulus: u32,
@@ -43,6 +43,8 @@ pub struct PhaseFrames {
     pub response: u32,
     /// Correct-box highlight after a wrong or missing answer.
     pub feedback: u32,
+    /// Fixation after each trial, and after the start screen and each break.
+    pub inter_trial: u32,
     /// Final summary screen (5 s).
     pub end: u32,
 }
@@ -83,6 +85,7 @@ impl PhaseFrames {
                 response_ms,
             )?,
             feedback: timed("ms_feedback", config.ms_feedback)?,
+            inter_trial: timed("ms_inter_trial", config.ms_inter_trial)?,
             end: frames_for(END_SCREEN_MS, refresh_hz, r).max(1),
         })
     }

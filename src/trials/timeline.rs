@@ -18,7 +18,9 @@ use crate::categories::Category;
 pub enum Phase {
     /// "Click the mouse to start!"
     Start,
-    /// Fixation square before each trial (the inter-trial interval).
+    /// Fixation square after the start screen or a break, before the block's first trial.
+    BlockFixation,
+    /// The trial's own fixation square before its stimulus.
     Fixation,
     /// The stimulus image.
     Stimulus,
@@ -32,6 +34,8 @@ pub enum Phase {
     Response,
     /// The correct box highlighted after a wrong or missing answer.
     Feedback,
+    /// Fixation square after the trial's answer and feedback (the inter-trial interval).
+    InterTrial,
     /// A break between blocks, until a click.
     Break,
     /// The final summary and thank-you.
@@ -41,7 +45,7 @@ pub enum Phase {
 }
 
 /// The phases that make up one trial, in order; timing records use this order.
-pub const TRIAL_PHASES: [Phase; 7] = [
+pub const TRIAL_PHASES: [Phase; 8] = [
     Phase::Fixation,
     Phase::Stimulus,
     Phase::PostStimulusBlank,
@@ -49,7 +53,44 @@ pub const TRIAL_PHASES: [Phase; 7] = [
     Phase::PostMaskBlank,
     Phase::Response,
     Phase::Feedback,
+    Phase::InterTrial,
 ];
+
+/// Where the response phase sits in [`TRIAL_PHASES`].
+const RESPONSE_SLOT: usize = 5;
+
+impl Phase {
+    /// The phase's name in logs, e.g. `inter_trial`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Start => "start",
+            Phase::BlockFixation => "block_fixation",
+            Phase::Fixation => "fixation",
+            Phase::Stimulus => "stimulus",
+            Phase::PostStimulusBlank => "blank_after_stimulus",
+            Phase::Mask => "mask",
+            Phase::PostMaskBlank => "blank_after_mask",
+            Phase::Response => "response",
+            Phase::Feedback => "feedback",
+            Phase::InterTrial => "inter_trial",
+            Phase::Break => "break",
+            Phase::End => "end",
+            Phase::Done => "done",
+        }
+    }
+}
+
+/// Which moment of the last valid click is the trial's response time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RtFrom {
+    /// The press of the mouse button (shapelab's default).
+    #[default]
+    Press,
+    /// Its release, or the end of the window while still held: what the original's polling
+    /// loop measured.
+    Release,
+}
 
 /// When a frame appears: its index since the session started and its onset in seconds on the
 /// same clock as input timestamps.
@@ -64,7 +105,7 @@ pub struct FrameTick {
 /// Something the participant or experimenter did, with when it happened.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Input {
-    /// A mouse click at a screen position in physical pixels.
+    /// A mouse button pressed at a screen position in physical pixels.
     Click {
         /// Event time (s), on the frame clock.
         at: f64,
@@ -72,6 +113,11 @@ pub enum Input {
         x: f64,
         /// Vertical position.
         y: f64,
+    },
+    /// The mouse button released.
+    Release {
+        /// Event time (s), on the frame clock.
+        at: f64,
     },
     /// The session is to end now (Escape, confirmed).
     Abort,
@@ -150,24 +196,6 @@ pub enum Screen {
     Done,
 }
 
-impl Screen {
-    /// A short lower-case name, e.g. for phase logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Screen::Start { .. } => "start",
-            Screen::Fixation => "fixation",
-            Screen::Stimulus(_) => "stimulus",
-            Screen::Blank => "blank",
-            Screen::Mask(_) => "mask",
-            Screen::Response => "response",
-            Screen::Feedback(_) => "feedback",
-            Screen::Break(_) => "break",
-            Screen::End(_) => "end",
-            Screen::Done => "done",
-        }
-    }
-}
-
 /// The participant's answer to a trial.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrialResult {
@@ -175,7 +203,8 @@ pub struct TrialResult {
     pub index: usize,
     /// The chosen category, `None` for no answer.
     pub response: Option<Category>,
-    /// Seconds from the response screen's first frame to the last valid click.
+    /// The response time (s) as the config's `rt_from` chooses: from the response screen's
+    /// first frame to the press, or to the release, of the last valid click.
     pub rt: Option<f64>,
     /// Whether the response equals the shape category.
     pub correct: bool,
@@ -202,9 +231,12 @@ pub struct TrialTiming {
     /// Index in the plan.
     pub index: usize,
     /// One entry per trial phase.
-    pub phases: [PhaseTiming; 7],
+    pub phases: [PhaseTiming; 8],
     /// What disturbed the trial while it was on screen.
     pub disturbed: Disturbances,
+    /// The last valid click: press and release (s after the response screen appeared); the
+    /// release is `None` when the button was still held when the trial's timing was written.
+    pub click: Option<(f64, Option<f64>)>,
 }
 
 /// What the caller must do after a frame.
@@ -232,6 +264,8 @@ pub enum Event {
 pub struct Frame {
     /// What to draw.
     pub screen: Screen,
+    /// The phase the frame belongs to.
+    pub phase: Phase,
     /// What to do.
     pub events: Vec<Event>,
 }
@@ -249,6 +283,17 @@ pub struct TimelineSettings {
     pub visual_feedback: bool,
     /// Trials per block.
     pub block_size: usize,
+    /// Which moment of the click is the response time.
+    pub rt_from: RtFrom,
+}
+
+/// The last valid click of a trial: its box and when it was pressed and released (s after the
+/// response screen appeared).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Answer {
+    category: Category,
+    press: f64,
+    release: Option<f64>,
 }
 
 /// Earlier trials of a resumed session: (correct, answered) for each, in order.
@@ -266,10 +311,11 @@ pub struct Timeline {
     phase: Phase,
     frames_left: u32,
     trial: usize,
-    timing: [PhaseTiming; 7],
+    timing: [PhaseTiming; 8],
     disturbed: Disturbances,
-    response: Option<(Category, f64)>,
+    response: Option<Answer>,
     continue_clicked: bool,
+    waiting_since: Option<f64>,
     block: BlockSummary,
     last: Option<(f64, Phase)>,
 }
@@ -313,10 +359,11 @@ impl Timeline {
             settings,
             phase,
             trial: start,
-            timing: [PhaseTiming::default(); 7],
+            timing: [PhaseTiming::default(); 8],
             disturbed: Disturbances::default(),
             response: None,
             continue_clicked: false,
+            waiting_since: None,
             block,
             last: None,
         }
@@ -338,6 +385,7 @@ impl Timeline {
         if self.phase == Phase::Done {
             return Frame {
                 screen: Screen::Done,
+                phase: Phase::Done,
                 events,
             };
         }
@@ -346,14 +394,16 @@ impl Timeline {
             match *input {
                 Input::Abort => return self.abort(events),
                 Input::Click { at, x, y } => self.click(at, x, y, tick.onset),
+                Input::Release { at } => self.release(at),
                 Input::Disturbed(cause) => self.disturb(cause),
             }
         }
         while self.frames_left == 0 && !self.waiting_for_click() {
-            self.leave_phase(&mut events);
+            self.leave_phase(&mut events, tick.onset);
             if self.phase == Phase::Done {
                 return Frame {
                     screen: Screen::Done,
+                    phase: Phase::Done,
                     events,
                 };
             }
@@ -362,6 +412,9 @@ impl Timeline {
             }
         }
         self.frames_left = self.frames_left.saturating_sub(1);
+        if matches!(self.phase, Phase::Start | Phase::Break) && self.waiting_since.is_none() {
+            self.waiting_since = Some(tick.onset);
+        }
         if let Some(slot) = self.timing_slot() {
             let t = &mut self.timing[slot];
             if t.frames == 0 {
@@ -373,16 +426,20 @@ impl Timeline {
         self.last = Some((tick.onset, self.phase));
         Frame {
             screen: self.screen(),
+            phase: self.phase,
             events,
         }
     }
 
     fn waiting_for_click(&mut self) -> bool {
-        if matches!(self.phase, Phase::Start | Phase::Break) {
-            !std::mem::take(&mut self.continue_clicked)
-        } else {
-            false
+        if !matches!(self.phase, Phase::Start | Phase::Break) {
+            return false;
         }
+        let clicked = std::mem::take(&mut self.continue_clicked);
+        if clicked {
+            self.waiting_since = None;
+        }
+        !clicked
     }
 
     fn timing_slot(&self) -> Option<usize> {
@@ -415,9 +472,14 @@ impl Timeline {
 
     fn click(&mut self, at: f64, x: f64, y: f64, now: f64) {
         match self.phase {
-            Phase::Start | Phase::Break => self.continue_clicked = true,
+            // As in the original, only a press made after the screen appeared continues: a
+            // button still held from the response screen, or pressed while the refresh was
+            // measured, does not.
+            Phase::Start | Phase::Break if self.waiting_since.is_some_and(|shown| at >= shown) => {
+                self.continue_clicked = true;
+            }
             Phase::Response => {
-                let Some(onset) = self.timing[5].onset else {
+                let Some(onset) = self.timing[RESPONSE_SLOT].onset else {
                     return;
                 };
                 // The window closes when the first frame after it appears; later clicks wait
@@ -425,11 +487,27 @@ impl Timeline {
                 let closing = self.frames_left == 0;
                 if at >= onset && (!closing || at < now) {
                     if let Some(category) = self.grid.hit(x, y) {
-                        self.response = Some((category, at - onset));
+                        self.response = Some(Answer {
+                            category,
+                            press: at - onset,
+                            release: None,
+                        });
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The release of the last valid click, until the trial's timing is written.
+    fn release(&mut self, at: f64) {
+        let Some(onset) = self.timing[RESPONSE_SLOT].onset else {
+            return;
+        };
+        if let Some(answer) = self.response.as_mut() {
+            if answer.release.is_none() && at - onset >= answer.press {
+                answer.release = Some(at - onset);
+            }
         }
     }
 
@@ -441,18 +519,19 @@ impl Timeline {
         }
     }
 
-    fn leave_phase(&mut self, events: &mut Vec<Event>) {
+    fn leave_phase(&mut self, events: &mut Vec<Event>, now: f64) {
         let f = self.settings.frames;
         match self.phase {
-            Phase::Start => self.enter(Phase::Fixation, f.fixation),
+            Phase::Start => self.enter(Phase::BlockFixation, f.inter_trial),
             Phase::Break => {
                 self.block = BlockSummary {
                     block: self.block.block + 1,
                     blocks: self.block.blocks,
                     ..BlockSummary::default()
                 };
-                self.enter(Phase::Fixation, f.fixation);
+                self.enter(Phase::BlockFixation, f.inter_trial);
             }
+            Phase::BlockFixation => self.enter(Phase::Fixation, f.fixation),
             Phase::Fixation => self.enter(Phase::Stimulus, f.stimulus),
             Phase::Stimulus => self.enter(Phase::PostStimulusBlank, f.blank),
             Phase::PostStimulusBlank => self.enter(Phase::Mask, f.mask),
@@ -462,7 +541,7 @@ impl Timeline {
                 self.enter(Phase::Response, f.response);
             }
             Phase::Response => {
-                let result = self.finish_response();
+                let result = self.finish_response(now);
                 events.push(Event::TrialResponded(result));
                 let wrong = !result.correct;
                 if result.response.is_none() || (wrong && self.settings.auditive_feedback) {
@@ -471,10 +550,11 @@ impl Timeline {
                 if wrong && self.settings.visual_feedback {
                     self.enter(Phase::Feedback, f.feedback);
                 } else {
-                    self.finish_trial(events);
+                    self.enter(Phase::InterTrial, f.inter_trial);
                 }
             }
-            Phase::Feedback => self.finish_trial(events),
+            Phase::Feedback => self.enter(Phase::InterTrial, f.inter_trial),
+            Phase::InterTrial => self.finish_trial(events),
             Phase::End => {
                 self.phase = Phase::Done;
                 events.push(Event::SessionEnded { aborted: false });
@@ -483,12 +563,17 @@ impl Timeline {
         }
     }
 
-    fn finish_response(&mut self) -> TrialResult {
+    /// The trial's answer when its window closes at `now` (the first frame without the grid).
+    fn finish_response(&mut self, now: f64) -> TrialResult {
         let shape = self.trials[self.trial].stimulus.shape;
-        let (response, rt) = match self.response.take() {
-            Some((category, rt)) => (Some(category), Some(rt)),
-            None => (None, None),
-        };
+        let window_end = self.timing[RESPONSE_SLOT]
+            .onset
+            .map_or(0.0, |onset| now - onset);
+        let response = self.response.map(|a| a.category);
+        let rt = self.response.map(|a| match self.settings.rt_from {
+            RtFrom::Press => a.press,
+            RtFrom::Release => a.release.unwrap_or(window_end).min(window_end),
+        });
         let correct = response == Some(shape);
         self.block.trials += 1;
         self.block.correct += usize::from(correct);
@@ -506,8 +591,9 @@ impl Timeline {
             index: self.trial,
             phases: self.timing,
             disturbed: self.disturbed,
+            click: self.response.take().map(|a| (a.press, a.release)),
         };
-        self.timing = [PhaseTiming::default(); 7];
+        self.timing = [PhaseTiming::default(); 8];
         self.disturbed = Disturbances::default();
         Event::TrialTimed(timing)
     }
@@ -527,13 +613,15 @@ impl Timeline {
     }
 
     fn abort(&mut self, mut events: Vec<Event>) -> Frame {
-        if self.phase == Phase::Feedback {
+        // After the response window the row is written: its timing belongs with it.
+        if matches!(self.phase, Phase::Feedback | Phase::InterTrial) {
             events.push(self.trial_timing());
         }
         self.phase = Phase::Done;
         events.push(Event::SessionEnded { aborted: true });
         Frame {
             screen: Screen::Done,
+            phase: Phase::Done,
             events,
         }
     }
@@ -543,7 +631,7 @@ impl Timeline {
             Phase::Start => Screen::Start {
                 first_trial: self.trial + 1,
             },
-            Phase::Fixation => Screen::Fixation,
+            Phase::Fixation | Phase::BlockFixation | Phase::InterTrial => Screen::Fixation,
             Phase::Stimulus => Screen::Stimulus(self.trial),
             Phase::PostStimulusBlank | Phase::PostMaskBlank => Screen::Blank,
             Phase::Mask => Screen::Mask(self.trial),

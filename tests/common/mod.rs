@@ -66,7 +66,7 @@ pub fn make_stimulus_set(dir: &Path, per_category: usize) {
 pub fn quick_config(dir: &Path, stimuli: &Path, extra: &str) -> PathBuf {
     let path = dir.join("experiment.yaml");
     let text = format!(
-        "experiment: quick\ncode: qck\nstimuli: {}\noutput: {}\nms_fixation: 20\nms_stim: 20\nms_mask: 20\nms_resp_object: 100\nms_feedback: 20\nnum_trials_per_block: 8\n{extra}",
+        "experiment: quick\ncode: qck\nstimuli: {}\noutput: {}\nms_fixation: 20\nms_inter_trial: 20\nms_stim: 20\nms_mask: 20\nms_resp_object: 100\nms_feedback: 20\nnum_trials_per_block: 8\n{extra}",
         stimuli.display(),
         dir.join("raw-data").display()
     );
@@ -90,6 +90,40 @@ pub fn run_simulated_session(config: &Path, out: &Path) {
         .output()
         .expect("runs");
     assert!(done.status.success(), "{}", stderr(&done));
+}
+
+/// A file of a simulated session of `subject` below the output folder `out`: the raw-data CSV
+/// (`ext` "csv") in `_simulated/<experiment>/`, its record and logs (`session.json`,
+/// `timing.csv`, `flips.csv`) in `_simulated/_logs/<experiment>/`; the rows' subj is
+/// `simulated-<subject>`.
+pub fn simulated_file(
+    out: &Path,
+    experiment: &str,
+    subject: &str,
+    session: u32,
+    ext: &str,
+) -> PathBuf {
+    let name = format!("{experiment}_simulated-{subject}_session_{session}.{ext}");
+    match ext {
+        "csv" => out.join("_simulated").join(experiment).join(name),
+        _ => out.join("_simulated/_logs").join(experiment).join(name),
+    }
+}
+
+/// A file of a participant's session below `out`: the raw-data CSV (`ext` "csv") in
+/// `<experiment>/`, its record and logs in `_logs/<experiment>/`.
+pub fn session_file(
+    out: &Path,
+    experiment: &str,
+    subject: &str,
+    session: u32,
+    ext: &str,
+) -> PathBuf {
+    let name = format!("{experiment}_{subject}_session_{session}.{ext}");
+    match ext {
+        "csv" => out.join(experiment).join(name),
+        _ => out.join("_logs").join(experiment).join(name),
+    }
 }
 
 /// The shapelab binary.
@@ -299,4 +333,72 @@ pub fn runtime_dir() -> tempfile::TempDir {
     )
     .expect("0700");
     dir
+}
+
+/// The paper's R loader in a few lines (`get.expt.data` in data-analysis-helper.R): every file of
+/// the folder that ends in `.csv`, read with `read.csv` and `rbind`-ed; prints rows, subjects,
+/// and rows whose subj starts with `subject-`.
+const R_LOADER: &str = r#"
+path <- commandArgs(TRUE)[1]
+dat <- NULL
+for (f in list.files(path)) if (endsWith(f, ".csv")) dat <- rbind(dat, read.csv(file.path(path, f)))
+cat(nrow(dat), length(unique(dat$subj)), sum(startsWith(as.character(dat$subj), "subject-")), "\n")
+"#;
+
+/// A strict loader in Python's standard library, independent of shapelab's reader: every
+/// `*.csv` directly in the folder must have the 8-column raw-data header and 8 fields a row.
+const PYTHON_LOADER: &str = r#"
+import csv, glob, os, sys
+header = "subj,session,trial,rt,object_response,category,condition,imagename".split(",")
+rows = []
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.csv"))):
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        first = next(reader)
+        if first != header:
+            sys.exit(f"{path}: header {first}")
+        for row in reader:
+            if len(row) != 8:
+                sys.exit(f"{path}: row {row}")
+            rows.append(row)
+print(len(rows), len({r[0] for r in rows}), sum(r[0].startswith("subject-") for r in rows))
+"#;
+
+/// Loads a data folder as the reference analyses would, with the paper's R loading rule
+/// (Rscript) and a strict Python loader; both must agree. Returns (rows, subjects, rows the
+/// reference tools count as a person's), or what went wrong. Under CI, R must be installed.
+pub fn load_independently(folder: &Path) -> Result<(usize, usize, usize), String> {
+    let counts = |out: Output| -> Result<(usize, usize, usize), String> {
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let n: Vec<usize> = text
+            .split_whitespace()
+            .map(|n| n.parse().expect("a count"))
+            .collect();
+        Ok((n[0], n[1], n[2]))
+    };
+    let python = Command::new("python3")
+        .args(["-c", PYTHON_LOADER])
+        .arg(folder)
+        .output()
+        .expect("python3 runs");
+    let python = counts(python)?;
+    if !have("Rscript") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs R (r-base-core in scripts/debian-packages.txt)"
+        );
+        eprintln!("skipped the R loader: Rscript missing");
+        return Ok(python);
+    }
+    let r = Command::new("Rscript")
+        .args(["-e", R_LOADER])
+        .arg(folder)
+        .output()
+        .expect("Rscript runs");
+    let r = counts(r)?;
+    assert_eq!(r, python, "R and Python read the folder differently");
+    Ok(r)
 }

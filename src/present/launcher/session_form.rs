@@ -9,12 +9,15 @@ use std::thread::JoinHandle;
 use egui::{Color32, RichText, Ui};
 
 use super::{percent, Refresh};
-use crate::analysis::session_results::SessionResults;
+use crate::analysis::session_results::{disturbed_line, SessionResults};
 use crate::config::Experiment;
-use crate::data::paths::{check_subject, next_free_session, SessionPaths};
+use crate::data::paths::{
+    check_subject, next_free_session, next_free_subject, simulated, subject_code_note, SessionPaths,
+};
 use crate::preflight::Preflight;
-use crate::session::stimulus_dir;
+use crate::session::stimulus_set;
 use crate::simulate::Responder;
+use crate::stimuli::practice::PracticeSource;
 use crate::stimuli::StimulusSet;
 
 /// Who answers: a person at the screen, or a simulated participant (piloting).
@@ -130,9 +133,7 @@ impl SessionForm {
         self.loaded = None;
         self.loading = Some(std::thread::spawn(move || {
             let experiment = Experiment::load(&path).map_err(|e| e.to_string())?;
-            let dir = stimulus_dir(&experiment, practice);
-            let size = experiment.config.surround_size;
-            let stimuli = StimulusSet::check_or_make_demo(&dir, size).map_err(|e| e.to_string());
+            let stimuli = stimulus_set(&experiment, practice).map_err(|e| e.to_string());
             Ok(Loaded {
                 experiment,
                 stimuli,
@@ -201,11 +202,16 @@ impl SessionForm {
         let Some(e) = self.experiment() else {
             return;
         };
+        let (output, experiment) = (e.config.output.clone(), e.config.experiment.clone());
+        if self.subject.trim().is_empty() {
+            if let Ok(next) = next_free_subject(&output, &experiment) {
+                self.subject = next;
+            }
+        }
         if check_subject(self.subject.trim()).is_err() {
             return;
         }
-        let c = &e.config;
-        if let Ok(next) = next_free_session(&c.output, &c.experiment, self.subject.trim()) {
+        if let Ok(next) = next_free_session(&output, &experiment, self.subject.trim()) {
             if self.session == self.suggested || self.session.trim().is_empty() {
                 self.session = next.to_string();
             }
@@ -233,7 +239,7 @@ impl SessionForm {
                 let c = &loaded.experiment.config;
                 let taken = SessionPaths::new(&c.output, &c.experiment, subject, n)
                     .is_ok_and(|p| p.any_exists());
-                if taken && !self.practice {
+                if taken && !self.practice && !self.simulated() {
                     let next = next_free_session(&c.output, &c.experiment, subject)
                         .map_or_else(|_| "-".into(), |n| n.to_string());
                     problems.push(format!(
@@ -250,16 +256,22 @@ impl SessionForm {
         problems
     }
 
-    /// The `shapelab run` arguments of the session as filled in.
+    fn simulated(&self) -> bool {
+        matches!(self.participant, Participant::Simulated(_))
+    }
+
+    /// The `shapelab run` arguments of the session as filled in. A simulated participant
+    /// takes the next free session of its own (`_simulated`), never the person's number.
     pub fn run_arguments(&self) -> Vec<String> {
         let mut args = vec![
             "run".to_string(),
             self.config.trim().to_string(),
             "--subject".into(),
             self.subject.trim().to_string(),
-            "--session".into(),
-            self.session.trim().to_string(),
         ];
+        if !self.simulated() {
+            args.extend(["--session".into(), self.session.trim().to_string()]);
+        }
         if self.practice {
             args.push("--practice".into());
         }
@@ -281,10 +293,18 @@ impl SessionForm {
     }
 
     fn start(&mut self) {
+        let subject = self.subject.trim();
         let paths = match (&self.experiment(), self.session.trim().parse::<u32>()) {
+            (Some(e), _) if !self.practice && self.simulated() => {
+                let c = &e.config;
+                let (output, subj) = simulated(&c.output, subject);
+                next_free_session(&output, &c.experiment, &subj)
+                    .and_then(|n| SessionPaths::new(&output, &c.experiment, &subj, n))
+                    .ok()
+            }
             (Some(e), Ok(n)) if !self.practice => {
                 let c = &e.config;
-                SessionPaths::new(&c.output, &c.experiment, self.subject.trim(), n).ok()
+                SessionPaths::new(&c.output, &c.experiment, subject, n).ok()
             }
             _ => None,
         };
@@ -366,13 +386,19 @@ impl SessionForm {
                 });
                 ui.end_row();
                 let label = ui.label("Subject code");
-                if ui
-                    .text_edit_singleline(&mut self.subject)
-                    .labelled_by(label.id)
-                    .changed()
-                {
-                    self.suggest_session();
-                }
+                ui.vertical(|ui| {
+                    if ui
+                        .text_edit_singleline(&mut self.subject)
+                        .labelled_by(label.id)
+                        .changed()
+                    {
+                        self.suggest_session();
+                    }
+                    let subject = self.subject.trim();
+                    if let Some(note) = subject_code_note(subject).filter(|_| !subject.is_empty()) {
+                        ui.colored_label(Color32::from_rgb(230, 160, 40), note);
+                    }
+                });
                 ui.end_row();
                 let label = ui.label("Session");
                 ui.horizontal(|ui| {
@@ -469,7 +495,7 @@ impl SessionForm {
             s => s,
         };
         match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, None) {
-            Ok(p) => preflight_table(ui, &p, set.root.as_path(), c.surround_size),
+            Ok(p) => preflight_table(ui, &p, set.root.as_path(), &loaded.experiment),
             Err(e) => {
                 ui.colored_label(Color32::from_rgb(220, 80, 60), e);
             }
@@ -477,7 +503,8 @@ impl SessionForm {
     }
 }
 
-fn preflight_table(ui: &mut Ui, p: &Preflight, stimuli: &Path, size: u32) {
+fn preflight_table(ui: &mut Ui, p: &Preflight, stimuli: &Path, experiment: &Experiment) {
+    let size = experiment.config.surround_size;
     ui.label(format!(
         "stimuli: {} ({} images, {} cue-conflict, {}); {size} px = {:.2} deg",
         stimuli.display(),
@@ -485,6 +512,10 @@ fn preflight_table(ui: &mut Ui, p: &Preflight, stimuli: &Path, size: u32) {
         p.images.1,
         p.layout,
         p.stimulus_degrees
+    ));
+    ui.label(format!(
+        "practice: {}",
+        PracticeSource::of(experiment).describe()
     ));
     ui.label(format!(
         "trials: {} in {} block(s); frames planned at {:.2} Hz",
@@ -531,13 +562,7 @@ fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
                             r.late_intervals, r.trials_with_late_frames
                         ),
                     ),
-                    (
-                        "disturbed trials",
-                        format!(
-                            "{} (see the timing log's disturbed column)",
-                            r.disturbed_trials
-                        ),
-                    ),
+                    ("disturbed trials", disturbed_line(&r.disturbed)),
                     ("data", data.display().to_string()),
                 ];
                 for (name, value) in rows {

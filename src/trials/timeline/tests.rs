@@ -24,6 +24,7 @@ fn trials(shapes: &[Category]) -> Vec<Trial> {
                 original: format!("{shape}1-clock1.png"),
                 shape,
                 texture: Some(Clock),
+                lab: None,
             },
             mask_seed: i as u64,
         })
@@ -37,6 +38,7 @@ fn settings(block_size: usize) -> TimelineSettings {
         auditive_feedback: false,
         visual_feedback: false,
         block_size,
+        rt_from: RtFrom::Press,
     }
 }
 
@@ -52,11 +54,15 @@ enum Click {
     At(f64, f64, f64),
 }
 
-/// Everything that happened in a run: the screen of every frame and all events.
+/// Everything that happened in a run: the screen and phase of every frame and all events.
 struct Run {
     screens: Vec<Screen>,
+    phases: Vec<Phase>,
     events: Vec<(usize, Event)>,
 }
+
+/// How long a simulated participant holds the button down.
+const HOLD: f64 = 0.1;
 
 impl Run {
     fn results(&self) -> Vec<TrialResult> {
@@ -98,12 +104,13 @@ fn run_with(
     let mut pending: Vec<Input> = Vec::new();
     let mut run = Run {
         screens: Vec::new(),
+        phases: Vec::new(),
         events: Vec::new(),
     };
     for index in 0..1_000_000u64 {
         let now = onset(index);
         let (due, later): (Vec<Input>, Vec<Input>) = pending.iter().partition(|i| match i {
-            Input::Click { at, .. } => *at < now,
+            Input::Click { at, .. } | Input::Release { at } => *at < now,
             Input::Abort | Input::Disturbed(_) => true,
         });
         pending = later;
@@ -119,25 +126,22 @@ fn run_with(
                     at: now + 0.3,
                     x: 5.0,
                     y: 5.0,
-                })
+                });
+                pending.push(Input::Release {
+                    at: now + 0.3 + HOLD,
+                });
             }
             Screen::Response if first_of_screen => {
                 for click in clicks(t.trial_index()) {
-                    pending.push(match click {
+                    let (at, x, y) = match click {
                         Click::On(category, after) => {
                             let (x, y) = t.grid().rect(category).centre();
-                            Input::Click {
-                                at: now + after,
-                                x,
-                                y,
-                            }
+                            (now + after, x, y)
                         }
-                        Click::At(after, x, y) => Input::Click {
-                            at: now + after,
-                            x,
-                            y,
-                        },
-                    });
+                        Click::At(after, x, y) => (now + after, x, y),
+                    };
+                    pending.push(Input::Click { at, x, y });
+                    pending.push(Input::Release { at: at + HOLD });
                 }
             }
             _ => {}
@@ -145,6 +149,7 @@ fn run_with(
         run.events
             .extend(frame.events.into_iter().map(|e| (run.screens.len(), e)));
         run.screens.push(frame.screen);
+        run.phases.push(frame.phase);
         if frame.screen == Screen::Done {
             return run;
         }
@@ -168,7 +173,7 @@ fn every_phase_lasts_exactly_its_planned_frames() {
     });
     let timings = result.timings();
     assert_eq!(timings.len(), 5);
-    let planned = [18, 12, 1, 12, 1, 90, 0];
+    let planned = [18, 12, 1, 12, 1, 90, 0, 18];
     for timing in &timings {
         let frames: Vec<u32> = timing.phases.iter().map(|p| p.frames).collect();
         let plan: Vec<u32> = timing.phases.iter().map(|p| p.planned).collect();
@@ -185,13 +190,15 @@ fn every_phase_lasts_exactly_its_planned_frames() {
         [gap(0, 1), gap(1, 2), gap(2, 3), gap(3, 4), gap(4, 5)],
         [18, 12, 1, 12, 1]
     );
-    // The screens in order: start, then 18 fixation, 12 stimulus, 1 blank, 12 mask, ...
+    // The screens in order: start, 18 fixation after it, then the trial's own 18 fixation,
+    // 12 stimulus, 1 blank, 12 mask, ...
     let screens = &result.screens;
     let first_fixation = screens
         .iter()
         .position(|s| *s == Screen::Fixation)
-        .expect("fixation");
-    assert!(screens[..first_fixation]
+        .expect("fixation")
+        + 18;
+    assert!(screens[..first_fixation - 18]
         .iter()
         .all(|s| matches!(s, Screen::Start { first_trial: 1 })));
     let trial = &screens[first_fixation..first_fixation + 134];
@@ -373,7 +380,8 @@ fn the_no_answer_warning_starts_above_two_percent() {
 #[test]
 fn an_abort_ends_the_session_and_drops_the_unfinished_trial() {
     let shapes = [Bird, Dog, Car];
-    // Trial 2's stimulus is on screen at frame 1 (start) + 134 + 25.
+    // Trial 2's fixation is on screen at frame 200 (19 start, 36 fixation, 134 trial 1, 18
+    // inter-trial fixation).
     let result = run_with(
         timeline(&shapes, settings(256)),
         |i| vec![Click::On(shapes[i], 0.5)],
@@ -405,7 +413,7 @@ fn a_disturbance_marks_the_trial_on_screen_and_only_that_trial() {
             .map(|t| t.disturbed.contains(Disturbance::Unfocused))
             .collect::<Vec<_>>()
     };
-    // Frame 200 shows trial 2's stimulus; frame 5 the start screen, before any trial.
+    // Frame 200 shows trial 2's fixation; frame 5 the start screen, before any trial.
     assert_eq!(disturbed(200), [false, true, false]);
     assert_eq!(disturbed(5), [false, false, false]);
 }
@@ -413,7 +421,7 @@ fn a_disturbance_marks_the_trial_on_screen_and_only_that_trial() {
 #[test]
 fn a_late_frame_is_charged_to_the_phase_that_stayed_on_screen() {
     // The display skips two refreshes after the 5th stimulus frame of the first trial.
-    let stim_start = 19 + 18; // start screen frames + fixation frames
+    let stim_start = 19 + 18 + 18; // start screen frames + two fixations
     let onset = move |i: u64| {
         let refreshes = if i >= stim_start + 5 { i + 2 } else { i };
         refreshes as f64 / HZ
@@ -470,4 +478,195 @@ fn each_trial_is_prepared_when_its_fixation_begins() {
         assert_eq!(result.screens[frame], Screen::Fixation);
         assert_eq!(result.screens[frame + 18], Screen::Stimulus(trial));
     }
+}
+
+/// Runs of equal phases: (phase, frames).
+fn phase_runs(phases: &[Phase]) -> Vec<(Phase, usize)> {
+    let mut runs: Vec<(Phase, usize)> = Vec::new();
+    for &phase in phases {
+        match runs.last_mut() {
+            Some((last, n)) if *last == phase => *n += 1,
+            _ => runs.push((phase, 1)),
+        }
+    }
+    runs
+}
+
+#[test]
+fn the_trial_sequence_is_the_originals_from_the_start_screen_to_the_trial_after_a_break() {
+    // Three trials in blocks of two at 60 Hz, with the original's defaults: the start screen,
+    // two trials, a break, and the trial after it, each phase frame by frame as
+    // texture_shape_experiment.m flips them.
+    let shapes = [Bird, Dog, Car];
+    let result = run(timeline(&shapes, settings(2)), |i| {
+        vec![Click::On(shapes[i], 0.6)]
+    });
+    let trial = [
+        (Phase::Fixation, 18),
+        (Phase::Stimulus, 12),
+        (Phase::PostStimulusBlank, 1),
+        (Phase::Mask, 12),
+        (Phase::PostMaskBlank, 1),
+        (Phase::Response, 90),
+        (Phase::InterTrial, 18),
+    ];
+    // The start and break screens stay until a click 0.3 s after they appear: 19 frames.
+    let mut original = vec![(Phase::Start, 19), (Phase::BlockFixation, 18)];
+    original.extend(trial);
+    original.extend(trial);
+    original.extend([(Phase::Break, 19), (Phase::BlockFixation, 18)]);
+    original.extend(trial);
+    original.extend([(Phase::End, 300), (Phase::Done, 1)]);
+    assert_eq!(phase_runs(&result.phases), original);
+    // Consecutive stimuli are 36 fixation frames (600 ms) apart, and so is the first stimulus
+    // from the start screen.
+    let screens = phase_runs_of_screens(&result.screens);
+    let fixations: Vec<usize> = screens
+        .windows(2)
+        .filter(|w| matches!(w[1].0, Screen::Stimulus(_)))
+        .map(|w| {
+            assert_eq!(w[0].0, Screen::Fixation);
+            w[0].1
+        })
+        .collect();
+    assert_eq!(fixations, [36, 36, 36]);
+}
+
+fn phase_runs_of_screens(screens: &[Screen]) -> Vec<(Screen, usize)> {
+    let mut runs: Vec<(Screen, usize)> = Vec::new();
+    for &screen in screens {
+        match runs.last_mut() {
+            Some((last, n)) if *last == screen => *n += 1,
+            _ => runs.push((screen, 1)),
+        }
+    }
+    runs
+}
+
+#[test]
+fn the_inter_trial_fixation_has_its_own_duration() {
+    let mut s = settings(256);
+    s.frames.inter_trial = 30;
+    let result = run(timeline(&[Bird, Dog], s), no_clicks);
+    let runs = phase_runs(&result.phases);
+    let inter_trial: Vec<usize> = runs
+        .iter()
+        .filter(|(p, _)| matches!(p, Phase::InterTrial | Phase::BlockFixation))
+        .map(|(_, n)| *n)
+        .collect();
+    assert_eq!(inter_trial, [30, 30, 30]);
+    assert!(runs.contains(&(Phase::Fixation, 18)));
+    assert_eq!(result.timings()[0].phases[7].frames, 30);
+}
+
+/// Steps a timeline by hand: frame `i` appears at i / 60 s.
+struct Stepper {
+    timeline: Timeline,
+    index: u64,
+}
+
+impl Stepper {
+    fn new(shapes: &[Category], settings: TimelineSettings) -> Stepper {
+        Stepper {
+            timeline: timeline(shapes, settings),
+            index: 0,
+        }
+    }
+
+    fn now(&self) -> f64 {
+        self.index as f64 / HZ
+    }
+
+    fn step(&mut self, inputs: &[Input]) -> Frame {
+        let tick = FrameTick {
+            index: self.index,
+            onset: self.now(),
+        };
+        self.index += 1;
+        self.timeline.step(tick, inputs)
+    }
+
+    /// Steps without input until `phase` shows; returns its first frame's onset.
+    fn until(&mut self, phase: Phase) -> f64 {
+        for _ in 0..100_000 {
+            let onset = self.now();
+            if self.step(&[]).phase == phase {
+                return onset;
+            }
+        }
+        panic!("{phase:?} never came");
+    }
+}
+
+fn press(at: f64) -> Input {
+    Input::Click { at, x: 5.0, y: 5.0 }
+}
+
+#[test]
+fn a_click_made_before_the_start_screen_appeared_does_not_start_the_session() {
+    let mut s = Stepper::new(&[Bird], settings(256));
+    // Pressed while the refresh was measured, delivered with the first frames.
+    assert_eq!(s.step(&[press(-0.5)]).phase, Phase::Start);
+    assert_eq!(s.step(&[Input::Release { at: -0.4 }]).phase, Phase::Start);
+    for _ in 0..100 {
+        assert_eq!(s.step(&[]).phase, Phase::Start);
+    }
+    let fresh = s.now() - 0.01;
+    assert_eq!(s.step(&[press(fresh)]).phase, Phase::BlockFixation);
+}
+
+#[test]
+fn a_press_from_the_response_screen_never_skips_a_break() {
+    let mut s = Stepper::new(&[Bird, Dog], settings(1));
+    s.step(&[press(0.0)]);
+    let start = s.now() - 0.001;
+    s.step(&[press(start)]);
+    let response = s.until(Phase::Response);
+    // Pressed in the last frame of the response window, still held when the break appears.
+    let mut stale = Some(press(response + 1.49));
+    let mut break_onset = None;
+    for _ in 0..200 {
+        let onset = s.now();
+        let inputs: Vec<Input> = stale.take().into_iter().collect();
+        if s.step(&inputs).phase == Phase::Break {
+            break_onset = Some(onset);
+            break;
+        }
+    }
+    let shown = break_onset.expect("the break came");
+    // The stale press reaches the timeline only with the break's second frame.
+    assert_eq!(s.step(&[press(shown - 0.005)]).phase, Phase::Break);
+    assert_eq!(
+        s.step(&[Input::Release { at: shown + 0.2 }]).phase,
+        Phase::Break
+    );
+    for _ in 0..30 {
+        assert_eq!(s.step(&[]).phase, Phase::Break);
+    }
+    let fresh = s.now() - 0.005;
+    assert_eq!(s.step(&[press(fresh)]).phase, Phase::BlockFixation);
+}
+
+#[test]
+fn rt_is_the_press_by_default_and_the_release_when_configured() {
+    let rt = |rt_from: RtFrom, clicks: Vec<Click>| {
+        let mut s = settings(256);
+        s.rt_from = rt_from;
+        let result = run(timeline(&[Bird], s), |_| clicks.clone());
+        (result.results()[0].rt, result.timings()[0].click)
+    };
+    let (press, click) = rt(RtFrom::Press, vec![Click::On(Bird, 0.5)]);
+    assert!((press.expect("answered") - 0.5).abs() < 1e-9);
+    let (pressed, released) = click.expect("a click");
+    assert!((pressed - 0.5).abs() < 1e-9);
+    assert!((released.expect("released") - 0.6).abs() < 1e-9);
+    let (release, _) = rt(RtFrom::Release, vec![Click::On(Bird, 0.5)]);
+    assert!((release.expect("answered") - 0.6).abs() < 1e-9);
+    // Held past the end of the window: the original's loop counted until the window closed.
+    let (held, click) = rt(RtFrom::Release, vec![Click::On(Bird, 1.45)]);
+    assert!((held.expect("answered") - 1.5).abs() < 1e-9, "{held:?}");
+    let released = click
+        .and_then(|c| c.1)
+        .expect("released during the inter-trial fixation");
+    assert!((released - 1.55).abs() < 1e-9);
 }

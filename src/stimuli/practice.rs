@@ -1,0 +1,234 @@
+//! The practice set. Practice gives feedback that teaches the shape answer, so a practice run
+//! must never show an image of the main set: the original had a practice folder of its own.
+//! Without a configured `practice.stimuli`, shapelab draws its own practice images (demo-style
+//! words whose shape and texture pairs the demo set never uses); a configured set that shares
+//! an image with the main set, compared by pixels and not by name, is refused.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use super::demo::{self, SIZE};
+use super::{decode, StimulusSet};
+use crate::categories::ALL;
+use crate::config::Experiment;
+use crate::error::{Error, Result};
+
+/// Where a practice run's images come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PracticeSource {
+    /// `practice.stimuli` in the config.
+    Configured(PathBuf),
+    /// Images shapelab drew itself into this folder.
+    Generated(PathBuf),
+}
+
+impl PracticeSource {
+    /// Which practice set a config asks for, without opening it: for `check` and the launcher.
+    pub fn of(experiment: &Experiment) -> PracticeSource {
+        match &experiment.config.practice.stimuli {
+            Some(dir) => PracticeSource::Configured(dir.clone()),
+            None => PracticeSource::Generated(generated_dir()),
+        }
+    }
+
+    /// The folder of the images.
+    pub fn dir(&self) -> &Path {
+        match self {
+            PracticeSource::Configured(dir) | PracticeSource::Generated(dir) => dir,
+        }
+    }
+
+    /// A line for the experimenter: which images a practice run shows, and where they are.
+    pub fn describe(&self) -> String {
+        match self {
+            PracticeSource::Configured(dir) => format!(
+                "{} (practice.stimuli; checked to share no image with the main set)",
+                dir.display()
+            ),
+            PracticeSource::Generated(dir) => format!(
+                "{} images shapelab draws itself, in {} (none is in the main set)",
+                GENERATED_TEXTURE_OFFSETS.len() * ALL.len(),
+                dir.display()
+            ),
+        }
+    }
+}
+
+/// The practice set of a session over `main`: opened, every image checked, and refused when
+/// it shares an image with the main set.
+pub fn open(experiment: &Experiment, main: &StimulusSet) -> Result<(StimulusSet, PracticeSource)> {
+    let source = PracticeSource::of(experiment);
+    let size = experiment.config.surround_size;
+    if let PracticeSource::Generated(dir) = &source {
+        if size != SIZE {
+            return Err(experiment.error_at(
+                &["surround_size"],
+                format!(
+                    "{size} px, but shapelab's practice images are {SIZE}x{SIZE}; set \
+                     practice.stimuli to a practice folder of {size}x{size} images"
+                ),
+            ));
+        }
+        write_generated(dir)?;
+    }
+    let set = StimulusSet::check(source.dir(), size)?;
+    let shared = shared_images(&set, main)?;
+    if !shared.is_empty() {
+        let shown: Vec<String> = shared
+            .iter()
+            .take(3)
+            .map(|(p, m)| format!("{} = {}", p.display(), m.display()))
+            .collect();
+        let more = match shared.len() {
+            n if n > 3 => format!(" and {} more", n - 3),
+            _ => String::new(),
+        };
+        let images = match shared.len() {
+            1 => "an image".to_string(),
+            n => format!("{n} images"),
+        };
+        return Err(experiment.error_at(
+            &["practice", "stimuli"],
+            format!(
+                "shares {images} with the main stimulus set, and practice feedback would teach \
+                 their answers: {}{more}; use practice images that are not test images",
+                shown.join(", ")
+            ),
+        ));
+    }
+    Ok((set, source))
+}
+
+/// The pairs (practice image, main image) with the same pixels.
+pub fn shared_images(
+    practice: &StimulusSet,
+    main: &StimulusSet,
+) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let main_keys = content_keys(main)?;
+    let by_key: HashMap<u64, &Path> = main_keys
+        .iter()
+        .zip(&main.stimuli)
+        .map(|(&key, s)| (key, s.path.as_path()))
+        .collect();
+    let practice_keys = content_keys(practice)?;
+    Ok(practice_keys
+        .iter()
+        .zip(&practice.stimuli)
+        .filter_map(|(key, s)| by_key.get(key).map(|m| (s.path.clone(), m.to_path_buf())))
+        .collect())
+}
+
+/// A 64-bit digest of each image's decoded pixels and size: the same picture saved twice, or
+/// under another name, gives the same key.
+fn content_keys(set: &StimulusSet) -> Result<Vec<u64>> {
+    let keys = crate::parallel::map(&set.stimuli, |s| {
+        decode(&s.path).map(|image| {
+            let rgba = image.into_rgba8();
+            let mut hasher = std::hash::DefaultHasher::new();
+            rgba.dimensions().hash(&mut hasher);
+            rgba.as_raw().hash(&mut hasher);
+            hasher.finish()
+        })
+    });
+    set.stimuli
+        .iter()
+        .zip(keys)
+        .map(|(s, key)| {
+            key.unwrap_or_else(|| {
+                Err(Error::in_file(
+                    &s.path,
+                    "the PNG decoder crashed on this file",
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Texture categories of the practice images, as places after the shape in [`ALL`]: every
+/// offset but 0 and the demo set's, so no practice image repeats a demo image.
+const GENERATED_TEXTURE_OFFSETS: [usize; 13] = [1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14, 15];
+
+/// Where shapelab's own practice images are kept: a folder of the system's temporary files,
+/// named after this version of the drawing, made again whenever it is missing.
+pub fn generated_dir() -> PathBuf {
+    std::env::temp_dir().join("shapelab-practice-v1")
+}
+
+/// Draws the practice images into `dir` unless they are there; a new folder is filled first
+/// and then renamed, so that a reader never sees half a set.
+fn write_generated(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let filling = parent.join(format!(
+        ".{}-{}",
+        dir.file_name()
+            .map_or("practice".into(), |n| n.to_string_lossy()),
+        std::process::id()
+    ));
+    for shape in ALL {
+        let folder = filling.join(shape.name());
+        std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, "create the folder", e))?;
+        for (k, offset) in GENERATED_TEXTURE_OFFSETS.iter().enumerate() {
+            let texture = ALL[(shape.index() + offset) % ALL.len()];
+            let path = folder.join(format!("{shape}{}-{texture}1.png", k + 1));
+            demo::draw(shape, texture)
+                .save_with_format(&path, image::ImageFormat::Png)
+                .map_err(|e| Error::in_file(&path, format!("cannot write the image: {e}")))?;
+        }
+    }
+    match std::fs::rename(&filling, dir) {
+        Ok(()) => Ok(()),
+        // Another session made the set meanwhile: theirs is as good as ours.
+        Err(_) if dir.is_dir() => {
+            let _ = std::fs::remove_dir_all(&filling);
+            Ok(())
+        }
+        Err(e) => Err(Error::io(dir, "write the practice images", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_practice_image_pairs_a_shape_and_texture_as_a_demo_image_does() {
+        for shape in ALL {
+            let demo: Vec<_> = demo::textures_for(shape)
+                .into_iter()
+                .chain([shape])
+                .collect();
+            for offset in GENERATED_TEXTURE_OFFSETS {
+                let texture = ALL[(shape.index() + offset) % ALL.len()];
+                assert!(!demo.contains(&texture), "{shape} with {texture}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_picture_under_another_name_is_found_as_shared() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (main, practice) = (dir.path().join("main"), dir.path().join("practice"));
+        demo::write_set(&main).expect("demo set");
+        std::fs::create_dir_all(practice.join("cat")).expect("folder");
+        let texture = demo::textures_for(crate::categories::Category::Cat)[0];
+        let original = main.join("cat").join(format!("cat1-{texture}1.png"));
+        let image = image::open(&original).expect("readable");
+        // Saved again (other bytes on disk, same pixels) under another name.
+        image
+            .save(practice.join("cat").join("cat9-bottle9.png"))
+            .expect("saved");
+        demo::draw(ALL[0], ALL[3])
+            .save(practice.join("cat").join("cat2-dog2.png"))
+            .expect("saved");
+        let main = StimulusSet::open(&main).expect("main");
+        let practice = StimulusSet::open(&practice).expect("practice");
+        let shared = shared_images(&practice, &main).expect("compared");
+        assert_eq!(shared.len(), 1, "{shared:?}");
+        assert!(shared[0].0.ends_with("cat9-bottle9.png"));
+        assert_eq!(shared[0].1, original);
+    }
+}

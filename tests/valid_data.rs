@@ -1,0 +1,376 @@
+//! Data that a reviewer can accept: the original's trial sequence, practice kept apart from the
+//! test images, simulated participants never counted as people, data folders that hold only
+//! raw data, and pre-ordered lab folders whose rows keep each file's own fields. Everything is
+//! run through the shapelab binary as a user runs it.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// `(phase, onset s, trial)` of every `--log-phases` line.
+fn phases(output: &Output) -> Vec<(String, f64, usize)> {
+    stdout(output)
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let ["phase", onset, "trial", trial, phase] = fields[..] else {
+                return None;
+            };
+            Some((
+                phase.to_string(),
+                onset.parse().expect("an onset"),
+                trial.parse().expect("a trial"),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn a_simulated_session_shows_the_originals_sequence_with_two_fixations_between_stimuli() {
+    // The original's durations (the defaults), three trials in blocks of two, at 60 Hz.
+    let (_dir, config) = quick_study("");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let defaults: String = text
+        .lines()
+        .filter(|l| !l.starts_with("ms_"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replace("num_trials_per_block: 8", "num_trials_per_block: 2");
+    std::fs::write(&config, defaults).expect("config written");
+    let output = run(&[
+        "run",
+        config.to_str().expect("utf-8"),
+        "--simulate",
+        "--subject",
+        "subject-01",
+        "--trials",
+        "3",
+        "--log-phases",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let phases = phases(&output);
+    // Frames of each phase, from the onset of the next one.
+    let frames: Vec<(&str, usize, i64)> = phases
+        .windows(2)
+        .map(|w| {
+            let frames = ((w[1].1 - w[0].1) * 60.0).round() as i64;
+            (w[0].0.as_str(), w[0].2, frames)
+        })
+        .collect();
+    let trial = |n: usize| {
+        vec![
+            ("fixation", n, 18),
+            ("stimulus", n, 12),
+            ("blank_after_stimulus", n, 1),
+            ("mask", n, 12),
+            ("blank_after_mask", n, 1),
+            ("response", n, 90),
+            ("inter_trial", n, 18),
+        ]
+    };
+    // texture_shape_experiment.m: "Click the mouse to start!", a fixation, then each trial's
+    // own fixation; after each trial a fixation; after a block the break, a click, a fixation.
+    // The simulated participant clicks 0.25 s after a screen appears: 16 frames.
+    let mut original = vec![("start", 1, 16), ("block_fixation", 1, 18)];
+    original.extend(trial(1));
+    original.extend(trial(2));
+    original.extend([("break", 3, 16), ("block_fixation", 3, 18)]);
+    original.extend(trial(3));
+    original.push(("end", 4, 300));
+    assert_eq!(frames, original);
+    assert_eq!(phases.last().map(|p| p.0.as_str()), Some("done"));
+}
+
+/// Decoded pixels of every PNG below `dir`.
+fn pixels_below(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("a folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "png") {
+                let image = image::open(&path).expect("a PNG").to_rgba8();
+                found.push((path, image.into_raw()));
+            }
+        }
+    }
+    found
+}
+
+/// The practice folder `check` names.
+fn practice_folder(check: &Output) -> PathBuf {
+    let text = stdout(check);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("practice "))
+        .unwrap_or_else(|| panic!("check names the practice set: {text}"));
+    let folder = line
+        .split(", in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (").next())
+        .unwrap_or_else(|| panic!("{line}"));
+    PathBuf::from(folder)
+}
+
+#[test]
+fn practice_uses_shapelabs_own_images_none_of_which_is_a_test_image() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("experiment.yaml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiment.yaml"),
+        &config,
+    )
+    .expect("copied");
+    let config = config.to_str().expect("utf-8");
+    let check = run(&["check", config]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains("practice    208 images shapelab draws itself, in "),
+        "{}",
+        stdout(&check)
+    );
+    let practice = pixels_below(&practice_folder(&check));
+    assert_eq!(practice.len(), 208);
+    // Compared by pixels, not names: no practice image is a demo image, nor one of the paper's.
+    let mut test_images: Vec<PathBuf> = vec![dir.path().join("stimuli/demo")];
+    test_images.extend(cue_conflict_stimuli());
+    for main in test_images {
+        let main: HashSet<Vec<u8>> = pixels_below(&main).into_iter().map(|p| p.1).collect();
+        assert!(main.len() >= 48);
+        for (path, pixels) in &practice {
+            assert!(!main.contains(pixels), "{} is a test image", path.display());
+        }
+    }
+    // A practice run on the paper's stimuli takes them too, and writes nothing.
+    if let Some(stimuli) = cue_conflict_stimuli() {
+        let out = dir.path().join("out");
+        let practice = run(&[
+            "run",
+            config,
+            "--simulate",
+            "--subject",
+            "subject-01",
+            "--practice",
+            "--stimuli",
+            stimuli.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert!(practice.status.success(), "{}", stderr(&practice));
+        assert!(
+            stdout(&practice).contains("trials      16"),
+            "{}",
+            stdout(&practice)
+        );
+        assert!(!out.exists(), "practice writes no data");
+    }
+}
+
+#[test]
+fn a_practice_folder_of_its_own_is_named_by_check_and_used() {
+    let (dir, config) = quick_study("practice:\n  stimuli: practice\n  trials: 4\n");
+    make_stimulus_set(&dir.path().join("practice-src"), 1);
+    // Other pictures than the main set's: flipped.
+    for entry in walk(&dir.path().join("practice-src")) {
+        let flipped = image::open(&entry).expect("png").fliph();
+        let relative = entry
+            .strip_prefix(dir.path().join("practice-src"))
+            .expect("inside");
+        let target = dir.path().join("practice").join(relative);
+        std::fs::create_dir_all(target.parent().expect("folder")).expect("folder");
+        flipped.save(target).expect("saved");
+    }
+    let config = config.to_str().expect("utf-8");
+    let check = run(&["check", config]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let line = format!(
+        "practice    {} (practice.stimuli; checked to share no image with the main set)",
+        dir.path().join("practice").display()
+    );
+    assert!(stdout(&check).contains(&line), "{}", stdout(&check));
+    let practice = run(&["run", config, "--simulate", "--subject", "s1", "--practice"]);
+    assert!(practice.status.success(), "{}", stderr(&practice));
+    assert!(stdout(&practice).contains("trials      4"));
+    // One image of the main set among them, under another name: refused, naming it.
+    let test_image = walk(&dir.path().join("stimuli/dog"))
+        .into_iter()
+        .min()
+        .expect("a dog image");
+    std::fs::copy(&test_image, dir.path().join("practice/dog/dog7-cat7.png")).expect("copied");
+    let refused = run(&["run", config, "--simulate", "--subject", "s1", "--practice"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = stderr(&refused);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.contains("practice.stimuli: shares an image with the main stimulus set")
+            && message.contains(&format!(
+                "practice/dog/dog7-cat7.png = {}",
+                test_image.display()
+            )),
+        "{message}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    pixels_below(dir).into_iter().map(|p| p.0).collect()
+}
+
+#[test]
+fn a_data_folder_written_by_killed_and_resumed_sessions_holds_only_raw_data() {
+    let (dir, config) = quick_study("");
+    let config = config.to_str().expect("utf-8");
+    let out = dir.path().join("raw-data");
+    // Session 1 killed mid-way and resumed; session 2 whole.
+    let mut child = shapelab()
+        .args(["run", config, "--simulate", "--realtime", "--subject", "s1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("started");
+    let data = simulated_file(&out, "quick", "s1", 1, "csv");
+    let started = Instant::now();
+    while std::fs::read_to_string(&data).map_or(0, |t| t.lines().count()) < 4 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("killed");
+    child.wait().expect("reaped");
+    let resumed = run(&["run", config, "--simulate", "--subject", "s1", "--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let second = run(&["run", config, "--simulate", "--subject", "s1"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let folder = out.join("_simulated/quick");
+    let names: Vec<String> = std::fs::read_dir(&folder)
+        .expect("data folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().all(|n| n.ends_with(".csv")), "{names:?}");
+    // Simulated participants are never people for the reference tools either.
+    assert_eq!(load_independently(&folder), Ok((64, 1, 0)));
+    // The records and logs are found where shapelab keeps them.
+    for ext in ["session.json", "timing.csv"] {
+        for session in [1, 2] {
+            assert!(simulated_file(&out, "quick", "s1", session, ext).is_file());
+        }
+    }
+    let record = std::fs::read_to_string(simulated_file(&out, "quick", "s1", 1, "session.json"))
+        .expect("record");
+    assert_eq!(record.matches("\"first_trial\"").count(), 2, "{record}");
+}
+
+#[test]
+fn a_simulated_participant_is_never_counted_as_a_person_nor_takes_a_persons_session() {
+    let (dir, config) = quick_study("");
+    let config = config.to_str().expect("utf-8");
+    let out = dir.path().join("raw-data");
+    let simulated = run(&["run", config, "--simulate", "--subject", "subject-05"]);
+    assert!(simulated.status.success(), "{}", stderr(&simulated));
+    assert!(stdout(&simulated).contains("a simulated participant, never counted as a person"));
+    let rows = csv_rows(&simulated_file(&out, "quick", "subject-05", 1, "csv"));
+    assert_eq!(rows.len(), 32);
+    // The paper's R code and model-vs-human count `subject-...` rows as a person's.
+    assert!(
+        rows.iter().all(|r| r[0] == "simulated-subject-05"),
+        "{:?}",
+        rows[0]
+    );
+    assert!(
+        rows.iter().all(|r| !r[7].contains("_s05_")),
+        "{:?}",
+        rows[0]
+    );
+    // The person's data folder, and so their session 1, are untouched.
+    assert!(!out.join("quick").exists());
+    // shapelab's compare leaves simulated sessions out of a data folder, and calls them
+    // simulated when given them.
+    let nothing = run(&["compare", out.to_str().expect("utf-8"), "--no-figures"]);
+    assert!(
+        stderr(&nothing).contains("no .csv files found"),
+        "{}",
+        stderr(&nothing)
+    );
+    let tables = dir.path().join("tables");
+    let given = run(&[
+        "compare",
+        out.join("_simulated").to_str().expect("utf-8"),
+        "--no-figures",
+        "--resamples",
+        "0",
+        "--out",
+        tables.to_str().expect("utf-8"),
+    ]);
+    assert!(given.status.success(), "{}", stderr(&given));
+    let summary = std::fs::read_to_string(tables.join("summary.csv")).expect("summary");
+    assert!(
+        summary.contains("\nquick,simulated-subject-05,simulated,"),
+        "{summary}"
+    );
+    assert!(!summary.contains(",human,"), "{summary}");
+}
+
+#[test]
+fn without_a_subject_code_run_names_the_next_free_subject_nn() {
+    let (_dir, config) = quick_study("");
+    let config = config.to_str().expect("utf-8");
+    let out = run(&["run", config, "--simulate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: --subject: give the participant's code; the next free one is subject-01 (--subject subject-01)"
+    );
+}
+
+#[test]
+fn rows_of_a_pre_ordered_lab_folder_keep_each_files_own_name_and_condition() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stimuli = dir.path().join("session-1");
+    std::fs::create_dir_all(&stimuli).expect("folder");
+    // A generalisation experiment's pre-made session: conditions and the two-digit field vary.
+    let names = [
+        "0001_cr_s01_c30_bird_01_bird1-bird1.png",
+        "0002_cr_s01_c100_dog_07_dog3-dog3.png",
+        "0003_cr_s01_bw_cat_00_n02123045_1955.png",
+        "0004_cr_s01_c05_knife_12_knife2-clock1.png",
+    ];
+    for name in names {
+        image::RgbImage::from_pixel(224, 224, image::Rgb([100, 110, 120]))
+            .save(stimuli.join(name))
+            .expect("png");
+    }
+    let config = quick_config(dir.path(), &stimuli, "condition: 0\n");
+    let output = run(&[
+        "run",
+        config.to_str().expect("utf-8"),
+        "--simulate",
+        "--subject",
+        "subject-01",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows = csv_rows(&simulated_file(
+        &dir.path().join("raw-data"),
+        "quick",
+        "subject-01",
+        1,
+        "csv",
+    ));
+    let kept: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[5].as_str(), r[6].as_str(), r[7].as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("bird", "c30", names[0]),
+            ("dog", "c100", names[1]),
+            ("cat", "bw", names[2]),
+            ("knife", "c05", names[3]),
+        ]
+    );
+}
