@@ -403,8 +403,11 @@ fn check(args: CheckArgs) -> Result<()> {
         c.surround_size
     );
     println!("order       {}", order_name(c.trial_order));
-    let (_, practice) = crate::stimuli::practice::open(&experiment, &set)?;
-    println!("practice    {}", practice.describe());
+    // A study that never practises need not have a practice set that can open.
+    match crate::stimuli::practice::open(&experiment, &set) {
+        Ok((_, practice)) => println!("practice    {}", practice.describe(true)),
+        Err(e) => println!("practice    unavailable: {e}"),
+    }
     println!(
         "trials      {} in {} block(s) of up to {}",
         p.trials, p.blocks, c.num_trials_per_block
@@ -544,6 +547,9 @@ fn compare(args: CompareArgs) -> Result<()> {
     let (observers, report) = observers::load_with(&files, options)?;
     for w in &report.warnings {
         eprintln!("warning: {w}");
+    }
+    for note in &report.notes {
+        eprintln!("note: {note}");
     }
     if !report.warnings.is_empty() {
         eprintln!(
@@ -697,12 +703,18 @@ fn run(args: RunArgs) -> Result<()> {
             "--subject: give the participant's code; the next free one is {next} (--subject {next})"
         )));
     };
-    crate::data::paths::check_subject(&subject)?;
-    if let Some(note) = crate::data::paths::subject_code_note(&subject).filter(|_| !args.simulate) {
+    if args.simulate {
+        crate::data::paths::check_subject(&subject)?;
+    } else {
+        crate::data::paths::check_person_code(&subject)?;
+    }
+    let data_written = !(args.simulate || args.practice);
+    if let Some(note) = crate::data::paths::subject_code_note(&subject).filter(|_| data_written) {
         eprintln!("note: {note}");
     }
     let options = SessionOptions {
         subject: subject.clone(),
+        seed_subject: None,
         session: args.session,
         practice: args.practice,
         resume: args.resume,
@@ -723,9 +735,13 @@ fn run(args: RunArgs) -> Result<()> {
     // The virtual display runs at --hz: plan frames for it, as a real session plans for the
     // measured refresh rate.
     experiment.config.refresh_hz = hz;
-    let (output, subject) = crate::data::paths::simulated(&experiment.config.output, &subject);
+    let (output, simulated) = crate::data::paths::simulated(&experiment.config.output, &subject);
     experiment.config.output = output;
-    let options = SessionOptions { subject, ..options };
+    let options = SessionOptions {
+        subject: simulated,
+        seed_subject: Some(subject),
+        ..options
+    };
     let set = session::stimulus_set(&experiment, args.practice)?;
     let display = DisplayFacts {
         timing: TimingMode::Simulated,
@@ -765,7 +781,7 @@ fn run(args: RunArgs) -> Result<()> {
         virtual_display,
         |tick, frame, trial| {
             if args.log_phases && last_phase != Some(frame.phase) {
-                frame_loop::log_phase(tick.onset, trial + 1, frame.phase);
+                frame_loop::log_phase(tick.onset, trial, frame.phase);
             }
             last_phase = Some(frame.phase);
             for event in &frame.events {

@@ -91,7 +91,7 @@ impl Preflight {
             phase("feedback", Some(c.ms_feedback), frames.feedback),
             phase(
                 "inter-trial fixation",
-                Some(c.ms_inter_trial),
+                Some(c.inter_trial_ms()),
                 frames.inter_trial,
             ),
         ];

@@ -20,8 +20,11 @@ use crate::trials::{PhaseFrames, ResponseGrid, SessionPlan, Timeline, TimelineSe
 /// What the experimenter chose for this session.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
-    /// Subject code.
+    /// Subject code, as written in the data.
     pub subject: String,
+    /// The subject whose trial order and masks the session shows, when not `subject` (a
+    /// simulated participant sees what that participant will see).
+    pub seed_subject: Option<String>,
     /// Session number; the next free one when absent.
     pub session: Option<u32>,
     /// A practice run: feedback on, nothing written.
@@ -100,7 +103,7 @@ pub fn open(
     };
     let mut request = PlanRequest {
         experiment: &config.experiment,
-        subject: &options.subject,
+        subject: options.seed_subject.as_deref().unwrap_or(&options.subject),
         session,
         order: config.trial_order,
         block_size,
@@ -238,6 +241,15 @@ fn resume(
     request: &mut PlanRequest<'_>,
     mut run: RunRecord,
 ) -> Result<Opened> {
+    for moved in paths.adopt_legacy_logs()? {
+        eprintln!(
+            "moved {} from the data folder to {} (the data folder holds raw data only)",
+            moved
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            paths.logs.display()
+        );
+    }
     let mut record = SessionRecord::read(&paths.record)?;
     if record.experiment != experiment.config.experiment || record.subject != options.subject {
         return Err(Error::in_file(

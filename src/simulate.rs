@@ -95,8 +95,8 @@ fn wait_until_saved(recorder: &mut Recorder, fault: &Error, trial: usize) {
 /// Runs a session to its end on a virtual display; returns whether it ended by an abort.
 ///
 /// `on_frame` sees every frame's tick, the frame (screen, phase, and events after they are
-/// recorded) and the current trial index, and may return an input to deliver with the next
-/// frame, e.g. an abort.
+/// recorded) and the number of the trial on screen, and may return an input to deliver with
+/// the next frame, e.g. an abort.
 pub fn run(
     session: &mut Session,
     participant: &mut Participant,
@@ -151,7 +151,7 @@ pub fn run(
             }
             _ => {}
         }
-        if let Some(input) = on_frame(tick, &frame, session.timeline.trial_index()) {
+        if let Some(input) = on_frame(tick, &frame, session.timeline.trial_number()) {
             pending.push(input);
         }
         for event in &frame.events {

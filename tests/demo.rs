@@ -43,13 +43,7 @@ fn the_demo_stimuli_are_the_same_bytes_on_every_run() {
 
 #[test]
 fn the_shipped_demo_experiment_is_made_on_first_use_and_a_shape_responder_has_shape_bias_one() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("experiment.yaml");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiment.yaml"),
-        &config,
-    )
-    .expect("copied");
+    let (dir, config) = shipped_demo_study();
     let output = run(&[
         "run",
         config.to_str().expect("utf-8"),

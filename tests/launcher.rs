@@ -92,12 +92,12 @@ fn a_simulated_participant_writes_apart_from_people_and_never_takes_a_persons_se
         .query_by_label("100.0 % over 32 cue-conflict trials")
         .is_some());
     let csv = dir.path().join(
-        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subject-01_session_1.csv",
+        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subj-01_session_1.csv",
     );
     let rows = read_rows(&csv).expect("the session's CSV");
     assert_eq!(rows.len(), 48);
     assert!(rows.iter().all(|r| r.object_response == Some(r.category)));
-    assert!(rows.iter().all(|r| &*r.subj == "simulated-subject-01"));
+    assert!(rows.iter().all(|r| &*r.subj == "simulated-subj-01"));
     assert!(
         !dir.path().join("raw-data/demo-experiment").exists(),
         "nothing in the experiment's data folder"

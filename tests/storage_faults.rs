@@ -128,19 +128,7 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
     );
 
     // compare can leave the disturbed trial out, and says so per observer.
-    let tables = dir.path().join("tables");
-    let compared = run(&[
-        "compare",
-        out.join("_simulated").to_str().expect("utf-8"),
-        "--leave-out-disturbed",
-        "--no-figures",
-        "--resamples",
-        "0",
-        "--out",
-        tables.to_str().expect("utf-8"),
-    ]);
-    assert!(compared.status.success(), "{}", stderr(&compared));
-    let summary = std::fs::read_to_string(tables.join("summary.csv")).expect("summary");
+    let (summary, console) = compare_summary(&out.join("_simulated"), &["--leave-out-disturbed"]);
     let row = summary
         .lines()
         .find(|l| l.starts_with("quick,simulated-s1,"))
@@ -151,7 +139,10 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
         ("simulated", "23", "1"),
         "{summary}"
     );
-    assert!(stdout(&compared).contains("(1 disturbed trials left out)"));
+    assert!(
+        console.contains("(1 disturbed trials left out)"),
+        "{console}"
+    );
     let record = std::fs::read_to_string(record).expect("record");
     assert!(record.contains("\"status\": \"completed\""), "{record}");
     assert!(record.contains("storage fault before trial"), "{record}");

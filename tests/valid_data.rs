@@ -81,7 +81,7 @@ fn a_simulated_session_shows_the_originals_sequence_with_two_fixations_between_s
     original.extend(trial(2));
     original.extend([("break", 3, 16), ("block_fixation", 3, 18)]);
     original.extend(trial(3));
-    original.push(("end", 4, 300));
+    original.push(("end", 3, 300));
     assert_eq!(frames, original);
     assert_eq!(phases.last().map(|p| p.0.as_str()), Some("done"));
 }
@@ -121,13 +121,7 @@ fn practice_folder(check: &Output) -> PathBuf {
 
 #[test]
 fn practice_uses_shapelabs_own_images_none_of_which_is_a_test_image() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("experiment.yaml");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiment.yaml"),
-        &config,
-    )
-    .expect("copied");
+    let (dir, config) = shipped_demo_study();
     let config = config.to_str().expect("utf-8");
     let check = run(&["check", config]);
     assert!(check.status.success(), "{}", stderr(&check));
@@ -253,7 +247,12 @@ fn a_data_folder_written_by_killed_and_resumed_sessions_holds_only_raw_data() {
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.iter().all(|n| n.ends_with(".csv")), "{names:?}");
     // Simulated participants are never people for the reference tools either.
-    assert_eq!(load_independently(&folder), Ok((64, 1, 0)));
+    let loaded = load_independently(&folder).expect("loaded");
+    assert_eq!(
+        (loaded.rows, loaded.subjects, loaded.persons_by_mvh),
+        (64, 1, 0)
+    );
+    assert!(loaded.persons_by_r.is_none_or(|n| n == 0), "{loaded:?}");
     // The records and logs are found where shapelab keeps them.
     for ext in ["session.json", "timing.csv"] {
         for session in [1, 2] {
@@ -275,9 +274,10 @@ fn a_simulated_participant_is_never_counted_as_a_person_nor_takes_a_persons_sess
     assert!(stdout(&simulated).contains("a simulated participant, never counted as a person"));
     let rows = csv_rows(&simulated_file(&out, "quick", "subject-05", 1, "csv"));
     assert_eq!(rows.len(), 32);
-    // The paper's R code and model-vs-human count `subject-...` rows as a person's.
+    // The paper's R code counts rows whose subj contains `subject` as a person's,
+    // model-vs-human those that start with `subject-`.
     assert!(
-        rows.iter().all(|r| r[0] == "simulated-subject-05"),
+        rows.iter().all(|r| r[0] == "simulated-subj-05"),
         "{:?}",
         rows[0]
     );
@@ -296,20 +296,9 @@ fn a_simulated_participant_is_never_counted_as_a_person_nor_takes_a_persons_sess
         "{}",
         stderr(&nothing)
     );
-    let tables = dir.path().join("tables");
-    let given = run(&[
-        "compare",
-        out.join("_simulated").to_str().expect("utf-8"),
-        "--no-figures",
-        "--resamples",
-        "0",
-        "--out",
-        tables.to_str().expect("utf-8"),
-    ]);
-    assert!(given.status.success(), "{}", stderr(&given));
-    let summary = std::fs::read_to_string(tables.join("summary.csv")).expect("summary");
+    let (summary, _) = compare_summary(&out.join("_simulated"), &[]);
     assert!(
-        summary.contains("\nquick,simulated-subject-05,simulated,"),
+        summary.contains("\nquick,simulated-subj-05,simulated,"),
         "{summary}"
     );
     assert!(!summary.contains(",human,"), "{summary}");
@@ -373,4 +362,126 @@ fn rows_of_a_pre_ordered_lab_folder_keep_each_files_own_name_and_condition() {
             ("knife", "c05", names[3]),
         ]
     );
+}
+
+/// A quick study whose response window lasts `window_ms`, with extra config lines.
+fn study_with_window(window_ms: u32, extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, config) = quick_study(extra);
+    let text = std::fs::read_to_string(&config).expect("config");
+    // A release after the window is still logged during the inter-trial fixation.
+    let text = text
+        .replace(
+            "ms_resp_object: 100",
+            &format!("ms_resp_object: {window_ms}"),
+        )
+        .replace("ms_inter_trial: 20", "ms_inter_trial: 300");
+    std::fs::write(&config, text).expect("config written");
+    (dir, config)
+}
+
+/// The `rt` column and the logged (press, release) of a simulated session.
+fn rts_and_clicks(out: &Path) -> Vec<(String, String, String)> {
+    let rows = csv_rows(&simulated_file(out, "quick", "s1", 1, "csv"));
+    let timing = std::fs::read_to_string(simulated_file(out, "quick", "s1", 1, "timing.csv"))
+        .expect("timing log");
+    let mut lines = timing.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let at = |name: &str| header.iter().position(|c| *c == name).expect(name);
+    let (press, release) = (at("click_press"), at("click_release"));
+    rows.iter()
+        .zip(lines)
+        .map(|(row, line)| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (
+                row[3].clone(),
+                fields[press].to_string(),
+                fields[release].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn rt_from_release_gives_the_release_or_the_end_of_the_window_while_held() {
+    // The simulated participant presses at --rt-ms and releases 100 ms later.
+    for (rt_ms, expected_rt) in [("600", "0.700000"), ("1450", "1.500000")] {
+        let (dir, config) = study_with_window(1500, "rt_from: release\n");
+        let out = run(&[
+            "run",
+            config.to_str().expect("utf-8"),
+            "--simulate",
+            "--subject",
+            "s1",
+            "--trials",
+            "3",
+            "--rt-ms",
+            rt_ms,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        for (rt, press, release) in rts_and_clicks(&dir.path().join("raw-data")) {
+            assert_eq!(rt, expected_rt, "rt_ms {rt_ms}");
+            let press: f64 = press.parse().expect("a press");
+            let release: f64 = release.parse().expect("a release");
+            assert!((press - rt_ms.parse::<f64>().expect("ms") / 1000.0).abs() < 1e-9);
+            assert!((release - press - 0.1).abs() < 1e-9);
+        }
+    }
+    // By default rt is the press.
+    let (dir, config) = study_with_window(1500, "");
+    let out = run(&[
+        "run",
+        config.to_str().expect("utf-8"),
+        "--simulate",
+        "--subject",
+        "s1",
+        "--trials",
+        "3",
+        "--rt-ms",
+        "600",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (rt, press, _) in rts_and_clicks(&dir.path().join("raw-data")) {
+        assert_eq!((rt.as_str(), press.as_str()), ("0.600000", "0.600000"));
+    }
+}
+
+#[test]
+fn a_session_written_by_an_earlier_version_keeps_its_record_and_moves_its_logs_on_resume() {
+    let (dir, config) = quick_study("");
+    let config = config.to_str().expect("utf-8");
+    let out = dir.path().join("raw-data");
+    let done = run(&["run", config, "--simulate", "--subject", "s1"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    // The earlier layout: record and timing log beside the CSV, and the session cut short.
+    let data = simulated_file(&out, "quick", "s1", 1, "csv");
+    let folder = data.parent().expect("a folder").to_path_buf();
+    for ext in ["session.json", "timing.csv"] {
+        let now = simulated_file(&out, "quick", "s1", 1, ext);
+        let name = now.file_name().expect("a name");
+        std::fs::rename(&now, folder.join(name)).expect("moved back");
+    }
+    let text = std::fs::read_to_string(&data).expect("data");
+    let first: String = text.lines().take(11).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&data, first).expect("cut short");
+    // compare finds the record beside the CSV.
+    let (summary, _) = compare_summary(&folder, &[]);
+    assert!(
+        summary.contains("\nquick,simulated-s1,simulated,"),
+        "{summary}"
+    );
+    // --resume moves the logs out of the data folder and completes the session.
+    let resumed = run(&["run", config, "--simulate", "--subject", "s1", "--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed)
+            .contains("moved quick_simulated-s1_session_1.session.json from the data folder to "),
+        "{}",
+        stderr(&resumed)
+    );
+    let names: Vec<String> = std::fs::read_dir(&folder)
+        .expect("data folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["quick_simulated-s1_session_1.csv"]);
+    assert_eq!(csv_rows(&data).len(), 32);
 }

@@ -30,23 +30,29 @@ fn click(display: &str, window: &str, x: f64, y: f64) {
     );
 }
 
-#[test]
-fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronised() {
-    let Some(x) = xvfb() else {
-        return;
-    };
+/// A study with the original's timings over a one-image-per-category set in file order.
+fn original_timing_study(experiment: &str, block: usize) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     common::make_stimulus_set(&dir.path().join("stimuli"), 1);
     let config = dir.path().join("experiment.yaml");
     std::fs::write(
         &config,
         format!(
-            "experiment: xvfb\ncode: xvf\nstimuli: {}\noutput: {}\nnum_trials_per_block: 4\ntrial_order: files\n",
+            "experiment: {experiment}\ncode: xvf\nstimuli: {}\noutput: {}\nnum_trials_per_block: {block}\ntrial_order: files\n",
             dir.path().join("stimuli").display(),
             dir.path().join("raw-data").display()
         ),
     )
     .expect("config written");
+    (dir, config)
+}
+
+#[test]
+fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronised() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let (dir, config) = original_timing_study("xvfb", 4);
     let runtime = runtime_dir();
     let mut app = common::shapelab()
         .args([
@@ -564,18 +570,7 @@ fn start_and_break_screens_need_a_fresh_press_and_the_timing_log_has_press_and_r
     let Some(x) = xvfb() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = dir.path().join("experiment.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "experiment: fresh\ncode: frs\nstimuli: {}\noutput: {}\nnum_trials_per_block: 1\ntrial_order: files\n",
-            dir.path().join("stimuli").display(),
-            dir.path().join("raw-data").display()
-        ),
-    )
-    .expect("config written");
+    let (dir, config) = original_timing_study("fresh", 1);
     let runtime = runtime_dir();
     // A subject code that is not subject-NN, and a long refresh measurement to press during.
     let mut app = common::Reaped(
@@ -680,10 +675,12 @@ fn start_and_break_screens_need_a_fresh_press_and_the_timing_log_has_press_and_r
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["fresh_P01_session_1.csv"]);
+    let loaded = common::load_independently(&out.join("fresh")).expect("loaded");
     assert_eq!(
-        common::load_independently(&out.join("fresh")),
-        Ok((2, 1, 0))
+        (loaded.rows, loaded.subjects, loaded.persons_by_mvh),
+        (2, 1, 0)
     );
+    assert!(loaded.persons_by_r.is_none_or(|n| n == 0), "{loaded:?}");
     let rows = common::csv_rows(&out.join("fresh/fresh_P01_session_1.csv"));
     assert_eq!((rows[0][4].as_str(), rows[1][4].as_str()), ("dog", "cat"));
     let timing = std::fs::read_to_string(out.join("_logs/fresh/fresh_P01_session_1.timing.csv"))
@@ -708,17 +705,6 @@ fn start_and_break_screens_need_a_fresh_press_and_the_timing_log_has_press_and_r
     assert_eq!(rows[1][3], format!("{pressed:.6}"));
 
     // shapelab's compare knows P01 is a person from the session record.
-    let tables = dir.path().join("tables");
-    let compared = common::run(&[
-        "compare",
-        out.join("fresh").to_str().expect("utf-8"),
-        "--no-figures",
-        "--resamples",
-        "0",
-        "--out",
-        tables.to_str().expect("utf-8"),
-    ]);
-    assert!(compared.status.success(), "{}", common::stderr(&compared));
-    let summary = std::fs::read_to_string(tables.join("summary.csv")).expect("summary");
+    let (summary, _) = common::compare_summary(&out.join("fresh"), &[]);
     assert!(summary.contains("\nfresh,P01,human,"), "{summary}");
 }

@@ -88,28 +88,39 @@ struct Companions {
     record: Option<(String, bool)>,
     /// Disturbed trial numbers, when asked for and logged.
     disturbed: HashSet<usize>,
+    /// Whether a timing log was found.
+    timed: bool,
+    /// A record or log that could not be read: the rows are used without it.
+    unreadable: Option<String>,
 }
 
-fn companions(path: &Path, leave_out_disturbed: bool) -> Result<Companions> {
+fn companions(path: &Path, leave_out_disturbed: bool) -> Companions {
+    let mut found = Companions::default();
     let Some(files) = CompanionFiles::of(path) else {
-        return Ok(Companions::default());
+        return found;
     };
-    let record = if files.record.is_file() {
-        let record = SessionRecord::read(&files.record)?;
-        let simulated = record
-            .runs
-            .iter()
-            .any(|r| r.display.timing == TimingMode::Simulated);
-        Some((record.subject, simulated))
-    } else {
-        None
-    };
-    let disturbed = if leave_out_disturbed && files.timing.is_file() {
-        disturbed_trials(&files.timing)?.into_keys().collect()
-    } else {
-        HashSet::new()
-    };
-    Ok(Companions { record, disturbed })
+    if files.record.is_file() {
+        match SessionRecord::read(&files.record) {
+            Ok(record) => {
+                let simulated = record
+                    .runs
+                    .iter()
+                    .any(|r| r.display.timing == TimingMode::Simulated);
+                found.record = Some((record.subject, simulated));
+            }
+            Err(e) => found.unreadable = Some(format!("{e}; its rows are used as they are")),
+        }
+    }
+    if leave_out_disturbed && files.timing.is_file() {
+        match disturbed_trials(&files.timing) {
+            Ok(disturbed) => {
+                found.disturbed = disturbed.into_keys().collect();
+                found.timed = true;
+            }
+            Err(e) => found.unreadable = Some(format!("{e}; no trial of it is left out")),
+        }
+    }
+    found
 }
 
 /// What loading found besides the observers.
@@ -121,6 +132,8 @@ pub struct LoadReport {
     pub rows: usize,
     /// Problems skipped with `--lenient`, one line each.
     pub warnings: Vec<String>,
+    /// What the reader could not use of shapelab's records and logs, one line each.
+    pub notes: Vec<String>,
 }
 
 /// Every raw-data CSV under the paths: files as given, folders recursively. Session timing and
@@ -212,7 +225,7 @@ pub fn load(files: &[PathBuf], lenient: bool) -> Result<(Vec<Observer>, LoadRepo
 pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observer>, LoadReport)> {
     let lenient = options.lenient;
     let results = crate::parallel::map(files, |path| {
-        let companions = companions(path, options.leave_out_disturbed)?;
+        let companions = companions(path, options.leave_out_disturbed);
         std::fs::read_to_string(path)
             .map_err(|e| Error::io(path, "read", e))
             .and_then(|text| parse_rows(path, &text))
@@ -228,6 +241,7 @@ pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observe
     let mut groups: BTreeMap<(String, String, String), Vec<RawRow>> = BTreeMap::new();
     let mut kinds: HashMap<(String, String, String), Kind> = HashMap::new();
     let mut left_out: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut untimed = 0;
     for (path, rows) in parsed {
         let ((mut rows, dropped), companions) = match rows {
             Ok(rows) => rows,
@@ -245,6 +259,8 @@ pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observe
         }
         report.files += 1;
         report.rows += rows.len();
+        untimed += usize::from(options.leave_out_disturbed && !companions.timed);
+        report.notes.extend(companions.unreadable.clone());
         let experiment = experiment_of(&path);
         let source = source_of(&path);
         if let (false, Some(first)) = (companions.disturbed.is_empty(), rows.first()) {
@@ -284,6 +300,12 @@ pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observe
                 group.extend(run);
             }
         }
+    }
+    if untimed > 0 {
+        report.notes.push(format!(
+            "{untimed} of {} files have no shapelab timing log; none of their trials is left out",
+            report.files
+        ));
     }
     let mut observers: Vec<Observer> = groups
         .into_iter()

@@ -31,9 +31,8 @@ pub struct SessionResults {
     pub late_intervals: u32,
     /// Trials with at least one late interval.
     pub trials_with_late_frames: usize,
-    /// Trials marked disturbed in the timing log (late frames, focus lost, paused, ...).
-    pub disturbed_trials: usize,
-    /// The disturbed trials and their causes, from the timing log.
+    /// The trials the timing log marks as disturbed (late frames, focus lost, paused, ...),
+    /// with their causes.
     pub disturbed: BTreeMap<usize, String>,
 }
 
@@ -96,7 +95,6 @@ impl SessionResults {
                 .flat_map(|r| r.late_intervals.values())
                 .sum(),
             trials_with_late_frames: record.runs.iter().map(|r| r.trials_with_late_frames).sum(),
-            disturbed_trials: record.runs.iter().map(|r| r.disturbed_trials).sum(),
             disturbed: disturbed_trials(&paths.timing)?,
         })
     }

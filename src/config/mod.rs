@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use crate::categories::Category;
 use crate::error::{Error, Result};
 use crate::names;
-use crate::trials::timeline::RtFrom;
 
 pub use values::{Colour, Flag};
 
@@ -54,9 +53,9 @@ pub struct Config {
     /// The trial's own fixation before its stimulus (ms).
     pub ms_fixation: f64,
     /// The fixation after each trial's answer and feedback, and after the start screen and
-    /// each break (ms). The original used `ms_fixation` for both: two fixations separate
-    /// consecutive stimuli.
-    pub ms_inter_trial: f64,
+    /// each break (ms); `ms_fixation` when absent, as the original used it for all three, so
+    /// that two fixations separate consecutive stimuli.
+    pub ms_inter_trial: Option<f64>,
     /// Stimulus duration (ms).
     pub ms_stim: f64,
     /// Mask duration (ms).
@@ -107,6 +106,18 @@ pub enum TrialOrder {
     Random,
     /// The stimulus set's own order (sorted names, or the pre-ordered original layout).
     Files,
+}
+
+/// Which moment of the last valid click is the trial's response time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RtFrom {
+    /// The press of the mouse button (shapelab's default).
+    #[default]
+    Press,
+    /// Its release, or the end of the window while still held: what the original's polling
+    /// loop measured.
+    Release,
 }
 
 /// How a duration in ms becomes a whole number of frames.
@@ -181,6 +192,13 @@ pub struct Practice {
     pub trials: Option<usize>,
 }
 
+impl Config {
+    /// The inter-trial fixation (ms): `ms_inter_trial`, else `ms_fixation` as the original.
+    pub fn inter_trial_ms(&self) -> f64 {
+        self.ms_inter_trial.unwrap_or(self.ms_fixation)
+    }
+}
+
 impl Default for Monitor {
     fn default() -> Self {
         Monitor {
@@ -231,7 +249,7 @@ impl Default for Config {
             mask: MaskParams::default(),
             practice: Practice::default(),
             ms_fixation: 300.0,
-            ms_inter_trial: 300.0,
+            ms_inter_trial: None,
             ms_stim: 200.0,
             ms_mask: 200.0,
             ms_resp_object: 1500.0,
@@ -353,7 +371,7 @@ fn fail(locate: &Locate<'_>, keys: &[&str], message: String) -> Error {
 fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 16]> {
     let durations: [(&[&str], f64); 8] = [
         (&["ms_fixation"], config.ms_fixation),
-        (&["ms_inter_trial"], config.ms_inter_trial),
+        (&["ms_inter_trial"], config.inter_trial_ms()),
         (&["ms_stim"], config.ms_stim),
         (&["ms_mask"], config.ms_mask),
         (&["ms_resp_object"], config.ms_resp_object),
@@ -471,33 +489,20 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
     response_order(config, locate, text)
 }
 
-/// Refuses a phase shorter than one frame: most likely seconds written where milliseconds
-/// belong (`ms_stim: 0.2`), which would otherwise show for one frame.
+/// Refuses a phase shorter than one frame at the configured refresh (see
+/// [`crate::trials::frames::shorter_than_a_frame`]).
 fn shorter_than_a_frame(
     durations: &[(&[&str], f64)],
     refresh_hz: f64,
     locate: &Locate<'_>,
 ) -> Result<()> {
-    let frame_ms = 1000.0 / refresh_hz;
     // The beep is not drawn: it has no frames.
     let drawn = durations
         .iter()
         .filter(|(keys, _)| keys[0].starts_with("ms_"));
     for &(keys, ms) in drawn {
-        if ms < frame_ms - 1e-9 {
-            let seconds = if ms < 10.0 {
-                format!(" (for {ms} s write {})", ms * 1000.0)
-            } else {
-                String::new()
-            };
-            return Err(fail(
-                locate,
-                keys,
-                format!(
-                    "{ms} ms is shorter than one frame ({frame_ms:.1} ms at {refresh_hz} Hz); \
-                     durations are in milliseconds{seconds}"
-                ),
-            ));
+        if let Some(message) = crate::trials::frames::shorter_than_a_frame(ms, refresh_hz) {
+            return Err(fail(locate, keys, message));
         }
     }
     Ok(())
@@ -579,6 +584,21 @@ fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
 /// Says serde's type errors in the lab's words: `ms_stim: invalid type: string "200ms",
 /// expected f64` becomes `ms_stim: expected a number of milliseconds (e.g. 200), got "200ms"`.
 fn in_lab_words(message: &str) -> String {
+    if let Some((prefix, rest)) = message.split_once("unknown variant `") {
+        if let Some((got, expected)) = rest.split_once("`, expected ") {
+            let choices: Vec<&str> = expected
+                .trim_start_matches("one of ")
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .collect();
+            let choices = match choices.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                _ => choices.concat(),
+            };
+            return format!("{prefix}must be {choices}, got {got}");
+        }
+    }
     let Some((prefix, rest)) = ["invalid type: ", "invalid value: "]
         .iter()
         .find_map(|marker| message.split_once(marker))
@@ -587,18 +607,6 @@ fn in_lab_words(message: &str) -> String {
     };
     let Some((got, expected)) = rest.rsplit_once(", expected ") else {
         return message.to_string();
-    };
-    let key = prefix.trim_end_matches([':', ' ']);
-    let last = key.rsplit('.').next().unwrap_or(key);
-    let expected = match expected {
-        "f64" if last.starts_with("ms_") || last == "ms" => {
-            "a number of milliseconds (e.g. 200)".to_string()
-        }
-        "f64" | "f32" => "a number".to_string(),
-        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => "a whole number".to_string(),
-        "a sequence" => "a list".to_string(),
-        "a boolean" => "true or false".to_string(),
-        other => other.to_string(),
     };
     let got = match got.split_once(' ') {
         Some(("string" | "floating" | "integer" | "boolean" | "unsigned", value)) => value
@@ -612,6 +620,21 @@ fn in_lab_words(message: &str) -> String {
             "unit value" => "nothing".to_string(),
             other => other.to_string(),
         },
+    };
+    let key = prefix.trim_end_matches([':', ' ']);
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let expected = match expected {
+        "f64" if last.starts_with("ms_") || last == "ms" => {
+            "a number of milliseconds (e.g. 200)".to_string()
+        }
+        "f64" | "f32" => "a number".to_string(),
+        "u8" | "u16" | "u32" | "u64" | "usize" if got.starts_with('-') => {
+            "a whole number of 0 or more".to_string()
+        }
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => "a whole number".to_string(),
+        "a sequence" => "a list".to_string(),
+        "a boolean" => "true or false".to_string(),
+        other => other.to_string(),
     };
     format!("{prefix}expected {expected}, got {got}")
 }

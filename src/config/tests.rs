@@ -114,17 +114,47 @@ fn a_wrong_type_names_the_line_in_the_labs_words() {
         error("beep:\n  ms: [1]\n"),
         "exp.yaml:2: beep.ms: expected a number of milliseconds (e.g. 200), got a list"
     );
+    assert_eq!(
+        error("num_trials_per_block: -3\n"),
+        "exp.yaml:1: num_trials_per_block: expected a whole number of 0 or more, got -3"
+    );
+    assert_eq!(
+        error("experiment: x\ntrial_order: shuffled\n"),
+        "exp.yaml:2: trial_order: must be random or files, got shuffled"
+    );
+    assert_eq!(
+        error("rt_from: 1\n"),
+        "exp.yaml:1: rt_from: must be press or release, got 1"
+    );
+}
+
+#[test]
+fn a_flag_or_colour_error_names_its_own_key_and_line() {
+    let text = "experiment: x\ncode: y\nvisual_feedback: yes\n";
+    assert_eq!(
+        error(text),
+        "exp.yaml:3: visual_feedback: expected 0, 1, true or false, got \"yes\""
+    );
+    assert_eq!(
+        error("experiment: x\nauditive_feedback: 2\n"),
+        "exp.yaml:2: auditive_feedback: expected 0, 1, true or false, got 2"
+    );
+    assert!(
+        error("experiment: x\n\nbg_color: [1, 2]\n").starts_with("exp.yaml:3: bg_color: "),
+        "{}",
+        error("experiment: x\n\nbg_color: [1, 2]\n")
+    );
 }
 
 #[test]
 fn a_duration_shorter_than_a_frame_is_refused_as_seconds_written_for_milliseconds() {
     assert_eq!(
         error("ms_stim: 0.2\n"),
-        "exp.yaml:1: ms_stim: 0.2 ms is shorter than one frame (16.7 ms at 60 Hz); durations are in milliseconds (for 0.2 s write 200)"
+        "exp.yaml:1: ms_stim: 0.2 ms is shorter than one frame (16.7 ms at 60 Hz) and would be shown for a whole frame; durations are in milliseconds (for 0.2 s write 200)"
     );
     assert_eq!(
         error("refresh_hz: 100\nms_inter_trial: 9\n"),
-        "exp.yaml:2: ms_inter_trial: 9 ms is shorter than one frame (10.0 ms at 100 Hz); durations are in milliseconds (for 9 s write 9000)"
+        "exp.yaml:2: ms_inter_trial: 9 ms is shorter than one frame (10.0 ms at 100 Hz) and would be shown for a whole frame; durations are in milliseconds (for 9 s write 9000)"
     );
     // One frame exactly is allowed.
     assert!(Experiment::parse(Path::new("e.yaml"), "refresh_hz: 100\nms_stim: 10\n").is_ok());

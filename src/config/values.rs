@@ -1,5 +1,8 @@
 //! Value types of the config that accept the original file's spellings.
 
+use std::fmt;
+
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// An on/off switch written as `0`/`1` (as in the original parameters) or `false`/`true`.
@@ -7,20 +10,35 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[serde(transparent)]
 pub struct Flag(pub bool);
 
+// Visitors rather than untagged enums: an error raised while the value itself is read keeps
+// the YAML parser's line, so the message names the right key and line.
 impl<'de> Deserialize<'de> for Flag {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Bool(bool),
-            Int(i64),
+        struct FlagVisitor;
+        impl<'de> Visitor<'de> for FlagVisitor {
+            type Value = Flag;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("0, 1, true or false")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Flag, E> {
+                match v {
+                    0 => Ok(Flag(false)),
+                    1 => Ok(Flag(true)),
+                    _ => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flag, E> {
+                match v {
+                    0 => Ok(Flag(false)),
+                    1 => Ok(Flag(true)),
+                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                }
+            }
         }
-        match Raw::deserialize(deserializer) {
-            Ok(Raw::Bool(b)) => Ok(Flag(b)),
-            Ok(Raw::Int(0)) => Ok(Flag(false)),
-            Ok(Raw::Int(1)) => Ok(Flag(true)),
-            _ => Err(serde::de::Error::custom("expected 0, 1, true or false")),
-        }
+        deserializer.deserialize_any(FlagVisitor)
     }
 }
 
@@ -52,18 +70,34 @@ impl Colour {
 
 impl<'de> Deserialize<'de> for Colour {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Grey(f64),
-            Rgb([f64; 3]),
+        struct ColourVisitor;
+        impl<'de> Visitor<'de> for ColourVisitor {
+            type Value = Colour;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a grey level from 0 to 1 or a list [r, g, b]")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Colour, E> {
+                Ok(Colour::grey(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Colour, E> {
+                Ok(Colour::grey(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Colour, E> {
+                Ok(Colour::grey(v as f64))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Colour, A::Error> {
+                let mut rgb = [0.0; 3];
+                for (i, slot) in rgb.iter_mut().enumerate() {
+                    *slot = seq
+                        .next_element()?
+                        .ok_or_else(|| de::Error::invalid_length(i, &self))?;
+                }
+                if seq.next_element::<de::IgnoredAny>()?.is_some() {
+                    return Err(de::Error::invalid_length(4, &self));
+                }
+                Ok(Colour(rgb))
+            }
         }
-        match Raw::deserialize(deserializer) {
-            Ok(Raw::Grey(level)) => Ok(Colour::grey(level)),
-            Ok(Raw::Rgb(rgb)) => Ok(Colour(rgb)),
-            Err(_) => Err(serde::de::Error::custom(
-                "expected a grey level from 0 to 1 or a list [r, g, b]",
-            )),
-        }
+        deserializer.deserialize_any(ColourVisitor)
     }
 }

@@ -16,20 +16,31 @@ pub const LOGS: &str = "_logs";
 /// The folder below the output folder that holds simulated sessions.
 pub const SIMULATED: &str = "_simulated";
 
-/// The prefix of a simulated participant's `subj`: never `subject-`, so no reference analysis
-/// counts the rows as a person's.
+/// The prefix of a simulated participant's `subj`, which never contains `subject`: the paper's
+/// R code counts a row as a person's when `subj` contains `subject`, model-vs-human when it
+/// starts with `subject-`.
 pub const SIMULATED_PREFIX: &str = "simulated-";
 
 /// Where a simulated participant's sessions go and the `subj` they carry: below
-/// `<output>/_simulated/`, as `simulated-<subject>`, so that they never use up a participant's
-/// session number or pass as a person's data.
+/// `<output>/_simulated/`, as `simulated-<subject>` with `subject` spelled `subj`
+/// (`subject-05` becomes `simulated-subj-05`), so that they never use up a participant's
+/// session number or pass as a person's data in either reference analysis.
 pub fn simulated(output: &Path, subject: &str) -> (PathBuf, String) {
-    let subj = if subject.starts_with(SIMULATED_PREFIX) {
-        subject.to_string()
-    } else {
-        format!("{SIMULATED_PREFIX}{subject}")
-    };
+    let code = subject.strip_prefix(SIMULATED_PREFIX).unwrap_or(subject);
+    let subj = format!("{SIMULATED_PREFIX}{}", code.replace("subject", "subj"));
     (output.join(SIMULATED), subj)
+}
+
+/// Checks a participant's code: a safe name part, not one kept for simulated participants.
+pub fn check_person_code(subject: &str) -> Result<()> {
+    check_subject(subject)?;
+    if subject.starts_with(SIMULATED_PREFIX) {
+        return Err(Error::new(format!(
+            "subject code: '{subject}' starts with '{SIMULATED_PREFIX}', which marks simulated \
+             participants; choose another code"
+        )));
+    }
+    Ok(())
 }
 
 /// The files of one subject's session.
@@ -60,15 +71,23 @@ pub struct CompanionFiles {
 
 impl CompanionFiles {
     /// Where shapelab keeps the record and timing log of `csv`
-    /// (`<output>/<experiment>/<stem>.csv`): `<output>/_logs/<experiment>/<stem>.*`.
+    /// (`<output>/<experiment>/<stem>.csv`): `<output>/_logs/<experiment>/<stem>.*`, or beside
+    /// the CSV where earlier versions of shapelab wrote them.
     pub fn of(csv: &Path) -> Option<CompanionFiles> {
         let folder = csv.parent()?;
         let experiment = folder.file_name()?;
         let stem = csv.file_stem()?.to_string_lossy();
         let logs = folder.parent()?.join(LOGS).join(experiment);
-        Some(CompanionFiles {
-            record: logs.join(format!("{stem}.session.json")),
-            timing: logs.join(format!("{stem}.timing.csv")),
+        let companions = |dir: &Path| CompanionFiles {
+            record: dir.join(format!("{stem}.session.json")),
+            timing: dir.join(format!("{stem}.timing.csv")),
+        };
+        let current = companions(&logs);
+        let legacy = companions(folder);
+        Some(if !current.record.exists() && legacy.record.exists() {
+            legacy
+        } else {
+            current
         })
     }
 }
@@ -99,11 +118,34 @@ impl SessionPaths {
         })
     }
 
+    /// Moves the record and logs of a session written by an earlier version (beside the
+    /// CSV, where the reference analyses would read the timing log as data) to the log folder;
+    /// returns what was moved.
+    pub fn adopt_legacy_logs(&self) -> Result<Vec<PathBuf>> {
+        let mut moved = Vec::new();
+        for target in [&self.record, &self.timing, &self.flips] {
+            let Some(name) = target.file_name() else {
+                continue;
+            };
+            let legacy = self.folder.join(name);
+            if legacy.is_file() && !target.exists() {
+                std::fs::create_dir_all(&self.logs)
+                    .map_err(|e| Error::io(&self.logs, "create the log folder", e))?;
+                std::fs::rename(&legacy, target)
+                    .map_err(|e| Error::io(&legacy, "move to the log folder", e))?;
+                moved.push(target.clone());
+            }
+        }
+        Ok(moved)
+    }
+
     /// Creates the data and log folders.
     pub fn create_folders(&self) -> Result<()> {
-        for folder in [&self.folder, &self.logs] {
-            std::fs::create_dir_all(folder)
-                .map_err(|e| Error::io(folder, "create the data folder", e))?;
+        for (folder, what) in [
+            (&self.folder, "create the data folder"),
+            (&self.logs, "create the log folder"),
+        ] {
+            std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, what, e))?;
         }
         Ok(())
     }
@@ -138,16 +180,23 @@ pub fn next_free_subject(output: &Path, experiment: &str) -> Result<String> {
     Err(Error::new("no free subject code"))
 }
 
-/// What the reference analyses make of a subject code that is not `subject-NN`, to tell the
-/// experimenter; `None` for a code they count as a person.
+/// What the reference analyses make of a participant's code, to tell the experimenter;
+/// `None` for a code both count as a person. The paper's R code takes a row for a person's
+/// when `subj` contains `subject`, model-vs-human when it starts with `subject-`.
 pub fn subject_code_note(subject: &str) -> Option<String> {
-    (!subject.starts_with("subject-")).then(|| {
-        format!(
-            "subject code '{subject}' does not start with 'subject-': the paper's R code and \
-             model-vs-human will count its rows as a model's, not a person's (shapelab's compare \
-             still knows it is a person from the session record)"
-        )
-    })
+    if subject.starts_with("subject-") {
+        return None;
+    }
+    let verdict = if subject.contains("subject") {
+        "model-vs-human will count its rows as a model's (the paper's R code, which looks for \
+         'subject' anywhere, as a person's)"
+    } else {
+        "the paper's R code and model-vs-human will count its rows as a model's, not a person's"
+    };
+    Some(format!(
+        "subject code '{subject}' does not start with 'subject-': {verdict}; shapelab's compare \
+         still knows it is a person from the session record"
+    ))
 }
 
 /// The highest session number of a subject that has a data file, if any.
@@ -197,7 +246,22 @@ mod tests {
         );
         assert!(subject_code_note("subject-03").is_none());
         let note = subject_code_note("P01").expect("a note");
-        assert!(note.contains("count its rows as a model's"), "{note}");
+        assert!(note.contains("R code and model-vs-human will count its rows as a model's"));
+        let note = subject_code_note("subject03").expect("a note");
+        assert!(note.contains("model-vs-human will count its rows as a model's (the paper's R"));
+    }
+
+    #[test]
+    fn a_simulated_code_never_contains_subject_and_is_no_persons_code() {
+        let out = Path::new("out");
+        let (folder, subj) = simulated(out, "subject-05");
+        assert_eq!(
+            (folder.as_path(), subj.as_str()),
+            (Path::new("out/_simulated"), "simulated-subj-05")
+        );
+        assert_eq!(simulated(out, "simulated-x").1, "simulated-x");
+        assert!(check_person_code("simulated-x").is_err());
+        assert!(check_person_code("P01").is_ok());
     }
 
     #[test]

@@ -59,30 +59,34 @@ pub fn line(trial: &Trial, imagename: &str, timing: &TrialTiming) -> String {
 }
 
 /// The disturbed trials of a timing log: trial number and the causes (`late_frames;...`).
+/// The `trial` and `disturbed` columns are found by name, so the logs of earlier versions of
+/// shapelab are read too; a log without a `disturbed` column marks no trial.
 pub fn disturbed_trials(path: &Path) -> Result<std::collections::BTreeMap<usize, String>> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the timing log", e))?;
     let mut lines = text.lines();
-    if lines.next().is_some_and(|h| h != header()) {
-        return Err(Error::at_line(
-            path,
-            1,
-            "the timing log has other columns than this version of shapelab writes",
-        ));
-    }
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let column = |name: &str| header.iter().position(|c| *c == name);
     let mut disturbed = std::collections::BTreeMap::new();
+    let (Some(trial_at), Some(causes_at)) = (column("trial"), column("disturbed")) else {
+        return Ok(disturbed);
+    };
     for (i, line) in lines.enumerate() {
-        // The trial number leads and the causes close every line; image names hold no commas
-        // that matter here.
-        let (Some((trial, _)), Some((_, causes))) = (line.split_once(','), line.rsplit_once(','))
-        else {
-            return Err(Error::at_line(path, i + 2, "not a timing line"));
-        };
+        // Image names hold no commas (raw-data fields are not quoted in the lab's files).
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.len() != header.len() {
+            return Err(Error::at_line(
+                path,
+                i + 2,
+                format!("expected {} fields, found {}", header.len(), fields.len()),
+            ));
+        }
+        let trial = fields[trial_at];
         let trial: usize = trial
             .parse()
             .map_err(|_| Error::at_line(path, i + 2, format!("'{trial}' is not a trial number")))?;
-        if !causes.is_empty() {
-            disturbed.insert(trial, causes.to_string());
+        if !fields[causes_at].is_empty() {
+            disturbed.insert(trial, fields[causes_at].to_string());
         }
     }
     Ok(disturbed)
@@ -205,6 +209,35 @@ mod tests {
         let held = timing(0, &[]);
         let line = super::line(&trial(), "x.png", &held);
         assert!(line.contains(",0.500000,NaN,"), "{line}");
+    }
+
+    #[test]
+    fn disturbed_trials_are_read_from_this_versions_and_older_logs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.csv");
+        let clean = timing(0, &[]);
+        let late = timing(1, &[Disturbance::Unfocused]);
+        let text = format!(
+            "{}\n{}{}",
+            header(),
+            line(&trial(), "a.png", &clean),
+            line(&trial(), "b.png", &late).replacen("7,", "8,", 1)
+        );
+        std::fs::write(&path, text).expect("written");
+        let read = disturbed_trials(&path).expect("read");
+        assert_eq!(
+            read.into_iter().collect::<Vec<_>>(),
+            [(8, "late_frames;window_unfocused".to_string())]
+        );
+        // An older log: fewer phases, the same two columns.
+        std::fs::write(
+            &path,
+            "trial,imagename,mask_seed,disturbed\n1,a.png,3,\n2,b.png,4,abort_prompt\n",
+        )
+        .expect("written");
+        assert_eq!(disturbed_trials(&path).expect("read").len(), 1);
+        std::fs::write(&path, "trial,imagename\n1,a.png\n").expect("written");
+        assert!(disturbed_trials(&path).expect("read").is_empty());
     }
 
     #[test]

@@ -740,7 +740,7 @@ fn run_session(
             cursor_shown = wants_cursor;
         }
         if log_phases && last_phase != Some(step.phase) {
-            log_phase(onset, session.timeline.trial_index() + 1, step.phase);
+            log_phase(onset, session.timeline.trial_number(), step.phase);
         }
         last_phase = Some(step.phase);
         p.present(frame, &step.screen, &overlay);

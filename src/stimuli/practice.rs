@@ -39,16 +39,22 @@ impl PracticeSource {
         }
     }
 
-    /// A line for the experimenter: which images a practice run shows, and where they are.
-    pub fn describe(&self) -> String {
-        match self {
-            PracticeSource::Configured(dir) => format!(
+    /// A line for the experimenter: which images a practice run shows, where they are, and
+    /// whether they were `checked` against the main set (they are when a practice run opens
+    /// them).
+    pub fn describe(&self, checked: bool) -> String {
+        match (self, checked) {
+            (PracticeSource::Configured(dir), true) => format!(
                 "{} (practice.stimuli; checked to share no image with the main set)",
                 dir.display()
             ),
-            PracticeSource::Generated(dir) => format!(
+            (PracticeSource::Configured(dir), false) => format!(
+                "{} (practice.stimuli; checked against the main set when practice starts)",
+                dir.display()
+            ),
+            (PracticeSource::Generated(dir), _) => format!(
                 "{} images shapelab draws itself, in {} (none is in the main set)",
-                GENERATED_TEXTURE_OFFSETS.len() * ALL.len(),
+                generated_count(),
                 dir.display()
             ),
         }
@@ -149,19 +155,43 @@ fn content_keys(set: &StimulusSet) -> Result<Vec<u64>> {
 /// offset but 0 and the demo set's, so no practice image repeats a demo image.
 const GENERATED_TEXTURE_OFFSETS: [usize; 13] = [1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14, 15];
 
-/// Where shapelab's own practice images are kept: a folder of the system's temporary files,
-/// named after this version of the drawing, made again whenever it is missing.
+/// Where shapelab's own practice images are kept: the user's cache folder
+/// (`$XDG_CACHE_HOME`, else `~/.cache`, else the system's temporary folder), in a folder named
+/// after this version of the drawing, made again whenever it is missing or incomplete.
 pub fn generated_dir() -> PathBuf {
-    std::env::temp_dir().join("shapelab-practice-v1")
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("shapelab").join("practice-v1")
 }
 
-/// Draws the practice images into `dir` unless they are there; a new folder is filled first
+/// The number of images shapelab draws for practice.
+fn generated_count() -> usize {
+    GENERATED_TEXTURE_OFFSETS.len() * ALL.len()
+}
+
+/// Whether `dir` holds every practice image (a cleaner may have removed some).
+fn complete(dir: &Path) -> bool {
+    let images = |folder: PathBuf| std::fs::read_dir(folder).map_or(0, |entries| entries.count());
+    ALL.iter()
+        .map(|c| images(dir.join(c.name())))
+        .sum::<usize>()
+        == generated_count()
+}
+
+/// Draws the practice images into `dir` unless they are all there; a new folder is filled first
 /// and then renamed, so that a reader never sees half a set.
 fn write_generated(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
+    if complete(dir) {
         return Ok(());
     }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, "renew the practice images", e))?;
+    }
     let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "create the folder", e))?;
     let filling = parent.join(format!(
         ".{}-{}",
         dir.file_name()

@@ -23,6 +23,24 @@ pub fn frames_for(ms: f64, refresh_hz: f64, rounding: Rounding) -> u32 {
     frames.clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
+/// Why `ms` cannot be a phase at `refresh_hz`, when it is shorter than one frame: most likely
+/// seconds written where milliseconds belong (`ms_stim: 0.2`), which would show for a frame.
+pub fn shorter_than_a_frame(ms: f64, refresh_hz: f64) -> Option<String> {
+    let frame_ms = 1000.0 / refresh_hz;
+    if ms >= frame_ms - 1e-9 {
+        return None;
+    }
+    let seconds = if ms < 10.0 {
+        format!(" (for {ms} s write {})", ms * 1000.0)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{ms} ms is shorter than one frame ({frame_ms:.1} ms at {refresh_hz} Hz) and would be \
+         shown for a whole frame; durations are in milliseconds{seconds}"
+    ))
+}
+
 /// The milliseconds that `frames` really last at `refresh_hz`.
 pub fn achieved_ms(frames: u32, refresh_hz: f64) -> f64 {
     f64::from(frames) * 1000.0 / refresh_hz
@@ -61,15 +79,9 @@ impl PhaseFrames {
         } else {
             config.ms_resp_object
         };
-        let timed = |key: &str, ms: f64| {
-            let frames = frames_for(ms, refresh_hz, r);
-            if frames == 0 {
-                Err(format!(
-                    "{key} = {ms} ms is shorter than one frame at {refresh_hz} Hz"
-                ))
-            } else {
-                Ok(frames)
-            }
+        let timed = |key: &str, ms: f64| match shorter_than_a_frame(ms, refresh_hz) {
+            Some(message) => Err(format!("{key}: {message}")),
+            None => Ok(frames_for(ms, refresh_hz, r).max(1)),
         };
         Ok(PhaseFrames {
             fixation: timed("ms_fixation", config.ms_fixation)?,
@@ -85,7 +97,7 @@ impl PhaseFrames {
                 response_ms,
             )?,
             feedback: timed("ms_feedback", config.ms_feedback)?,
-            inter_trial: timed("ms_inter_trial", config.ms_inter_trial)?,
+            inter_trial: timed("ms_inter_trial", config.inter_trial_ms())?,
             end: frames_for(END_SCREEN_MS, refresh_hz, r).max(1),
         })
     }
@@ -136,13 +148,33 @@ mod tests {
     }
 
     #[test]
-    fn a_duration_below_one_frame_is_refused() {
+    fn a_duration_below_one_frame_at_the_refresh_used_is_refused() {
         let config = Config {
-            ms_stim: 5.0,
-            frame_rounding: Rounding::Floor,
+            ms_stim: 20.0,
             ..Config::default()
         };
-        let err = PhaseFrames::new(&config, 60.0, false).expect_err("5 ms < one frame");
-        assert!(err.contains("ms_stim"), "{err}");
+        assert!(PhaseFrames::new(&config, 60.0, false).is_ok());
+        let err = PhaseFrames::new(&config, 30.0, false).expect_err("20 ms < one frame at 30 Hz");
+        assert_eq!(
+            err,
+            "ms_stim: 20 ms is shorter than one frame (33.3 ms at 30 Hz) and would be shown for \
+             a whole frame; durations are in milliseconds"
+        );
+    }
+
+    #[test]
+    fn the_inter_trial_fixation_follows_ms_fixation_unless_set() {
+        let config = Config {
+            ms_fixation: 500.0,
+            ..Config::default()
+        };
+        let f = PhaseFrames::new(&config, 60.0, false).expect("fits");
+        assert_eq!((f.fixation, f.inter_trial), (30, 30));
+        let config = Config {
+            ms_inter_trial: Some(100.0),
+            ..config
+        };
+        let f = PhaseFrames::new(&config, 60.0, false).expect("fits");
+        assert_eq!((f.fixation, f.inter_trial), (30, 6));
     }
 }

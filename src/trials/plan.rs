@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use crate::config::TrialOrder;
-use crate::data::paths::SIMULATED_PREFIX;
 use crate::rng::{derive_seed, seed_from, Rng};
 use crate::stimuli::{Layout, Stimulus, StimulusSet};
 
@@ -47,11 +46,8 @@ pub struct PlanRequest<'a> {
 }
 
 impl SessionPlan {
-    /// The seed used for a subject's session: the same inputs always give the same seed. A
-    /// simulated participant (`simulated-S`) gets the seed of S, so a simulated session shows
-    /// the trial order and masks that the participant S will see.
+    /// The seed used for a subject's session: the same inputs always give the same seed.
     pub fn seed_for(experiment: &str, subject: &str, session: u32) -> u64 {
-        let subject = subject.strip_prefix(SIMULATED_PREFIX).unwrap_or(subject);
         seed_from(&[experiment, subject, &session.to_string()])
     }
 

@@ -11,6 +11,7 @@ use super::frames::PhaseFrames;
 use super::grid::ResponseGrid;
 use super::plan::Trial;
 use crate::categories::Category;
+pub use crate::config::RtFrom;
 
 /// The phases of a session. A trial runs from `Fixation` to `Feedback`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,18 +79,6 @@ impl Phase {
             Phase::Done => "done",
         }
     }
-}
-
-/// Which moment of the last valid click is the trial's response time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RtFrom {
-    /// The press of the mouse button (shapelab's default).
-    #[default]
-    Press,
-    /// Its release, or the end of the window while still held: what the original's polling
-    /// loop measured.
-    Release,
 }
 
 /// When a frame appears: its index since the session started and its onset in seconds on the
@@ -372,6 +361,11 @@ impl Timeline {
     /// The plan index of the current (or next) trial.
     pub fn trial_index(&self) -> usize {
         self.trial
+    }
+
+    /// The 1-based number of the trial on screen (or next), the last trial's after it.
+    pub fn trial_number(&self) -> usize {
+        (self.trial + 1).min(self.trials.len())
     }
 
     /// The response grid clicks are judged against.

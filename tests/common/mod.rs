@@ -83,6 +83,19 @@ pub fn quick_study(extra: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, config)
 }
 
+/// A fresh folder with a copy of the repository's demo `experiment.yaml` (its demo stimuli
+/// are made there on first use); the folder goes when the first value is dropped.
+pub fn shipped_demo_study() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("experiment.yaml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiment.yaml"),
+        &config,
+    )
+    .expect("copied");
+    (dir, config)
+}
+
 /// Runs the simulated session of [`simulated_session_args`] to its end.
 pub fn run_simulated_session(config: &Path, out: &Path) {
     let done = shapelab()
@@ -92,26 +105,9 @@ pub fn run_simulated_session(config: &Path, out: &Path) {
     assert!(done.status.success(), "{}", stderr(&done));
 }
 
-/// A file of a simulated session of `subject` below the output folder `out`: the raw-data CSV
-/// (`ext` "csv") in `_simulated/<experiment>/`, its record and logs (`session.json`,
-/// `timing.csv`, `flips.csv`) in `_simulated/_logs/<experiment>/`; the rows' subj is
-/// `simulated-<subject>`.
-pub fn simulated_file(
-    out: &Path,
-    experiment: &str,
-    subject: &str,
-    session: u32,
-    ext: &str,
-) -> PathBuf {
-    let name = format!("{experiment}_simulated-{subject}_session_{session}.{ext}");
-    match ext {
-        "csv" => out.join("_simulated").join(experiment).join(name),
-        _ => out.join("_simulated/_logs").join(experiment).join(name),
-    }
-}
-
-/// A file of a participant's session below `out`: the raw-data CSV (`ext` "csv") in
-/// `<experiment>/`, its record and logs in `_logs/<experiment>/`.
+/// A file of a participant's session below the output folder `out`: the raw-data CSV (`ext`
+/// "csv") in `<experiment>/`, its record and logs (`session.json`, `timing.csv`, `flips.csv`)
+/// in `_logs/<experiment>/`.
 pub fn session_file(
     out: &Path,
     experiment: &str,
@@ -124,6 +120,33 @@ pub fn session_file(
         "csv" => out.join(experiment).join(name),
         _ => out.join("_logs").join(experiment).join(name),
     }
+}
+
+/// The same file of a simulated session of `subject`: below `_simulated/`, with the subj
+/// `simulated-<subject>` in which `subject` is spelled `subj`.
+pub fn simulated_file(
+    out: &Path,
+    experiment: &str,
+    subject: &str,
+    session: u32,
+    ext: &str,
+) -> PathBuf {
+    let code = format!("simulated-{}", subject.replace("subject", "subj"));
+    session_file(&out.join("_simulated"), experiment, &code, session, ext)
+}
+
+/// Runs `shapelab compare` on `folder` (tables only, no intervals) with extra arguments;
+/// returns its summary.csv and console output.
+pub fn compare_summary(folder: &Path, extra: &[&str]) -> (String, String) {
+    let tables = tempfile::tempdir().expect("temp dir");
+    let mut args = vec!["compare", folder.to_str().expect("utf-8")];
+    args.extend(extra);
+    args.extend(["--no-figures", "--resamples", "0", "--out"]);
+    args.push(tables.path().to_str().expect("utf-8"));
+    let compared = run(&args);
+    assert!(compared.status.success(), "{}", stderr(&compared));
+    let summary = std::fs::read_to_string(tables.path().join("summary.csv")).expect("summary");
+    (summary, stdout(&compared))
 }
 
 /// The shapelab binary.
@@ -337,12 +360,12 @@ pub fn runtime_dir() -> tempfile::TempDir {
 
 /// The paper's R loader in a few lines (`get.expt.data` in data-analysis-helper.R): every file of
 /// the folder that ends in `.csv`, read with `read.csv` and `rbind`-ed; prints rows, subjects,
-/// and rows whose subj starts with `subject-`.
+/// and rows it takes for a person's (`is.human = grepl("subject", subj)`).
 const R_LOADER: &str = r#"
 path <- commandArgs(TRUE)[1]
 dat <- NULL
 for (f in list.files(path)) if (endsWith(f, ".csv")) dat <- rbind(dat, read.csv(file.path(path, f)))
-cat(nrow(dat), length(unique(dat$subj)), sum(startsWith(as.character(dat$subj), "subject-")), "\n")
+cat(nrow(dat), length(unique(dat$subj)), sum(grepl("subject", dat$subj)), "\n")
 "#;
 
 /// A strict loader in Python's standard library, independent of shapelab's reader: every
@@ -364,11 +387,25 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.csv"))):
 print(len(rows), len({r[0] for r in rows}), sum(r[0].startswith("subject-") for r in rows))
 "#;
 
+/// How the reference analyses read a data folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    /// Rows.
+    pub rows: usize,
+    /// Distinct subj codes.
+    pub subjects: usize,
+    /// Rows the paper's R code counts as a person's (`subj` contains `subject`); `None` where
+    /// R is not installed (outside CI).
+    pub persons_by_r: Option<usize>,
+    /// Rows model-vs-human counts as a person's (`subj` starts with `subject-`).
+    pub persons_by_mvh: usize,
+}
+
 /// Loads a data folder as the reference analyses would, with the paper's R loading rule
-/// (Rscript) and a strict Python loader; both must agree. Returns (rows, subjects, rows the
-/// reference tools count as a person's), or what went wrong. Under CI, R must be installed.
-pub fn load_independently(folder: &Path) -> Result<(usize, usize, usize), String> {
-    let counts = |out: Output| -> Result<(usize, usize, usize), String> {
+/// (Rscript) and a strict Python loader; both must read the same rows. Under CI, R must be
+/// installed.
+pub fn load_independently(folder: &Path) -> Result<Loaded, String> {
+    let counts = |out: Output| -> Result<[usize; 3], String> {
         if !out.status.success() {
             return Err(String::from_utf8_lossy(&out.stderr).into_owned());
         }
@@ -377,28 +414,39 @@ pub fn load_independently(folder: &Path) -> Result<(usize, usize, usize), String
             .split_whitespace()
             .map(|n| n.parse().expect("a count"))
             .collect();
-        Ok((n[0], n[1], n[2]))
+        Ok([n[0], n[1], n[2]])
     };
     let python = Command::new("python3")
         .args(["-c", PYTHON_LOADER])
         .arg(folder)
         .output()
         .expect("python3 runs");
-    let python = counts(python)?;
+    let [rows, subjects, persons_by_mvh] = counts(python)?;
+    let mut loaded = Loaded {
+        rows,
+        subjects,
+        persons_by_r: None,
+        persons_by_mvh,
+    };
     if !have("Rscript") {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI needs R (r-base-core in scripts/debian-packages.txt)"
         );
         eprintln!("skipped the R loader: Rscript missing");
-        return Ok(python);
+        return Ok(loaded);
     }
     let r = Command::new("Rscript")
         .args(["-e", R_LOADER])
         .arg(folder)
         .output()
         .expect("Rscript runs");
-    let r = counts(r)?;
-    assert_eq!(r, python, "R and Python read the folder differently");
-    Ok(r)
+    let [r_rows, r_subjects, persons_by_r] = counts(r)?;
+    assert_eq!(
+        (r_rows, r_subjects),
+        (rows, subjects),
+        "R reads the folder differently"
+    );
+    loaded.persons_by_r = Some(persons_by_r);
+    Ok(loaded)
 }

@@ -9,7 +9,7 @@ use egui::{Color32, TextureHandle, Ui};
 use super::percent;
 use crate::analysis::compare::{compare, Comparison};
 use crate::analysis::metrics::{Bootstrap, Summary};
-use crate::analysis::observers::{find_csvs, load};
+use crate::analysis::observers::{find_csvs, load_with, LoadOptions};
 use crate::error::Result;
 use crate::report::{figures, tables};
 
@@ -28,6 +28,8 @@ pub struct CompareView {
     pub out: String,
     /// Optional folder of category icons for the figure.
     pub icons: String,
+    /// Leave out the trials that shapelab's timing logs mark as disturbed.
+    pub leave_out_disturbed: bool,
     working: Option<JoinHandle<Result<Done>>>,
     done: Option<std::result::Result<Done, String>>,
     shown: Vec<(PathBuf, TextureHandle)>,
@@ -39,6 +41,7 @@ impl Default for CompareView {
             paths: "raw-data".into(),
             out: "comparison".into(),
             icons: String::new(),
+            leave_out_disturbed: false,
             working: None,
             done: None,
             shown: Vec::new(),
@@ -64,11 +67,15 @@ impl CompareView {
         let icons = Some(self.icons.trim())
             .filter(|i| !i.is_empty())
             .map(PathBuf::from);
+        let options = LoadOptions {
+            lenient: true,
+            leave_out_disturbed: self.leave_out_disturbed,
+        };
         self.done = None;
         self.shown.clear();
         self.working = Some(std::thread::spawn(move || {
             let files = find_csvs(&paths)?;
-            let (observers, report) = load(&files, true)?;
+            let (observers, report) = load_with(&files, options)?;
             let comparison: Comparison = compare(
                 &observers,
                 Bootstrap {
@@ -81,7 +88,7 @@ impl CompareView {
             let written = figures::write_all(&out.join("figures"), &comparison, icons.as_ref())?;
             Ok(Done {
                 summaries: comparison.summaries,
-                warnings: report.warnings,
+                warnings: [report.warnings, report.notes].concat(),
                 figures: written
                     .into_iter()
                     .filter(|p| p.extension().is_some_and(|e| e == "png"))
@@ -129,6 +136,12 @@ impl CompareView {
                 let label = ui.label("Write tables and figures to");
                 ui.text_edit_singleline(&mut self.out).labelled_by(label.id);
                 ui.end_row();
+                ui.label("Trials");
+                ui.checkbox(
+                    &mut self.leave_out_disturbed,
+                    "leave out disturbed trials (timing logs)",
+                );
+                ui.end_row();
             });
         if self.busy() {
             ui.horizontal(|ui| {
@@ -169,6 +182,7 @@ fn summary_table(ui: &mut Ui, summaries: &[Summary]) {
             "observer",
             "kind",
             "trials",
+            "left out",
             "shape bias",
             "accuracy",
         ] {
@@ -180,6 +194,7 @@ fn summary_table(ui: &mut Ui, summaries: &[Summary]) {
             ui.label(&s.observer);
             ui.label(&s.kind);
             ui.label(s.trials.to_string());
+            ui.label(s.left_out_disturbed.to_string());
             ui.label(percent(s.shape_bias.value));
             ui.label(percent(s.accuracy.value));
             ui.end_row();

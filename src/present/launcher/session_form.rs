@@ -12,7 +12,8 @@ use super::{percent, Refresh};
 use crate::analysis::session_results::{disturbed_line, SessionResults};
 use crate::config::Experiment;
 use crate::data::paths::{
-    check_subject, next_free_session, next_free_subject, simulated, subject_code_note, SessionPaths,
+    check_person_code, check_subject, next_free_session, next_free_subject, simulated,
+    subject_code_note, SessionPaths,
 };
 use crate::preflight::Preflight;
 use crate::session::stimulus_set;
@@ -231,7 +232,12 @@ impl SessionForm {
             problems.extend(e.lines().map(String::from));
         }
         let subject = self.subject.trim();
-        if let Err(e) = check_subject(subject) {
+        let checked = if self.simulated() {
+            check_subject(subject)
+        } else {
+            check_person_code(subject)
+        };
+        if let Err(e) = checked {
             problems.push(e.to_string());
         }
         match self.session.trim().parse::<u32>() {
@@ -395,7 +401,8 @@ impl SessionForm {
                         self.suggest_session();
                     }
                     let subject = self.subject.trim();
-                    if let Some(note) = subject_code_note(subject).filter(|_| !subject.is_empty()) {
+                    let writes_data = !(subject.is_empty() || self.practice || self.simulated());
+                    if let Some(note) = subject_code_note(subject).filter(|_| writes_data) {
                         ui.colored_label(Color32::from_rgb(230, 160, 40), note);
                     }
                 });
@@ -495,7 +502,13 @@ impl SessionForm {
             s => s,
         };
         match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, None) {
-            Ok(p) => preflight_table(ui, &p, set.root.as_path(), &loaded.experiment),
+            Ok(p) => preflight_table(
+                ui,
+                &p,
+                set.root.as_path(),
+                &loaded.experiment,
+                self.practice,
+            ),
             Err(e) => {
                 ui.colored_label(Color32::from_rgb(220, 80, 60), e);
             }
@@ -503,7 +516,13 @@ impl SessionForm {
     }
 }
 
-fn preflight_table(ui: &mut Ui, p: &Preflight, stimuli: &Path, experiment: &Experiment) {
+fn preflight_table(
+    ui: &mut Ui,
+    p: &Preflight,
+    stimuli: &Path,
+    experiment: &Experiment,
+    practice: bool,
+) {
     let size = experiment.config.surround_size;
     ui.label(format!(
         "stimuli: {} ({} images, {} cue-conflict, {}); {size} px = {:.2} deg",
@@ -513,9 +532,10 @@ fn preflight_table(ui: &mut Ui, p: &Preflight, stimuli: &Path, experiment: &Expe
         p.layout,
         p.stimulus_degrees
     ));
+    // The practice set is checked against the main set when it is loaded for a practice run.
     ui.label(format!(
         "practice: {}",
-        PracticeSource::of(experiment).describe()
+        PracticeSource::of(experiment).describe(practice)
     ));
     ui.label(format!(
         "trials: {} in {} block(s); frames planned at {:.2} Hz",
@@ -600,6 +620,33 @@ fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use egui_kittest::kittest::Queryable;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_results_page_names_the_disturbed_trials_and_their_causes() {
+        let results = SessionResults {
+            trials: 12,
+            accuracy: Some(0.5),
+            no_answer_rate: 0.0,
+            shape_bias: Some(0.5),
+            conflict_trials: 10,
+            timing: "synchronised".into(),
+            late_intervals: 1,
+            trials_with_late_frames: 1,
+            disturbed: BTreeMap::from([
+                (3, "window_unfocused".to_string()),
+                (9, "late_frames;storage_pause".to_string()),
+            ]),
+        };
+        let outcome = Outcome::Results(Box::new(results), PathBuf::from("d.csv"));
+        let harness = egui_kittest::Harness::new_ui(|ui| {
+            outcome_ui(ui, &outcome);
+        });
+        assert!(harness
+            .query_by_label("trial 3 (window_unfocused), trial 9 (late_frames, storage_pause)")
+            .is_some());
+    }
 
     #[test]
     fn the_rows_a_session_could_not_save_are_picked_out_of_its_messages() {

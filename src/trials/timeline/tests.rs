@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use super::*;
 use crate::categories::Category::{self, *};
 use crate::config::Config;
+use crate::simulate::HOLD;
 use crate::stimuli::Stimulus;
 
 const HZ: f64 = 60.0;
@@ -60,9 +61,6 @@ struct Run {
     phases: Vec<Phase>,
     events: Vec<(usize, Event)>,
 }
-
-/// How long a simulated participant holds the button down.
-const HOLD: f64 = 0.1;
 
 impl Run {
     fn results(&self) -> Vec<TrialResult> {
@@ -480,13 +478,13 @@ fn each_trial_is_prepared_when_its_fixation_begins() {
     }
 }
 
-/// Runs of equal phases: (phase, frames).
-fn phase_runs(phases: &[Phase]) -> Vec<(Phase, usize)> {
-    let mut runs: Vec<(Phase, usize)> = Vec::new();
-    for &phase in phases {
+/// Runs of equal values: (value, frames).
+fn runs<T: PartialEq + Copy>(values: &[T]) -> Vec<(T, usize)> {
+    let mut runs: Vec<(T, usize)> = Vec::new();
+    for &value in values {
         match runs.last_mut() {
-            Some((last, n)) if *last == phase => *n += 1,
-            _ => runs.push((phase, 1)),
+            Some((last, n)) if *last == value => *n += 1,
+            _ => runs.push((value, 1)),
         }
     }
     runs
@@ -517,10 +515,10 @@ fn the_trial_sequence_is_the_originals_from_the_start_screen_to_the_trial_after_
     original.extend([(Phase::Break, 19), (Phase::BlockFixation, 18)]);
     original.extend(trial);
     original.extend([(Phase::End, 300), (Phase::Done, 1)]);
-    assert_eq!(phase_runs(&result.phases), original);
+    assert_eq!(runs(&result.phases), original);
     // Consecutive stimuli are 36 fixation frames (600 ms) apart, and so is the first stimulus
     // from the start screen.
-    let screens = phase_runs_of_screens(&result.screens);
+    let screens = runs(&result.screens);
     let fixations: Vec<usize> = screens
         .windows(2)
         .filter(|w| matches!(w[1].0, Screen::Stimulus(_)))
@@ -532,15 +530,30 @@ fn the_trial_sequence_is_the_originals_from_the_start_screen_to_the_trial_after_
     assert_eq!(fixations, [36, 36, 36]);
 }
 
-fn phase_runs_of_screens(screens: &[Screen]) -> Vec<(Screen, usize)> {
-    let mut runs: Vec<(Screen, usize)> = Vec::new();
-    for &screen in screens {
-        match runs.last_mut() {
-            Some((last, n)) if *last == screen => *n += 1,
-            _ => runs.push((screen, 1)),
-        }
-    }
-    runs
+#[test]
+fn with_visual_feedback_a_wrong_or_missing_answer_is_followed_by_the_highlight_then_the_fixation() {
+    // Trial 1 wrong, trial 2 unanswered, trial 3 right.
+    let mut s = settings(256);
+    s.visual_feedback = true;
+    let result = run(timeline(&[Bird, Dog, Car], s), |i| match i {
+        0 => vec![Click::On(Cat, 0.6)],
+        1 => vec![],
+        _ => vec![Click::On(Car, 0.6)],
+    });
+    let after_response: Vec<Vec<(Phase, usize)>> = runs(&result.phases)
+        .windows(3)
+        .filter(|w| w[0].0 == Phase::Response)
+        .map(|w| w[1..].to_vec())
+        .collect();
+    assert_eq!(
+        after_response,
+        [
+            vec![(Phase::Feedback, 18), (Phase::InterTrial, 18)],
+            vec![(Phase::Feedback, 18), (Phase::InterTrial, 18)],
+            vec![(Phase::InterTrial, 18), (Phase::End, 300)],
+        ]
+    );
+    assert_eq!(result.beeps(), 1, "no answer always beeps");
 }
 
 #[test]
@@ -548,7 +561,7 @@ fn the_inter_trial_fixation_has_its_own_duration() {
     let mut s = settings(256);
     s.frames.inter_trial = 30;
     let result = run(timeline(&[Bird, Dog], s), no_clicks);
-    let runs = phase_runs(&result.phases);
+    let runs = runs(&result.phases);
     let inter_trial: Vec<usize> = runs
         .iter()
         .filter(|(p, _)| matches!(p, Phase::InterTrial | Phase::BlockFixation))
