@@ -91,6 +91,7 @@ fn main() {
         visual_feedback: true,
         block_size: 1000,
         rt_from: RtFrom::Press,
+        interval_lag: 0,
     };
     let mut timeline = Timeline::new(trials, layout.grid.clone(), settings, 0, &Vec::new());
     let overlay = Overlay::default();
@@ -107,7 +108,7 @@ fn main() {
             Vec::new()
         };
         let t = Instant::now();
-        let frame = timeline.step(FrameTick { index, onset }, &inputs);
+        let frame = timeline.step(FrameTick::at(index, onset), &inputs);
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         scene.draw(
             &gpu.device,

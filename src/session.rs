@@ -8,7 +8,7 @@ use chrono::Local;
 use crate::config::{Experiment, TrialOrder};
 use crate::data::paths::{check_subject, last_session, next_free_session, SessionPaths};
 use crate::data::raw::{RawDataWriter, RawRow};
-use crate::data::record::{DisplayFacts, RunRecord, SessionRecord, Status};
+use crate::data::record::{DisplayFacts, RunRecord, SessionRecord, Status, TimingMode};
 use crate::data::timing::TimingWriter;
 use crate::data::{Recorder, RowLabels};
 use crate::error::{Error, Result};
@@ -93,6 +93,9 @@ pub fn open(
         visual_feedback: options.practice || config.visual_feedback.0,
         block_size,
         rt_from: config.rt_from,
+        // Synchronised onsets come from when the next frame could be acquired (see
+        // `TimelineSettings::interval_lag`).
+        interval_lag: usize::from(display.timing == TimingMode::Synchronised),
     };
     let session = choose_session(experiment, options)?;
     let labels = RowLabels {

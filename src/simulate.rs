@@ -116,10 +116,10 @@ pub fn run(
         }
         let (due, later): (Vec<Input>, Vec<Input>) = pending.into_iter().partition(|i| match i {
             Input::Click { at, .. } | Input::Release { at } => *at < onset,
-            Input::Abort | Input::Disturbed(_) => true,
+            Input::Abort | Input::Disturbed(_) | Input::NotReady => true,
         });
         pending = later;
-        let tick = FrameTick { index, onset };
+        let tick = FrameTick::at(index, onset);
         let frame = session.timeline.step(tick, &due);
         if let Some(recorder) = session.recorder.as_mut() {
             if let Err(fault) = recorder.handle(&session.plan, &frame.events) {

@@ -95,6 +95,7 @@ pub struct Recorder {
     record: SessionRecord,
     unsaved: VecDeque<Unsaved>,
     record_unsaved: bool,
+    rows_saved: usize,
 }
 
 impl Recorder {
@@ -115,6 +116,7 @@ impl Recorder {
             record,
             unsaved: VecDeque::new(),
             record_unsaved: false,
+            rows_saved: 0,
         })
     }
 
@@ -143,6 +145,7 @@ impl Recorder {
             match line {
                 Unsaved::Row(_, text) => {
                     self.data.append_line(text)?;
+                    self.rows_saved += 1;
                     self.record.trials_done += 1;
                     if let Some(run) = self.record.current_run() {
                         run.trials_done += 1;
@@ -157,6 +160,11 @@ impl Recorder {
             self.record_unsaved = false;
         }
         Ok(())
+    }
+
+    /// The rows this recorder has written to disk.
+    pub fn rows_saved(&self) -> usize {
+        self.rows_saved
     }
 
     /// The raw-data rows not yet on disk (complete lines, in trial order).
@@ -218,7 +226,7 @@ impl Recorder {
                 }
             }
             run.trials_with_late_frames += usize::from(late);
-            run.disturbed_trials += usize::from(late || !timing.disturbed.is_empty());
+            run.disturbed_trials += usize::from(!timing::disturbed(timing).is_empty());
         }
     }
 

@@ -14,7 +14,7 @@ use crate::trials::Trial;
 pub fn header() -> String {
     let mut columns = vec!["trial".to_string(), "imagename".into(), "mask_seed".into()];
     for phase in TRIAL_PHASES {
-        for field in ["planned", "frames", "refreshes", "onset", "late"] {
+        for field in ["planned", "frames", "refreshes", "onset", "late", "short"] {
             columns.push(format!("{}_{field}", phase.name()));
         }
     }
@@ -23,14 +23,17 @@ pub fn header() -> String {
     columns.join(",")
 }
 
-/// The `disturbed` field: `late_frames` when any frame interval was late, then each cause the
-/// frame loop reported, separated by `;`; empty for an undisturbed trial.
+/// The `disturbed` field: `late_frames` when any frame interval was late, `short_frames` when
+/// any was shorter than half a refresh, then each cause the frame loop reported, separated by
+/// `;`; empty for an undisturbed trial.
 pub fn disturbed(timing: &TrialTiming) -> String {
     let late = timing.phases.iter().any(|p| p.late_intervals > 0);
+    let short = timing.phases.iter().any(|p| p.short_intervals > 0);
     let causes = timing.disturbed.iter().map(|d| d.name());
     let names: Vec<&str> = late
         .then_some("late_frames")
         .into_iter()
+        .chain(short.then_some("short_frames"))
         .chain(causes)
         .collect();
     names.join(";")
@@ -49,6 +52,7 @@ pub fn line(trial: &Trial, imagename: &str, timing: &TrialTiming) -> String {
         fields.push(p.refreshes.to_string());
         fields.push(p.onset.map_or_else(|| "NaN".into(), |t| format!("{t:.6}")));
         fields.push(p.late_intervals.to_string());
+        fields.push(p.short_intervals.to_string());
     }
     let seconds = |t: Option<f64>| t.map_or_else(|| "NaN".into(), |t| format!("{t:.6}"));
     let (press, release) = timing.click.map_or((None, None), |(p, r)| (Some(p), r));

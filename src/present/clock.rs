@@ -103,8 +103,7 @@ pub fn judge(estimate: &RefreshEstimate, expected_hz: f64, monitor_hz: Option<f6
             )),
         };
     }
-    let deviation = (estimate.hz() - expected_hz).abs() / expected_hz;
-    let problem = if deviation > RATE_TOLERANCE {
+    let problem = if rate_differs(estimate, expected_hz) {
         Some(format!(
             "the display runs at {:.2} Hz but the config expects {expected_hz} Hz (set refresh_hz or the display mode)",
             estimate.hz()
@@ -120,6 +119,66 @@ pub fn judge(estimate: &RefreshEstimate, expected_hz: f64, monitor_hz: Option<f6
     Verdict {
         mode: TimingMode::Synchronised,
         problem,
+    }
+}
+
+/// Whether a synchronised display runs at another rate than the config expects.
+pub fn rate_differs(estimate: &RefreshEstimate, expected_hz: f64) -> bool {
+    (estimate.hz() - expected_hz).abs() / expected_hz > RATE_TOLERANCE
+}
+
+/// Watches the flips of a synchronised session for vertical sync lost on the way (a driver or
+/// compositor that stops waiting for the display): over the last [`SYNC_WINDOW`] intervals,
+/// more than half shorter than half a period means lost, at most [`SYNC_RESTORED`] means
+/// restored.
+#[derive(Debug, Clone)]
+pub struct SyncWatch {
+    period: f64,
+    last: Option<f64>,
+    short: std::collections::VecDeque<bool>,
+    lost: bool,
+}
+
+/// Intervals judged together.
+pub const SYNC_WINDOW: usize = 30;
+/// Short intervals among them that still count as synchronised again.
+pub const SYNC_RESTORED: usize = 2;
+
+impl SyncWatch {
+    /// A watch over flips expected every `period` seconds.
+    pub fn new(period: f64) -> SyncWatch {
+        SyncWatch {
+            period,
+            last: None,
+            short: std::collections::VecDeque::with_capacity(SYNC_WINDOW),
+            lost: false,
+        }
+    }
+
+    /// Takes the next flip time (s); says `Some(true)` when sync is lost with it,
+    /// `Some(false)` when it is back.
+    pub fn flip(&mut self, t: f64) -> Option<bool> {
+        let previous = self.last.replace(t)?;
+        if self.short.len() == SYNC_WINDOW {
+            self.short.pop_front();
+        }
+        let short = t - previous < crate::trials::timeline::SHORT_FACTOR * self.period;
+        self.short.push_back(short);
+        let count = self.short.iter().filter(|s| **s).count();
+        if !self.lost && count * 2 > SYNC_WINDOW {
+            self.lost = true;
+            return Some(true);
+        }
+        if self.lost && self.short.len() == SYNC_WINDOW && count <= SYNC_RESTORED {
+            self.lost = false;
+            return Some(false);
+        }
+        None
+    }
+
+    /// Whether sync is lost now.
+    pub fn lost(&self) -> bool {
+        self.lost
     }
 }
 
@@ -141,9 +200,16 @@ impl Pacer {
         self.start + self.period.mul_f64(index as f64)
     }
 
-    /// Waits until frame `index` is due: sleeps, then spins the last half millisecond.
-    pub fn wait(&self, index: u64) -> Instant {
+    /// Waits until frame `index` is due: sleeps, then spins the last half millisecond. After a
+    /// stall of more than a period the schedule starts again from now: frames never catch up
+    /// back to back.
+    pub fn wait(&mut self, index: u64) -> Instant {
         let due = self.due(index);
+        let now = Instant::now();
+        if now > due + self.period {
+            self.start = now - self.period.mul_f64(index as f64);
+            return now;
+        }
         let spin = Duration::from_micros(500);
         if let Some(left) = due.checked_duration_since(Instant::now()) {
             if left > spin {
@@ -304,10 +370,68 @@ mod tests {
 
     #[test]
     fn the_pacer_never_returns_before_a_frame_is_due() {
-        let pacer = Pacer::new(Instant::now(), Duration::from_millis(2));
+        let mut pacer = Pacer::new(Instant::now(), Duration::from_millis(2));
         for i in 0..5 {
             let due = pacer.wait(i);
             assert!(Instant::now() >= due);
         }
+    }
+
+    #[test]
+    fn after_a_stall_the_pacer_goes_on_at_its_period_instead_of_catching_up() {
+        let period = Duration::from_millis(5);
+        let mut pacer = Pacer::new(Instant::now(), period);
+        pacer.wait(0);
+        std::thread::sleep(Duration::from_millis(40));
+        let resumed = pacer.wait(1);
+        let next = pacer.wait(2);
+        let after = pacer.wait(3);
+        assert!(
+            next.duration_since(resumed) >= period,
+            "{:?}",
+            next - resumed
+        );
+        assert!(after.duration_since(next) >= period);
+    }
+
+    /// Feeds flip times built from intervals (in periods) to a watch; returns its verdicts.
+    fn watch(intervals: &[f64]) -> Vec<(usize, bool)> {
+        let period = 1.0 / 60.0;
+        let mut watch = SyncWatch::new(period);
+        let mut t = 0.0;
+        let mut said = Vec::new();
+        watch.flip(t);
+        for (i, interval) in intervals.iter().enumerate() {
+            t += interval * period;
+            if let Some(lost) = watch.flip(t) {
+                said.push((i, lost));
+            }
+        }
+        said
+    }
+
+    #[test]
+    fn sync_lost_mid_session_is_noticed_and_its_return_too() {
+        // 100 good intervals, then frames every 0.1 period (vsync off), then good again.
+        let mut intervals = vec![1.0; 100];
+        intervals.extend(vec![0.1; 60]);
+        intervals.extend(vec![1.0; 60]);
+        let said = watch(&intervals);
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].1 && (115..=120).contains(&said[0].0), "{said:?}");
+        assert!(!said[1].1 && (180..=190).contains(&said[1].0), "{said:?}");
+    }
+
+    #[test]
+    fn late_frames_and_a_few_short_ones_are_not_lost_sync() {
+        // A missed refresh now and then, and the short interval that follows a late acquire.
+        let pattern: Vec<f64> = (0..300)
+            .map(|i| match i % 50 {
+                10 => 2.0,
+                11 => 0.3,
+                _ => 1.0,
+            })
+            .collect();
+        assert!(watch(&pattern).is_empty());
     }
 }

@@ -11,9 +11,9 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
 use super::clock::{judge, RefreshEstimate};
-use super::frame_loop::Display;
 use super::gpu::Gpu;
 use super::launcher::{Launcher, Refresh};
+use super::presenter::Display;
 use crate::error::{Error, Result};
 
 /// Flips measured for the preflight (the first few are dropped: the window is settling).

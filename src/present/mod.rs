@@ -4,11 +4,17 @@
 
 pub mod audio;
 pub mod clock;
+pub mod controls;
+pub mod flip_test;
 pub mod frame_loop;
 pub mod gpu;
 pub mod launcher;
 pub mod launcher_window;
 pub mod layout;
+pub mod preload;
+pub mod presenter;
 pub mod scene;
+pub mod storage_pause;
 pub mod ui;
 pub mod window;
+pub mod writer;

@@ -13,7 +13,7 @@ use winit::keyboard::{Key, NamedKey};
 use winit::monitor::MonitorHandle;
 use winit::window::{Window, WindowId};
 
-use super::frame_loop::WindowInput;
+use super::controls::WindowInput;
 use crate::config::Fullscreen;
 use crate::error::{Error, Result};
 

@@ -19,11 +19,15 @@ pub enum Disturbance {
     AbortPrompt,
     /// Data could not be saved; the session waited until it could.
     StoragePause,
+    /// The fixation was held until the stimulus was uploaded and earlier rows were on disk.
+    FixationHeld,
+    /// Frames came faster than the display refreshes: vertical sync was lost.
+    SyncLost,
 }
 
 impl Disturbance {
     /// Every disturbance, in the order the timing log lists them.
-    pub const ALL: [Disturbance; 7] = [
+    pub const ALL: [Disturbance; 9] = [
         Disturbance::Unfocused,
         Disturbance::Occluded,
         Disturbance::SurfaceLost,
@@ -31,6 +35,8 @@ impl Disturbance {
         Disturbance::FrameTimeout,
         Disturbance::AbortPrompt,
         Disturbance::StoragePause,
+        Disturbance::FixationHeld,
+        Disturbance::SyncLost,
     ];
 
     /// The name in the timing log's `disturbed` column.
@@ -43,17 +49,19 @@ impl Disturbance {
             Disturbance::FrameTimeout => "frame_timeout",
             Disturbance::AbortPrompt => "abort_prompt",
             Disturbance::StoragePause => "storage_pause",
+            Disturbance::FixationHeld => "fixation_held",
+            Disturbance::SyncLost => "sync_lost",
         }
     }
 
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+    fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 }
 
 /// The disturbances of one trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Disturbances(u8);
+pub struct Disturbances(u16);
 
 impl Disturbances {
     /// Adds a cause.

@@ -89,6 +89,22 @@ pub struct FrameTick {
     pub index: u64,
     /// When this frame becomes visible (s).
     pub onset: f64,
+    /// Every input before this time (s) has been delivered with this frame or earlier ones.
+    /// A frame is drawn before it appears, so this may be earlier than `onset`: a click in
+    /// between, while the previous frame is still on screen, comes with the next frame.
+    pub inputs_until: f64,
+}
+
+impl FrameTick {
+    /// A frame whose inputs are complete up to its onset (a virtual display, or frames shown
+    /// as soon as they are drawn).
+    pub fn at(index: u64, onset: f64) -> FrameTick {
+        FrameTick {
+            index,
+            onset,
+            inputs_until: onset,
+        }
+    }
 }
 
 /// Something the participant or experimenter did, with when it happened.
@@ -110,6 +126,9 @@ pub enum Input {
     },
     /// The session is to end now (Escape, confirmed).
     Abort,
+    /// The next trial's stimulus is not ready to be shown (its image is not uploaded, or an
+    /// earlier row is not on disk yet): a fixation that would end now is held.
+    NotReady,
     /// Something disturbed the display or held the session up since the last frame.
     Disturbed(Disturbance),
 }
@@ -212,6 +231,9 @@ pub struct PhaseTiming {
     pub onset: Option<f64>,
     /// Frame intervals longer than 1.2 refresh periods while this phase was on screen.
     pub late_intervals: u32,
+    /// Frame intervals shorter than half a refresh period while this phase was on screen: a
+    /// frame shown for less than a refresh (vertical sync lost).
+    pub short_intervals: u32,
 }
 
 /// The timing of every phase of one trial, in [`TRIAL_PHASES`] order.
@@ -274,6 +296,18 @@ pub struct TimelineSettings {
     pub block_size: usize,
     /// Which moment of the click is the response time.
     pub rt_from: RtFrom,
+    /// How many frames behind an interval between two onsets is: 0 when onsets are when frames
+    /// appeared (a virtual display, timer-paced frames), 1 when they come from the time the
+    /// next frame could be acquired, which measures the frame before the last one.
+    pub interval_lag: usize,
+}
+
+/// A frame already shown: when, and the trial phase it belonged to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Shown {
+    onset: f64,
+    /// Its slot in [`TRIAL_PHASES`] and its trial, when it was part of a trial.
+    slot: Option<(usize, usize)>,
 }
 
 /// The last valid click of a trial: its box and when it was pressed and released (s after the
@@ -291,6 +325,9 @@ pub type History = Vec<(bool, bool)>;
 /// Intervals longer than this many refresh periods count as late.
 pub const LATE_FACTOR: f64 = 1.2;
 
+/// Intervals shorter than this many refresh periods count as short.
+pub const SHORT_FACTOR: f64 = 0.5;
+
 /// The session state machine.
 #[derive(Debug, Clone)]
 pub struct Timeline {
@@ -305,8 +342,13 @@ pub struct Timeline {
     response: Option<Answer>,
     continue_clicked: bool,
     waiting_since: Option<f64>,
+    /// The end of a response window whose answer may still change: clicks made before it that
+    /// arrive with later frames still count.
+    window_end: Option<f64>,
+    /// A finished trial's timing, written one frame later when intervals lag behind.
+    held: Option<TrialTiming>,
     block: BlockSummary,
-    last: Option<(f64, Phase)>,
+    recent: [Option<Shown>; 2],
 }
 
 impl Timeline {
@@ -353,8 +395,10 @@ impl Timeline {
             response: None,
             continue_clicked: false,
             waiting_since: None,
+            window_end: None,
+            held: None,
             block,
-            last: None,
+            recent: [None; 2],
         }
     }
 
@@ -384,16 +428,28 @@ impl Timeline {
             };
         }
         self.account_interval(tick.onset);
+        if let Some(timing) = self.held.take() {
+            events.push(Event::TrialTimed(timing));
+        }
+        let mut ready = true;
         for input in inputs {
             match *input {
                 Input::Abort => return self.abort(events),
                 Input::Click { at, x, y } => self.click(at, x, y, tick.onset),
                 Input::Release { at } => self.release(at),
                 Input::Disturbed(cause) => self.disturb(cause),
+                Input::NotReady => ready = false,
             }
+        }
+        self.settle_response(tick.inputs_until, false, &mut events);
+        if !ready && self.phase == Phase::Fixation && self.frames_left == 0 {
+            // The fixation lasts one more frame; the trial says why.
+            self.disturb(Disturbance::FixationHeld);
+            self.frames_left = 1;
         }
         while self.frames_left == 0 && !self.waiting_for_click() {
             self.leave_phase(&mut events, tick.onset);
+            self.settle_response(tick.inputs_until, false, &mut events);
             if self.phase == Phase::Done {
                 return Frame {
                     screen: Screen::Done,
@@ -409,7 +465,8 @@ impl Timeline {
         if matches!(self.phase, Phase::Start | Phase::Break) && self.waiting_since.is_none() {
             self.waiting_since = Some(tick.onset);
         }
-        if let Some(slot) = self.timing_slot() {
+        let slot = self.timing_slot();
+        if let Some(slot) = slot {
             let t = &mut self.timing[slot];
             if t.frames == 0 {
                 t.onset = Some(tick.onset);
@@ -417,7 +474,13 @@ impl Timeline {
             t.frames += 1;
             t.refreshes += 1;
         }
-        self.last = Some((tick.onset, self.phase));
+        self.recent = [
+            self.recent[1],
+            Some(Shown {
+                onset: tick.onset,
+                slot: slot.map(|s| (s, self.trial)),
+            }),
+        ];
         Frame {
             screen: self.screen(),
             phase: self.phase,
@@ -440,20 +503,40 @@ impl Timeline {
         TRIAL_PHASES.iter().position(|&p| p == self.phase)
     }
 
-    /// A long interval means the previous frame stayed up longer: charge its phase.
+    /// A long interval means a frame stayed up longer, a short one that it was shown for less
+    /// than a refresh: charge the phase of the frame the interval measured.
     fn account_interval(&mut self, onset: f64) {
-        let Some((previous, phase)) = self.last else {
+        let Some(previous) = self.recent[1] else {
             return;
         };
-        let interval = onset - previous;
-        if interval <= LATE_FACTOR * self.settings.period {
+        let (interval, period) = (onset - previous.onset, self.settings.period);
+        let late = interval > LATE_FACTOR * period;
+        let short = interval < SHORT_FACTOR * period;
+        if !(late || short) {
             return;
         }
-        if let Some(slot) = TRIAL_PHASES.iter().position(|&p| p == phase) {
-            let missed = ((interval / self.settings.period).round() as u32).saturating_sub(1);
-            let t = &mut self.timing[slot];
+        let lag = self.settings.interval_lag.min(1);
+        let Some(Shown {
+            slot: Some((slot, trial)),
+            ..
+        }) = self.recent[1 - lag]
+        else {
+            return;
+        };
+        let phases = if trial == self.trial {
+            &mut self.timing
+        } else {
+            match self.held.as_mut().filter(|held| held.index == trial) {
+                Some(held) => &mut held.phases,
+                None => return,
+            }
+        };
+        let t = &mut phases[slot];
+        if late {
             t.late_intervals += 1;
-            t.refreshes += missed;
+            t.refreshes += ((interval / period).round() as u32).saturating_sub(1);
+        } else {
+            t.short_intervals += 1;
         }
     }
 
@@ -472,14 +555,21 @@ impl Timeline {
             Phase::Start | Phase::Break if self.waiting_since.is_some_and(|shown| at >= shown) => {
                 self.continue_clicked = true;
             }
-            Phase::Response => {
+            _ => {
                 let Some(onset) = self.timing[RESPONSE_SLOT].onset else {
                     return;
                 };
-                // The window closes when the first frame after it appears; later clicks wait
-                // for nothing.
-                let closing = self.frames_left == 0;
-                if at >= onset && (!closing || at < now) {
+                // The window closes when the first frame without the grid appears; a click
+                // before that counts even when it arrives with a later frame.
+                let end = match self.phase {
+                    Phase::Response if self.frames_left == 0 => now,
+                    Phase::Response => f64::INFINITY,
+                    _ => match self.window_end {
+                        Some(end) => end,
+                        None => return,
+                    },
+                };
+                if at >= onset && at < end {
                     if let Some(category) = self.grid.hit(x, y) {
                         self.response = Some(Answer {
                             category,
@@ -489,7 +579,6 @@ impl Timeline {
                     }
                 }
             }
-            _ => {}
         }
     }
 
@@ -535,20 +624,20 @@ impl Timeline {
                 self.enter(Phase::Response, f.response);
             }
             Phase::Response => {
-                let result = self.finish_response(now);
-                events.push(Event::TrialResponded(result));
-                let wrong = !result.correct;
-                if result.response.is_none() || (wrong && self.settings.auditive_feedback) {
-                    events.push(Event::Beep);
-                }
-                if wrong && self.settings.visual_feedback {
+                // The answer so far decides what follows; clicks that arrive later but were
+                // made before `now` may still change it (see `settle_response`).
+                self.window_end = Some(now);
+                if self.feedback_due() {
                     self.enter(Phase::Feedback, f.feedback);
                 } else {
                     self.enter(Phase::InterTrial, f.inter_trial);
                 }
             }
             Phase::Feedback => self.enter(Phase::InterTrial, f.inter_trial),
-            Phase::InterTrial => self.finish_trial(events),
+            Phase::InterTrial => {
+                self.settle_response(now, true, events);
+                self.finish_trial(events);
+            }
             Phase::End => {
                 self.phase = Phase::Done;
                 events.push(Event::SessionEnded { aborted: false });
@@ -557,7 +646,38 @@ impl Timeline {
         }
     }
 
-    /// The trial's answer when its window closes at `now` (the first frame without the grid).
+    /// Whether the answer as it stands calls for the correct box to be highlighted.
+    fn feedback_due(&self) -> bool {
+        let shape = self.trials[self.trial].stimulus.shape;
+        self.settings.visual_feedback && self.response.map(|a| a.category) != Some(shape)
+    }
+
+    /// Once every click made before the window's end has arrived (or `force`d), writes the
+    /// answer and its beep, and corrects the phase when a late click changed whether the
+    /// answer was right.
+    fn settle_response(&mut self, inputs_until: f64, force: bool, events: &mut Vec<Event>) {
+        let Some(end) = self.window_end else {
+            return;
+        };
+        if inputs_until < end && !force {
+            return;
+        }
+        self.window_end = None;
+        let result = self.finish_response(end);
+        events.push(Event::TrialResponded(result));
+        let wrong = !result.correct;
+        if result.response.is_none() || (wrong && self.settings.auditive_feedback) {
+            events.push(Event::Beep);
+        }
+        let f = self.settings.frames;
+        match self.phase {
+            Phase::InterTrial if self.feedback_due() => self.enter(Phase::Feedback, f.feedback),
+            Phase::Feedback if !self.feedback_due() => self.enter(Phase::InterTrial, f.inter_trial),
+            _ => {}
+        }
+    }
+
+    /// The trial's answer when its window closed at `now` (the first frame without the grid).
     fn finish_response(&mut self, now: f64) -> TrialResult {
         let shape = self.trials[self.trial].stimulus.shape;
         let window_end = self.timing[RESPONSE_SLOT]
@@ -580,7 +700,7 @@ impl Timeline {
         }
     }
 
-    fn trial_timing(&mut self) -> Event {
+    fn trial_timing(&mut self) -> TrialTiming {
         let timing = TrialTiming {
             index: self.trial,
             phases: self.timing,
@@ -589,11 +709,17 @@ impl Timeline {
         };
         self.timing = [PhaseTiming::default(); 8];
         self.disturbed = Disturbances::default();
-        Event::TrialTimed(timing)
+        timing
     }
 
     fn finish_trial(&mut self, events: &mut Vec<Event>) {
-        events.push(self.trial_timing());
+        let timing = self.trial_timing();
+        // With lagging intervals the last frame's interval is known only with the next frame.
+        if self.settings.interval_lag == 0 {
+            events.push(Event::TrialTimed(timing));
+        } else {
+            self.held = Some(timing);
+        }
         self.trial += 1;
         let f = self.settings.frames;
         if self.trial >= self.trials.len() {
@@ -609,7 +735,9 @@ impl Timeline {
     fn abort(&mut self, mut events: Vec<Event>) -> Frame {
         // After the response window the row is written: its timing belongs with it.
         if matches!(self.phase, Phase::Feedback | Phase::InterTrial) {
-            events.push(self.trial_timing());
+            self.settle_response(f64::INFINITY, true, &mut events);
+            let timing = self.trial_timing();
+            events.push(Event::TrialTimed(timing));
         }
         self.phase = Phase::Done;
         events.push(Event::SessionEnded { aborted: true });

@@ -40,6 +40,7 @@ fn settings(block_size: usize) -> TimelineSettings {
         visual_feedback: false,
         block_size,
         rt_from: RtFrom::Press,
+        interval_lag: 0,
     }
 }
 
@@ -109,14 +110,14 @@ fn run_with(
         let now = onset(index);
         let (due, later): (Vec<Input>, Vec<Input>) = pending.iter().partition(|i| match i {
             Input::Click { at, .. } | Input::Release { at } => *at < now,
-            Input::Abort | Input::Disturbed(_) => true,
+            Input::Abort | Input::Disturbed(_) | Input::NotReady => true,
         });
         pending = later;
         let mut due = due;
         if let Some((_, input)) = inject.filter(|(at, _)| *at == index) {
             due.push(input);
         }
-        let frame = t.step(FrameTick { index, onset: now }, &due);
+        let frame = t.step(FrameTick::at(index, now), &due);
         let first_of_screen = run.screens.last() != Some(&frame.screen);
         match frame.screen {
             Screen::Start { .. } | Screen::Break(_) if first_of_screen => {
@@ -591,10 +592,7 @@ impl Stepper {
     }
 
     fn step(&mut self, inputs: &[Input]) -> Frame {
-        let tick = FrameTick {
-            index: self.index,
-            onset: self.now(),
-        };
+        let tick = FrameTick::at(self.index, self.now());
         self.index += 1;
         self.timeline.step(tick, inputs)
     }
@@ -682,4 +680,139 @@ fn rt_is_the_press_by_default_and_the_release_when_configured() {
         .and_then(|c| c.1)
         .expect("released during the inter-trial fixation");
     assert!((released - 1.55).abs() < 1e-9);
+}
+
+/// Onsets of a display that stalls once: frame `late` comes `by` refreshes late.
+fn stalls_at(late: u64, by: u64) -> impl Fn(u64) -> f64 {
+    move |i: u64| (if i >= late { i + by } else { i }) as f64 / HZ
+}
+
+#[test]
+fn with_acquire_timestamps_a_long_interval_is_charged_to_the_frame_before_the_last() {
+    // Onsets taken when the next frame could be acquired: the interval ending at frame n
+    // measures how long frame n - 2 stayed. The first mask frame's acquire comes two
+    // refreshes late: the last stimulus frame stayed on screen three refreshes.
+    let first_mask = 19 + 18 + 18 + 12 + 1;
+    let mut lagging = settings(256);
+    lagging.interval_lag = 1;
+    let result = run_with(
+        timeline(&[Bird], lagging),
+        |_| vec![],
+        stalls_at(first_mask + 1, 2),
+        None,
+    );
+    let phases = result.timings()[0].phases;
+    // The interval ending at the mask's second frame measured the blank before it.
+    assert_eq!(phases[2].late_intervals, 1, "blank after stimulus");
+    assert_eq!(phases[2].refreshes, 3);
+    assert_eq!(phases[3].late_intervals, 0, "mask");
+    // Without the lag, the same interval is charged to the first mask frame.
+    let result = run_with(
+        timeline(&[Bird], settings(256)),
+        |_| vec![],
+        stalls_at(first_mask + 1, 2),
+        None,
+    );
+    assert_eq!(result.timings()[0].phases[3].late_intervals, 1);
+}
+
+#[test]
+fn the_last_frame_of_a_trial_is_charged_to_that_trial_when_intervals_lag() {
+    // Trial 1's last inter-trial frame stays two refreshes longer; trial 2's fixation has
+    // begun when that is known.
+    let trial_end = 19 + 18 + 18 + 12 + 1 + 12 + 1 + 90 + 18;
+    let mut lagging = settings(256);
+    lagging.interval_lag = 1;
+    let result = run_with(
+        timeline(&[Bird, Dog], lagging),
+        |_| vec![],
+        stalls_at(trial_end + 1, 2),
+        None,
+    );
+    let timings = result.timings();
+    assert_eq!(
+        timings[0].phases[7].late_intervals, 1,
+        "{:?}",
+        timings[0].phases[7]
+    );
+    assert_eq!(timings[1].phases[0].late_intervals, 0);
+}
+
+#[test]
+fn frames_shown_for_less_than_a_refresh_are_counted_and_mark_the_trial() {
+    // Vertical sync lost during the stimulus: frames 4 ms apart.
+    let stim_start = 19 + 18 + 18;
+    let onset = move |i: u64| {
+        if (stim_start + 3..stim_start + 9).contains(&i) {
+            (stim_start + 3) as f64 / HZ + (i - stim_start - 3) as f64 * 0.004
+        } else if i >= stim_start + 9 {
+            (stim_start + 3) as f64 / HZ + 6.0 * 0.004 + (i - stim_start - 9) as f64 / HZ
+        } else {
+            i as f64 / HZ
+        }
+    };
+    let result = run_with(timeline(&[Bird], settings(256)), |_| vec![], onset, None);
+    let timing = result.timings()[0];
+    assert_eq!(timing.phases[1].short_intervals, 6);
+    assert_eq!(
+        crate::data::timing::disturbed(&timing),
+        "short_frames",
+        "{:?}",
+        timing.phases
+    );
+}
+
+#[test]
+fn a_click_made_while_the_last_grid_frame_is_up_counts_although_it_arrives_a_frame_later() {
+    // Onsets are one refresh after the acquire; inputs are complete only up to the acquire.
+    let shapes = [Bird];
+    let mut t = timeline(&shapes, settings(256));
+    // The start screen is clicked away with its second frame.
+    let grid_first = 1 + 18 + 18 + 12 + 1 + 12 + 1;
+    let (bx, by) = t.grid().rect(Bird).centre();
+    let mut responded = None;
+    for index in 0..2000u64 {
+        let acquired = index as f64 / HZ;
+        let onset = acquired + 1.0 / HZ;
+        let mut inputs = Vec::new();
+        if index == 1 {
+            inputs.push(Input::Click {
+                at: acquired,
+                x: 1.0,
+                y: 1.0,
+            });
+        }
+        // The first frame without the grid appears at grid_first + 90 refreshes (+1 for
+        // the lag); the click is 5 ms before that, so it is drained one frame later.
+        let window_end = (grid_first + 90 + 1) as f64 / HZ;
+        if index == grid_first + 91 {
+            inputs.push(Input::Click {
+                at: window_end - 0.005,
+                x: bx,
+                y: by,
+            });
+        }
+        let tick = FrameTick {
+            index,
+            onset,
+            inputs_until: acquired,
+        };
+        let frame = t.step(tick, &inputs);
+        for event in frame.events {
+            if let Event::TrialResponded(result) = event {
+                responded = Some((index, result));
+            }
+        }
+        if frame.screen == Screen::Done {
+            break;
+        }
+    }
+    let (index, result) = responded.expect("a row");
+    assert_eq!(result.response, Some(Bird));
+    assert!((result.rt.expect("an rt") - (1.5 - 0.005)).abs() < 1e-9);
+    assert_eq!(
+        index,
+        grid_first + 91,
+        "the row waits one frame for late clicks"
+    );
 }

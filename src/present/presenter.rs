@@ -1,0 +1,394 @@
+//! The window's GPU surface: configured for exact pixels and Fifo presentation, frames
+//! acquired (with what happened to the surface noted and reported as disturbances), drawn and
+//! presented, and the refresh measured on it. [`FrameTarget`] is what the session loop needs of
+//! it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use winit::window::Window;
+
+use super::clock::{FlipLog, RefreshEstimate};
+use super::gpu::Gpu;
+use super::layout::Layout;
+use super::scene::{IconImages, SceneRenderer, SceneSetup};
+use super::ui::Overlay;
+use crate::categories::ALL;
+use crate::config::Experiment;
+use crate::error::{Error, Result};
+use crate::stimuli::mask::Mask;
+use crate::trials::{Disturbance, Screen};
+
+/// The window's surface, configured for non-sRGB drawing.
+pub struct Display {
+    pub(super) surface: wgpu::Surface<'static>,
+    pub(super) config: wgpu::SurfaceConfiguration,
+    pub(super) view_format: wgpu::TextureFormat,
+}
+
+impl Display {
+    /// A GPU that can draw into `window`, and the window's surface configured for it.
+    pub(super) fn open(window: &Arc<Window>) -> Result<(Gpu, Display)> {
+        let size = window.inner_size();
+        let instance = wgpu::Instance::new(
+            wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(window.clone())),
+        );
+        let surface = instance.create_surface(window.clone()).map_err(|e| {
+            Error::new(format!(
+                "no graphics adapter can draw into the window ({e}); on Linux without a GPU, \
+                     install mesa-vulkan-drivers"
+            ))
+        })?;
+        let gpu = Gpu::new(instance, Some(&surface))?;
+        let display = Display::new(&gpu, surface, size.width.max(1), size.height.max(1))?;
+        Ok((gpu, display))
+    }
+
+    /// Configures `surface` for Fifo presentation with one frame of latency.
+    fn new(gpu: &Gpu, surface: wgpu::Surface<'static>, width: u32, height: u32) -> Result<Display> {
+        let caps = surface.get_capabilities(&gpu.adapter);
+        let format = caps
+            .formats
+            .iter()
+            .copied()
+            .find(|f| !f.is_srgb())
+            .or_else(|| caps.formats.first().copied())
+            .ok_or_else(|| Error::new("the window surface offers no colour format"))?;
+        // Draw through a non-sRGB view so that 8-bit values reach the display unchanged.
+        let view_format = format.remove_srgb_suffix();
+        let config = wgpu::SurfaceConfiguration {
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+            format,
+            color_space: Default::default(),
+            width,
+            height,
+            present_mode: wgpu::PresentMode::Fifo,
+            desired_maximum_frame_latency: 1,
+            alpha_mode: caps
+                .alpha_modes
+                .first()
+                .copied()
+                .unwrap_or(wgpu::CompositeAlphaMode::Auto),
+            view_formats: vec![view_format],
+        };
+        surface.configure(&gpu.device, &config);
+        Ok(Display {
+            surface,
+            config,
+            view_format,
+        })
+    }
+}
+
+/// The window, its GPU surface and the scene drawn into it: frames acquired, drawn and
+/// presented, and what happened to the surface.
+pub struct Presenter {
+    window: Arc<Window>,
+    gpu: Gpu,
+    display: Display,
+    pub(super) scene: SceneRenderer,
+    epoch: Instant,
+    flips: FlipLog,
+    notes: Vec<String>,
+    /// Disturbances since the last frame the timeline saw.
+    disturbed: Vec<Disturbance>,
+    /// The window gave no frames because it was minimised or covered.
+    occluded: bool,
+    /// Since when reconfiguring has not made the surface usable again.
+    outdated_since: Option<Instant>,
+    /// The surface is to be reconfigured once the frame acquired from it is presented: wgpu
+    /// refuses to reconfigure while a frame is held.
+    reconfigure: bool,
+}
+
+/// How long a surface may stay outdated before the session stops instead of spinning.
+const STUCK_SURFACE: Duration = Duration::from_secs(2);
+
+/// A frame to draw into and when it was handed out, or none this time.
+pub enum Acquired<F> {
+    /// A frame, acquired at this instant.
+    Frame(F, Instant),
+    /// No frame could be had; what happened is noted.
+    Skipped,
+}
+
+/// What the session loop needs of a display: frames to draw into, when they were handed out,
+/// and what disturbed them. The window's GPU surface is one; tests use a virtual display.
+pub trait FrameTarget {
+    /// A frame to draw into.
+    type Frame;
+    /// Waits for the next frame.
+    fn acquire(&mut self) -> Result<Acquired<Self::Frame>>;
+    /// Draws `screen` (and the overlay) into the frame and presents it.
+    fn present(&mut self, frame: Self::Frame, screen: &Screen, overlay: &Overlay);
+    /// Uploads a trial's stimulus and mask for its stimulus and mask frames.
+    fn load_trial(&mut self, rgba: &[u8], mask: &Mask);
+    /// Shows the cursor at the centre of the screen, or hides it.
+    fn show_cursor(&mut self, shown: bool);
+    /// Seconds since the session's epoch.
+    fn seconds(&self, at: Instant) -> f64;
+    /// Notes a moment for the session record.
+    fn note(&mut self, note: &str);
+    /// Disturbances since the last call.
+    fn take_disturbances(&mut self) -> Vec<Disturbance>;
+    /// The flip log.
+    fn flips(&mut self) -> &mut FlipLog;
+}
+
+impl Presenter {
+    /// The next frame of the window's surface.
+    pub fn acquire_frame(&mut self) -> Result<Acquired<wgpu::SurfaceTexture>> {
+        use wgpu::CurrentSurfaceTexture as C;
+        let acquired = self.display.surface.get_current_texture();
+        if !matches!(acquired, C::Outdated) {
+            self.outdated_since = None;
+        }
+        if self.occluded && !matches!(acquired, C::Occluded) {
+            self.occluded = false;
+            self.note("the window is visible again");
+        }
+        match acquired {
+            C::Success(frame) => Ok(Acquired::Frame(frame, Instant::now())),
+            C::Suboptimal(frame) => {
+                let now = Instant::now();
+                self.disturb(Disturbance::SurfaceReconfigured);
+                self.note("the surface became suboptimal; reconfigured after this frame");
+                self.reconfigure = true;
+                Ok(Acquired::Frame(frame, now))
+            }
+            C::Timeout => {
+                self.disturb(Disturbance::FrameTimeout);
+                self.note("acquiring a frame timed out; frame skipped");
+                Ok(Acquired::Skipped)
+            }
+            C::Occluded => {
+                self.disturb(Disturbance::Occluded);
+                if !self.occluded {
+                    self.occluded = true;
+                    self.note("the window was occluded (minimised or covered)");
+                }
+                std::thread::sleep(Duration::from_millis(10));
+                Ok(Acquired::Skipped)
+            }
+            C::Outdated => {
+                let since = *self.outdated_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > STUCK_SURFACE {
+                    let size = self.window.inner_size();
+                    return Err(Error::new(format!(
+                        "the window surface stayed outdated for {} s (the window is now {}x{}, \
+                         the session was laid out for {}x{}); the session stopped, continue it \
+                         with --resume",
+                        STUCK_SURFACE.as_secs(),
+                        size.width,
+                        size.height,
+                        self.display.config.width,
+                        self.display.config.height
+                    )));
+                }
+                self.disturb(Disturbance::SurfaceReconfigured);
+                self.note("the surface was outdated; reconfigured");
+                self.display
+                    .surface
+                    .configure(&self.gpu.device, &self.display.config);
+                Ok(Acquired::Skipped)
+            }
+            C::Lost => {
+                self.disturb(Disturbance::SurfaceLost);
+                self.note("the surface was lost; recreated");
+                let surface = self
+                    .gpu
+                    .instance
+                    .create_surface(self.window.clone())
+                    .map_err(|e| Error::new(format!("cannot recreate the window surface: {e}")))?;
+                surface.configure(&self.gpu.device, &self.display.config);
+                self.display.surface = surface;
+                Ok(Acquired::Skipped)
+            }
+            C::Validation => Err(Error::new("the graphics driver refused the window surface")),
+        }
+    }
+
+    fn disturb(&mut self, cause: Disturbance) {
+        if !self.disturbed.contains(&cause) {
+            self.disturbed.push(cause);
+        }
+    }
+
+    /// Notes a moment, stamped with its time, for the session record.
+    pub fn note(&mut self, note: &str) {
+        let stamped = format!("{:.3} s: {note}", self.epoch.elapsed().as_secs_f64());
+        if self.notes.len() < 1000 {
+            self.notes.push(stamped);
+        }
+    }
+
+    /// The notes so far, taken.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// Draws `screen` into the frame and presents it; a surface found suboptimal is
+    /// reconfigured now that its frame is given back.
+    pub fn present_frame(
+        &mut self,
+        frame: wgpu::SurfaceTexture,
+        screen: &Screen,
+        overlay: &Overlay,
+    ) {
+        let view = frame.texture.create_view(&wgpu::TextureViewDescriptor {
+            format: Some(self.display.view_format),
+            ..Default::default()
+        });
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        self.scene.draw(
+            &self.gpu.device,
+            &self.gpu.queue,
+            &mut encoder,
+            &view,
+            screen,
+            overlay,
+        );
+        self.gpu.queue.submit([encoder.finish()]);
+        self.window.pre_present_notify();
+        self.gpu.queue.present(frame);
+        if std::mem::take(&mut self.reconfigure) {
+            self.display
+                .surface
+                .configure(&self.gpu.device, &self.display.config);
+        }
+    }
+
+    /// Seconds since the session's epoch.
+    pub fn seconds(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.epoch).as_secs_f64()
+    }
+}
+
+impl FrameTarget for Presenter {
+    type Frame = wgpu::SurfaceTexture;
+
+    fn acquire(&mut self) -> Result<Acquired<Self::Frame>> {
+        self.acquire_frame()
+    }
+
+    fn present(&mut self, frame: Self::Frame, screen: &Screen, overlay: &Overlay) {
+        self.present_frame(frame, screen, overlay);
+    }
+
+    fn load_trial(&mut self, rgba: &[u8], mask: &Mask) {
+        self.scene.set_stimulus(&self.gpu.queue, rgba);
+        self.scene.set_mask(&self.gpu.queue, mask);
+    }
+
+    fn show_cursor(&mut self, shown: bool) {
+        if shown {
+            let (w, h) = self.scene.layout().screen;
+            let centre = winit::dpi::PhysicalPosition::new(f64::from(w) / 2.0, f64::from(h) / 2.0);
+            if self.window.set_cursor_position(centre).is_err() {
+                self.note("the cursor could not be moved to the centre");
+            }
+        }
+        self.window.set_cursor_visible(shown);
+    }
+
+    fn seconds(&self, at: Instant) -> f64 {
+        Presenter::seconds(self, at)
+    }
+
+    fn note(&mut self, note: &str) {
+        Presenter::note(self, note);
+    }
+
+    fn take_disturbances(&mut self) -> Vec<Disturbance> {
+        std::mem::take(&mut self.disturbed)
+    }
+
+    fn flips(&mut self) -> &mut FlipLog {
+        &mut self.flips
+    }
+}
+
+/// Loads `<category>.png` for every category from the icon folder.
+pub fn load_icons(dir: &std::path::Path) -> Result<IconImages> {
+    let mut icons = HashMap::new();
+    let mut missing = Vec::new();
+    for category in ALL {
+        let path = dir.join(format!("{category}.png"));
+        if !path.exists() {
+            missing.push(path.display().to_string());
+            continue;
+        }
+        let image = crate::stimuli::decode(&path)?.into_rgba8();
+        icons.insert(category, (image.width(), image.height(), image.into_raw()));
+    }
+    if !missing.is_empty() {
+        return Err(Error::new(format!(
+            "{}: response icons missing: {}",
+            dir.display(),
+            missing.join(", ")
+        )));
+    }
+    Ok(icons)
+}
+
+impl Presenter {
+    /// Connects the GPU to the window and prepares the scene for `experiment`'s screens.
+    pub fn open(window: Arc<Window>, epoch: Instant, experiment: &Experiment) -> Result<Presenter> {
+        let config = &experiment.config;
+        let icons = match &config.icons {
+            Some(dir) => load_icons(dir)?,
+            None => HashMap::new(),
+        };
+        let (gpu, display) = Display::open(&window)?;
+        let (width, height) = (display.config.width, display.config.height);
+        let layout = Layout::new(config, &experiment.response_order, width, height);
+        let scene = SceneRenderer::new(
+            &gpu.device,
+            display.view_format,
+            &SceneSetup {
+                layout,
+                background: config.bg_color,
+                fixation: config.fixation_color,
+                icons: &icons,
+                pixels_per_point: window.scale_factor() as f32,
+            },
+        );
+        window.set_cursor_visible(false);
+        Ok(Presenter {
+            window,
+            gpu,
+            display,
+            scene,
+            epoch,
+            flips: FlipLog::default(),
+            notes: Vec::new(),
+            disturbed: Vec::new(),
+            occluded: false,
+            outdated_since: None,
+            reconfigure: false,
+        })
+    }
+
+    /// The refresh rate the system reports for the window's monitor, if any.
+    pub fn monitor_hz(&self) -> Option<f64> {
+        let millihertz = self.window.current_monitor()?.refresh_rate_millihertz()?;
+        Some(f64::from(millihertz) / 1000.0)
+    }
+
+    /// Shows `flips` blank frames as fast as the display takes them and estimates its refresh.
+    pub fn measure_refresh(&mut self, flips: usize) -> Result<RefreshEstimate> {
+        let mut stamps = Vec::with_capacity(flips);
+        let mut waits = Vec::with_capacity(flips);
+        while stamps.len() < flips.max(2) {
+            let asked = Instant::now();
+            if let Acquired::Frame(frame, t) = self.acquire_frame()? {
+                stamps.push(self.seconds(t));
+                waits.push(t.duration_since(asked).as_secs_f64() * 1000.0);
+                self.present_frame(frame, &Screen::Blank, &Overlay::default());
+            }
+        }
+        RefreshEstimate::from_timestamps(&stamps, &waits)
+            .ok_or_else(|| Error::new("no frames could be shown to measure the refresh"))
+    }
+}
