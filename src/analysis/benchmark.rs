@@ -65,6 +65,112 @@ pub struct Benchmark {
     pub rows: Vec<BenchmarkRow>,
     /// The conditions kept per dataset.
     pub conditions: BTreeMap<String, Vec<String>>,
+    /// Accuracy and error consistency per condition (every condition, none left out), for the
+    /// plots against condition level.
+    pub by_condition: Vec<ConditionPoint>,
+}
+
+/// One observer's accuracy and error consistency with the humans in one condition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConditionPoint {
+    /// The dataset (experiment).
+    pub dataset: String,
+    /// The model's label, or `humans`.
+    pub observer: String,
+    /// The condition label.
+    pub condition: String,
+    /// Accuracy (for humans, the mean over them).
+    pub accuracy: f64,
+    /// The lowest human's accuracy (humans only).
+    pub accuracy_low: Option<f64>,
+    /// The highest human's accuracy (humans only).
+    pub accuracy_high: Option<f64>,
+    /// Mean kappa with each human (for humans, over pairs of humans).
+    pub error_consistency: Option<f64>,
+}
+
+/// Conditions in the order of their levels: by number where labels are numbers after any
+/// letters (`c05` before `c30`, `0.35` before `inf`, `2-10-10` before `16-10-10`), else by text.
+pub fn condition_order(conditions: &mut [String]) {
+    let level = |c: &str| {
+        c.trim_start_matches(|ch: char| ch.is_ascii_alphabetic() && ch != 'i')
+            .split('-')
+            .next()
+            .and_then(|n| n.parse::<f64>().ok())
+    };
+    conditions.sort_by(|a, b| match (level(a), level(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    });
+}
+
+/// Every condition's accuracy and kappa of the models and the humans of one dataset.
+fn condition_points(dataset: &str, group: &[&Observer], min_trials: usize) -> Vec<ConditionPoint> {
+    let prepared: Vec<Prepared> = group.iter().map(|o| prepare(o, &|_| true)).collect();
+    let is_human: Vec<bool> = group.iter().map(|o| o.is_human()).collect();
+    let humans: Vec<usize> = (0..group.len()).filter(|&i| is_human[i]).collect();
+    let kappas = |a: usize, b: usize| -> BTreeMap<String, f64> {
+        per_condition(&prepared[a].pattern, &prepared[b].pattern)
+            .into_iter()
+            .filter(|(_, c)| c.trials >= min_trials.max(1))
+            .map(|(condition, c)| (condition.to_string(), c.kappa))
+            .collect()
+    };
+    let mut conditions: Vec<String> = prepared
+        .iter()
+        .flat_map(|p| p.accuracy.keys().map(|c| c.to_string()))
+        .collect();
+    conditions.sort();
+    conditions.dedup();
+    condition_order(&mut conditions);
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let mut out = Vec::new();
+    for (i, p) in prepared.iter().enumerate().filter(|(i, _)| !is_human[*i]) {
+        let with: Vec<BTreeMap<String, f64>> = humans.iter().map(|&h| kappas(i, h)).collect();
+        for c in &conditions {
+            let Some(&accuracy) = p.accuracy.get(c.as_str()) else {
+                continue;
+            };
+            let k: Vec<f64> = with.iter().filter_map(|m| m.get(c).copied()).collect();
+            out.push(ConditionPoint {
+                dataset: dataset.to_string(),
+                observer: p.label.to_string(),
+                condition: c.clone(),
+                accuracy,
+                accuracy_low: None,
+                accuracy_high: None,
+                error_consistency: mean(&k),
+            });
+        }
+    }
+    let mut pairs = Vec::new();
+    for (n, &a) in humans.iter().enumerate() {
+        for &b in &humans[n + 1..] {
+            pairs.push(kappas(a, b));
+        }
+    }
+    for c in &conditions {
+        let accuracies: Vec<f64> = humans
+            .iter()
+            .filter_map(|&h| prepared[h].accuracy.get(c.as_str()).copied())
+            .collect();
+        let Some(accuracy) = mean(&accuracies) else {
+            continue;
+        };
+        let k: Vec<f64> = pairs.iter().filter_map(|m| m.get(c).copied()).collect();
+        out.push(ConditionPoint {
+            dataset: dataset.to_string(),
+            observer: HUMANS.to_string(),
+            condition: c.clone(),
+            accuracy,
+            accuracy_low: accuracies.iter().copied().reduce(f64::min),
+            accuracy_high: accuracies.iter().copied().reduce(f64::max),
+            error_consistency: mean(&k),
+        });
+    }
+    out
 }
 
 /// Whether a condition label of the data is a label of model-vs-human's list: the same text,
@@ -250,6 +356,8 @@ pub fn benchmark(observers: &[Observer], min_trials: usize, exclude: bool) -> Be
             ]);
         }
         out.rows.extend(rows);
+        out.by_condition
+            .extend(condition_points(dataset, &group, min_trials));
     }
     let mut all: Vec<BenchmarkRow> = overall
         .into_iter()
@@ -298,6 +406,20 @@ fn row(
 mod tests {
     use super::*;
     use crate::categories::Category;
+
+    #[test]
+    fn conditions_are_ordered_by_level() {
+        let mut c: Vec<String> = ["c30", "c05", "c100", "inf", "0.4", "3", "pow", "0"]
+            .map(String::from)
+            .to_vec();
+        condition_order(&mut c);
+        assert_eq!(c, ["0", "0.4", "3", "c05", "c30", "c100", "inf", "pow"]);
+        let mut e: Vec<String> = ["16-10-10", "2-10-10", "128-10-10"]
+            .map(String::from)
+            .to_vec();
+        condition_order(&mut e);
+        assert_eq!(e, ["2-10-10", "16-10-10", "128-10-10"]);
+    }
 
     #[test]
     fn condition_labels_match_as_text_or_as_numbers() {
