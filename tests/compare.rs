@@ -753,3 +753,88 @@ fn several_sessions_of_one_person_are_pooled_and_repeated_images_matched_session
     assert_eq!(pairs[0]["trials"], "20");
     assert_eq!(pairs[0]["kappa"], "1.000000");
 }
+
+#[test]
+fn one_classify_and_one_compare_put_a_new_model_beside_model_vs_humans_people() {
+    let (Some(raw), Some(stimuli), Some(model)) = (
+        model_vs_human(),
+        common::cue_conflict_stimuli(),
+        common::shared("models/efficientnet-lite0.onnx"),
+    ) else {
+        return;
+    };
+    // Five images of each category (a quicker test than all 1,280).
+    let subset = tempfile::tempdir().expect("temp dir");
+    for category in shapelab::categories::ALL {
+        let from = stimuli.join(category.name());
+        let to = subset.path().join(category.name());
+        std::fs::create_dir_all(&to).expect("folder");
+        let mut images: Vec<PathBuf> = std::fs::read_dir(&from)
+            .expect("category folder")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        images.sort();
+        for image in images.iter().take(5) {
+            std::fs::copy(image, to.join(image.file_name().expect("name"))).expect("copied");
+        }
+    }
+    let models = tempfile::tempdir().expect("temp dir");
+    let path = |p: &Path| p.to_str().expect("utf-8").to_string();
+    let output = common::run(&[
+        "classify",
+        "--model",
+        &path(&model),
+        "--name",
+        "efficientnet-lite0",
+        "--stimuli",
+        &path(subset.path()),
+        "--out",
+        &path(models.path()),
+        "--experiment",
+        "cue-conflict",
+        "--code",
+        "s5n",
+    ]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = common::run(&[
+        "compare",
+        &path(&raw.join("cue-conflict")),
+        &path(models.path()),
+        "--out",
+        &path(out.path()),
+        "--resamples",
+        "0",
+    ]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let benchmark = table(&out.path().join("benchmark.csv"));
+    let row = benchmark
+        .iter()
+        .find(|r| r["dataset"] == "cue-conflict" && r["observer"] == "efficientnet-lite0")
+        .expect("the model beside the people of cue-conflict");
+    assert_eq!(row["compared_with"], "10");
+    assert!(!row["error_consistency"].is_empty(), "{row:?}");
+    let pairs = table(&out.path().join("error_consistency.csv"));
+    let with_people = pairs
+        .iter()
+        .filter(|r| {
+            r["observer_b"] == "efficientnet-lite0" || r["observer_a"] == "efficientnet-lite0"
+        })
+        .filter(|r| r["pair"] == "human-model")
+        .inspect(|r| assert_eq!(r["trials"], "80", "{r:?}"))
+        .count();
+    assert_eq!(with_people, 10);
+    for figure in [
+        "cue-conflict_shape-bias.svg",
+        "cue-conflict_error-consistency.svg",
+        "benchmark_error-consistency.svg",
+        "benchmark_ood-accuracy_vs_error-consistency.svg",
+    ] {
+        let svg = std::fs::read_to_string(out.path().join("figures").join(figure)).expect(figure);
+        assert!(svg.contains("efficientnet-lite0"), "{figure}");
+        assert!(
+            svg.contains("humans") || svg.contains("subject-01"),
+            "{figure}"
+        );
+    }
+}

@@ -194,6 +194,19 @@ fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&BLACK)
 }
 
+/// The plot area's width beside a legend.
+const PLOT_WIDTH: u32 = 1080;
+
+/// Pixels a legend of these texts needs.
+fn legend_width<'a>(texts: impl IntoIterator<Item = &'a str>) -> u32 {
+    let longest = texts
+        .into_iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(10) as u32;
+    (60 + longest * 10).max(260)
+}
+
 /// Draws a legend of observers (marker and text) top-down in an area.
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -266,8 +279,7 @@ fn draw_cue_conflict<DB: DrawingBackend>(
     names: bool,
 ) -> DrawResult<Vec<(Category, i32)>> {
     root.fill(&WHITE).map_err(err)?;
-    let (width, _) = root.dim_in_pixel();
-    let (plot, legend) = root.split_horizontally(width.saturating_sub(420));
+    let (plot, legend) = root.split_horizontally(PLOT_WIDTH);
     let rows = order.len() as f64;
     // A margin around [0, 1] so that markers at 0 and 1 are not hidden by the axes.
     let x_range = -0.03..1.03;
@@ -597,8 +609,7 @@ fn draw_by_condition<DB: DrawingBackend>(
     (low, high, chance): (f64, f64, f64),
 ) -> DrawResult<()> {
     root.fill(&WHITE).map_err(err)?;
-    let (width, _) = root.dim_in_pixel();
-    let (plot, legend) = root.split_horizontally(width.saturating_sub(380));
+    let (plot, legend) = root.split_horizontally(PLOT_WIDTH);
     let k = conditions.len();
     let mut chart = ChartBuilder::on(&plot)
         .caption(title, font(TITLE))
@@ -674,8 +685,7 @@ fn draw_scatter<DB: DrawingBackend>(
     points: &[(String, Look, f64, f64)],
 ) -> DrawResult<()> {
     root.fill(&WHITE).map_err(err)?;
-    let (width, _) = root.dim_in_pixel();
-    let (plot, legend) = root.split_horizontally(width.saturating_sub(380));
+    let (plot, legend) = root.split_horizontally(PLOT_WIDTH);
     let low = points.iter().map(|p| p.3).fold(0.0f64, f64::min) - 0.02;
     let mut chart = ChartBuilder::on(&plot)
         .caption(
@@ -788,9 +798,10 @@ fn experiment_figures(
         let order = category_order(&series);
         let names = icons.is_none();
         let height = 260 + 52 * order.len() as u32;
+        let legend = legend_width(series.iter().map(|s| s.label.as_str())) + 80;
         written.extend(both(
             &dir.join(format!("{experiment}_shape-bias")),
-            (1500, height),
+            (PLOT_WIDTH + legend, height),
             |root| draw_cue_conflict(root, experiment, &series, &order, names),
             |root| draw_cue_conflict(root, experiment, &series, &order, true),
             |image, rows| {
@@ -838,8 +849,10 @@ fn experiment_figures(
         .iter()
         .filter(|p| p.dataset == experiment)
         .collect();
+    // The conditions people saw (a model's stray labels, as `oidv2-resnet101`'s `3` in the
+    // paper's data, are no level of their own).
     let mut conditions: Vec<String> = Vec::new();
-    for p in &points {
+    for p in points.iter().filter(|p| p.observer == HUMANS) {
         if !conditions.contains(&p.condition) {
             conditions.push(p.condition.clone());
         }
@@ -920,10 +933,11 @@ fn condition_figures(
         .collect();
     let range = (!range.iter().any(|r| r.0.is_nan())).then_some(range);
     let mut written = Vec::new();
+    let size = (PLOT_WIDTH + legend_width(observers.iter().copied()), 850);
     let title = format!("Accuracy by condition: {experiment}");
     written.extend(figure!(
         &dir.join(format!("{experiment}_accuracy")),
-        (1500, 850),
+        size,
         |root| draw_by_condition(
             root,
             &title,
@@ -943,7 +957,7 @@ fn condition_figures(
         let title = format!("Error consistency with humans by condition: {experiment}");
         written.extend(figure!(
             &dir.join(format!("{experiment}_error-consistency-by-condition")),
-            (1500, 850),
+            size,
             |root| draw_by_condition(
                 root,
                 &title,
@@ -1026,9 +1040,13 @@ fn benchmark_figures(dir: &Path, c: &Comparison, looks: &Looks) -> Result<Vec<Pa
             ))
         })
         .collect();
+    let size = (
+        PLOT_WIDTH + legend_width(points.iter().map(|p| p.0.as_str())),
+        900,
+    );
     written.extend(figure!(
         &dir.join("benchmark_ood-accuracy_vs_error-consistency"),
-        (1400, 900),
+        size,
         |root| draw_scatter(root, &points)
     )?);
     Ok(written)
