@@ -17,7 +17,6 @@ use shapelab::analysis::compare::compare;
 use shapelab::analysis::metrics::{summarise_observer, Bootstrap};
 use shapelab::analysis::observers::{find_csvs, load};
 
-#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 

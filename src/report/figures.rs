@@ -531,26 +531,38 @@ fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawRes
     Ok(())
 }
 
+/// One observer's bar: its label, look, value and 95 % interval if there is one.
+struct Bar {
+    label: String,
+    look: Look,
+    value: f64,
+    interval: Option<(f64, f64)>,
+}
+
 /// Horizontal bars of one value per observer, with 95 % intervals where there are some.
 fn draw_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     axis: &str,
-    bars: &[(String, Look, f64, Option<(f64, f64)>)],
+    bars: &[Bar],
 ) -> DrawResult<()> {
     root.fill(&WHITE).map_err(err)?;
     let n = bars.len();
-    let low = bars.iter().map(|b| b.2).fold(0.0f64, f64::min);
+    let low = bars.iter().map(|b| b.value).fold(0.0f64, f64::min);
     let high = bars
         .iter()
-        .map(|b| b.3.map_or(b.2, |i| i.1))
+        .map(|b| b.interval.map_or(b.value, |i| i.1))
         .fold(0.0f64, f64::max);
     let top = if high <= 1.0 && low >= 0.0 {
         1.0
     } else {
         high * 1.05
     };
-    let longest = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(1) as u32;
+    let longest = bars
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(1) as u32;
     let mut chart = ChartBuilder::on(root)
         .caption(title, font(TITLE))
         .margin(20)
@@ -561,7 +573,7 @@ fn draw_bars<DB: DrawingBackend>(
     let at = |v: &f64| {
         let i = n as i64 - 1 - v.floor() as i64;
         match usize::try_from(i).ok().and_then(|i| bars.get(i)) {
-            Some(b) if (v - v.floor() - 0.5).abs() < 1e-9 => b.0.clone(),
+            Some(b) if (v - v.floor() - 0.5).abs() < 1e-9 => b.label.clone(),
             _ => String::new(),
         }
     };
@@ -580,14 +592,14 @@ fn draw_bars<DB: DrawingBackend>(
     chart
         .draw_series(bars.iter().enumerate().map(|(i, b)| {
             Rectangle::new(
-                [(0.0, y(i) + 0.15), (b.2, y(i) + 0.85)],
-                b.1.colour.filled(),
+                [(0.0, y(i) + 0.15), (b.value, y(i) + 0.85)],
+                b.look.colour.filled(),
             )
         }))
         .map_err(err)?;
     chart
         .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
-            let (low, high) = b.3?;
+            let (low, high) = b.interval?;
             Some(PathElement::new(
                 [(low, y(i) + 0.5), (high, y(i) + 0.5)],
                 BLACK.stroke_width(2),
@@ -866,12 +878,17 @@ fn experiment_figures(
             looks,
         )?);
     } else {
-        let bars: Vec<(String, Look, f64, Option<(f64, f64)>)> = group
+        let bars: Vec<Bar> = group
             .iter()
             .filter_map(|s| {
                 let value = s.accuracy.value?;
                 let interval = s.accuracy.low.zip(s.accuracy.high);
-                Some((s.observer.clone(), looks.of(&s.observer), value, interval))
+                Some(Bar {
+                    label: s.observer.clone(),
+                    look: looks.of(&s.observer),
+                    value,
+                    interval,
+                })
             })
             .collect();
         let height = (200 + bars.len() as u32 * 34).clamp(450, 3400);
@@ -1009,12 +1026,19 @@ fn benchmark_figures(dir: &Path, c: &Comparison, looks: &Looks) -> Result<Vec<Pa
     ];
     let datasets = c.benchmark.conditions.len();
     for (name, axis, metric, lower_is_better) in metrics {
-        let mut bars: Vec<(String, Look, f64, Option<(f64, f64)>)> = all
+        let mut bars: Vec<Bar> = all
             .iter()
-            .filter_map(|r| Some((r.observer.clone(), looks.of(&r.observer), metric(r)?, None)))
+            .filter_map(|r| {
+                Some(Bar {
+                    label: r.observer.clone(),
+                    look: looks.of(&r.observer),
+                    value: metric(r)?,
+                    interval: None,
+                })
+            })
             .collect();
         bars.sort_by(|a, b| {
-            let order = b.2.total_cmp(&a.2);
+            let order = b.value.total_cmp(&a.value);
             if lower_is_better {
                 order.reverse()
             } else {

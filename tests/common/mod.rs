@@ -316,7 +316,7 @@ pub fn toy_model(human_file: &Path, dataset: &str, into: &Path) {
             .expect("a category");
         f[0] = "toy-net".into();
         f[3] = "NaN".into();
-        f[4] = if trial % 3 == 0 {
+        f[4] = if trial.is_multiple_of(3) {
             categories[(shape + trial) % 16].to_string()
         } else {
             f[5].clone()
