@@ -8,6 +8,7 @@ use crate::analysis::shape_bias::accuracy;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::analysis::consistency::DEFAULT_MIN_SHARED_TRIALS;
 use crate::analysis::metrics::Bootstrap;
 use crate::analysis::{compare, observers, ShapeBias};
 use crate::categories::Aggregation;
@@ -189,6 +190,14 @@ struct CompareArgs {
     /// Tables only, no figures.
     #[arg(long)]
     no_figures: bool,
+    /// Fewest trials two observers must share in a condition for its error consistency to
+    /// count (conditions with fewer are left out; with none left, no number is given).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MIN_SHARED_TRIALS, value_parser = parse_count)]
+    min_shared_trials: usize,
+    /// Keep the conditions model-vs-human's benchmark leaves out (controls, levels where
+    /// humans are below 20 %).
+    #[arg(long)]
+    keep_all_conditions: bool,
 }
 
 fn parse_size(text: &str) -> std::result::Result<(u32, u32), String> {
@@ -557,12 +566,20 @@ fn compare(args: CompareArgs) -> Result<()> {
             report.warnings.len()
         );
     }
-    let bootstrap = Bootstrap {
-        resamples: args.resamples,
-        seed: args.seed,
+    let options = compare::Options {
+        bootstrap: Bootstrap {
+            resamples: args.resamples,
+            seed: args.seed,
+        },
+        min_shared_trials: args.min_shared_trials,
+        keep_all_conditions: args.keep_all_conditions,
     };
-    let comparison = compare::compare(&observers, bootstrap);
+    let comparison = compare::compare_with(&observers, options);
+    for note in &comparison.notes {
+        eprintln!("warning: {note}");
+    }
     print!("{}", tables::console(&comparison));
+    print!("{}", tables::benchmark_console(&comparison));
     tables::write_all(&args.out, &comparison)?;
     println!(
         "\n{} files, {} rows, {} observers; tables in {}",

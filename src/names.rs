@@ -105,11 +105,13 @@ impl TrialImageName {
     }
 }
 
-/// The texture of an original stimulus name: the part after `-`, without digits and extension
-/// (`bird3-clock2.png` gives `clock`); `None` when the name has no `-`.
+/// The texture of an original stimulus name by the paper's R rule: the second `-`-separated
+/// field of the name without its extension, digits removed (`bird3-clock2.png` gives `clock`,
+/// the texture-filled-rotated `airplane1-bicycle2-108.png` gives `bicycle`); `None` when the
+/// name has no `-`.
 pub fn texture_of_original(original: &str) -> Option<String> {
     let stem = original.rsplit_once('.').map_or(original, |(stem, _)| stem);
-    let (_, texture) = stem.split_once('-')?;
+    let texture = stem.split('-').nth(1)?;
     Some(texture.chars().filter(|c| !c.is_ascii_digit()).collect())
 }
 
@@ -131,14 +133,31 @@ pub fn texture_by_seventh_field(imagename: &str) -> Option<String> {
     texture_of_original(imagename.split('_').nth(6)?)
 }
 
-/// The model-vs-human rule: the texture from the last `_`-separated field.
+/// model-vs-human's rule: the last `_`-separated field, up to its first `.`, its last
+/// `-`-separated field, digits removed (`airplane1-bicycle2-108.png` gives an empty texture);
+/// `None` when that field has no `-`.
 pub fn texture_by_last_field(imagename: &str) -> Option<String> {
-    texture_of_original(imagename.rsplit('_').next()?)
+    let last = imagename.rsplit('_').next()?;
+    let stem = last.split('.').next()?;
+    let (_, texture) = stem.rsplit_once('-')?;
+    Some(texture.chars().filter(|c| !c.is_ascii_digit()).collect())
 }
 
-/// The texture category by the last-field rule, without allocating: what
-/// `texture_by_last_field` gives, when it names one of the 16 categories.
-pub fn texture_category(imagename: &str) -> Option<Category> {
+/// What the texture field of an image name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Texture {
+    /// No texture: the name has no `-`, or its texture field is digits only (sketches'
+    /// `boat-0068-sketch-23.png`, stylized ImageNet's `bicycle-0011-ILSVRC2012-...`).
+    None,
+    /// The texture is one of the 16 categories.
+    Category(Category),
+    /// The name has a texture field that is no category (e.g. `bird3-zebra2.png`).
+    Unreadable,
+}
+
+/// The texture of a trial image name by the paper's R rule ([`texture_of_original`] on the
+/// last `_`-separated field), without allocating.
+pub fn read_texture(imagename: &str) -> Texture {
     // Byte loops: the names are too short for the string searchers to pay off.
     let name = imagename.as_bytes();
     let last = name
@@ -149,15 +168,39 @@ pub fn texture_category(imagename: &str) -> Option<Category> {
         .iter()
         .rposition(|&b| b == b'.')
         .map_or(last, |i| &last[..i]);
-    let dash = stem.iter().position(|&b| b == b'-')?;
+    let Some(dash) = stem.iter().position(|&b| b == b'-') else {
+        return Texture::None;
+    };
+    let field = &stem[dash + 1..];
+    let field = field
+        .iter()
+        .position(|&b| b == b'-')
+        .map_or(field, |end| &field[..end]);
     // Category names are short: a texture longer than this is none of them.
     let mut letters = [0u8; 16];
     let mut len = 0;
-    for &byte in stem[dash + 1..].iter().filter(|b| !b.is_ascii_digit()) {
-        *letters.get_mut(len)? = byte;
+    for &byte in field.iter().filter(|b| !b.is_ascii_digit()) {
+        let Some(slot) = letters.get_mut(len) else {
+            return Texture::Unreadable;
+        };
+        *slot = byte;
         len += 1;
     }
-    std::str::from_utf8(&letters[..len]).ok()?.parse().ok()
+    if len == 0 {
+        return Texture::None;
+    }
+    match std::str::from_utf8(&letters[..len]).map(str::parse) {
+        Ok(Ok(category)) => Texture::Category(category),
+        _ => Texture::Unreadable,
+    }
+}
+
+/// The texture category of a trial image name by the paper's R rule, when it is one of the 16.
+pub fn texture_category(imagename: &str) -> Option<Category> {
+    match read_texture(imagename) {
+        Texture::Category(category) => Some(category),
+        Texture::None | Texture::Unreadable => None,
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +231,35 @@ mod tests {
             "bird3-bird2.png"
         );
         assert_eq!(original_name("bird3.png"), "bird3.png");
+    }
+
+    #[test]
+    fn a_third_dash_field_is_read_as_the_papers_r_code_reads_it() {
+        let name = "0001_tfr_dnn_0_airplane_00_airplane1-bicycle2-108.png";
+        assert_eq!(texture_by_seventh_field(name).as_deref(), Some("bicycle"));
+        assert_eq!(texture_category(name), Some(Category::Bicycle));
+        // model-vs-human's rule takes the last field, which is a number here.
+        assert_eq!(texture_by_last_field(name).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn numbered_names_have_no_texture_and_unknown_textures_are_unreadable() {
+        for name in [
+            "0001_ske_s01_0_boat_00_boat-0068-sketch-23.png",
+            "0001_sty_s01_0_bicycle_00_bicycle-0011-ILSVRC2012-val-00011821.png",
+            "0001_nse_s01_0.03_elephant_10_n02504458_7209.png",
+            "0001_edg_s01_0_oven_00_oven10.png",
+        ] {
+            assert_eq!(read_texture(name), Texture::None, "{name}");
+        }
+        assert_eq!(
+            read_texture("0001_s5n_s01_0_bird_00_bird3-zebra2.png"),
+            Texture::Unreadable
+        );
+        assert_eq!(
+            read_texture("0001_s5n_s01_0_bird_00_bird3-clock2.png"),
+            Texture::Category(Category::Clock)
+        );
     }
 
     #[test]
@@ -248,20 +320,23 @@ mod tests {
         }
 
         #[test]
-        fn the_texture_category_is_the_last_field_rules_texture_when_it_is_a_category(
+        fn the_texture_category_is_the_r_rules_texture_when_it_is_a_category(
             prefix in "[a-z0-9_]{0,20}",
             texture in prop::sample::select(vec!["cat", "elephant", "car", "zebra", "", "c-at"]),
             digits in "[0-9]{0,3}",
-            rest in "(\\.png|\\.JPEG|)",
+            rest in "(\\.png|\\.JPEG|-108\\.png|)",
         ) {
             let name = format!("{prefix}_cat1-{texture}{digits}{rest}");
-            let slow = texture_by_last_field(&name).and_then(|t| t.parse::<Category>().ok());
-            prop_assert_eq!(texture_category(&name), slow);
+            let slow = texture_of_original(name.rsplit('_').next().unwrap_or(&name));
+            prop_assert_eq!(texture_category(&name), slow.as_deref().and_then(|t| t.parse::<Category>().ok()));
+            let unreadable = slow.as_deref().is_some_and(|t| !t.is_empty() && t.parse::<Category>().is_err());
+            prop_assert_eq!(read_texture(&name) == Texture::Unreadable, unreadable);
         }
 
         #[test]
-        fn the_texture_category_agrees_with_the_last_field_rule_on_any_text(text in ".{0,40}") {
-            let slow = texture_by_last_field(&text).and_then(|t| t.parse::<Category>().ok());
+        fn the_texture_category_agrees_with_the_r_rule_on_any_text(text in ".{0,40}") {
+            let slow = texture_of_original(text.rsplit('_').next().unwrap_or(&text))
+                .and_then(|t| t.parse::<Category>().ok());
             prop_assert_eq!(texture_category(&text), slow);
         }
     }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::consistency::{correctness, error_consistency, Consistency};
+use super::benchmark::{benchmark, Benchmark};
+use super::consistency::{correctness, error_consistency, Consistency, DEFAULT_MIN_SHARED_TRIALS};
 use super::metrics::{
     accuracy_by_condition, confusion, per_category, summarise, summarise_observer, Bootstrap,
     CategoryRow, Summary,
@@ -13,6 +14,7 @@ use super::metrics::{
 use super::observers::Observer;
 use crate::categories::Category;
 use crate::data::raw::RawRow;
+use crate::names::{read_texture, Texture};
 
 /// The label of pooled humans in every table.
 pub const HUMANS: &str = "humans";
@@ -71,21 +73,64 @@ pub struct Comparison {
     pub categories: Vec<CategoryRow>,
     /// Every pair within an experiment.
     pub pairs: Vec<PairRow>,
-    /// Mean kappa over human-human pairs per experiment (the ceiling for models).
-    pub ceilings: BTreeMap<String, f64>,
+    /// Mean kappa over human-human pairs per experiment (the ceiling for models); `None` when
+    /// humans share trials but too few for any kappa.
+    pub ceilings: BTreeMap<String, Option<f64>>,
     /// Confusion matrices.
     pub confusion: Vec<ConfusionRow>,
     /// Accuracy per condition (for experiments with conditions, e.g. noise levels).
     pub conditions: Vec<ConditionRow>,
+    /// Fewest matched trials per condition for a kappa to count.
+    pub min_shared_trials: usize,
+    /// model-vs-human's benchmark of every model against the humans.
+    pub benchmark: Benchmark,
+    /// Things the reader must know about the data, one line each (e.g. image names whose
+    /// texture is no category).
+    pub notes: Vec<String>,
 }
 
-/// Compares observers (already grouped by experiment) with each other.
+/// How `compare` compares.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Bootstrap of the intervals.
+    pub bootstrap: Bootstrap,
+    /// Fewest matched trials per condition for a kappa to count.
+    pub min_shared_trials: usize,
+    /// Keep the conditions model-vs-human's benchmark leaves out.
+    pub keep_all_conditions: bool,
+}
+
+/// Compares observers (already grouped by experiment) with each other, a kappa counting
+/// conditions with at least [`DEFAULT_MIN_SHARED_TRIALS`] shared trials.
 pub fn compare(observers: &[Observer], bootstrap: Bootstrap) -> Comparison {
+    compare_with(
+        observers,
+        Options {
+            bootstrap,
+            min_shared_trials: DEFAULT_MIN_SHARED_TRIALS,
+            keep_all_conditions: false,
+        },
+    )
+}
+
+/// Compares observers with explicit options.
+pub fn compare_with(observers: &[Observer], options: Options) -> Comparison {
+    let Options {
+        bootstrap,
+        min_shared_trials,
+        keep_all_conditions,
+    } = options;
     let mut by_experiment: BTreeMap<&str, Vec<&Observer>> = BTreeMap::new();
     for o in observers {
         by_experiment.entry(&o.experiment).or_default().push(o);
     }
-    let mut out = Comparison::default();
+    let mut out = Comparison {
+        min_shared_trials,
+        benchmark: benchmark(observers, min_shared_trials, !keep_all_conditions),
+        ..Comparison::default()
+    };
+    out.notes
+        .extend(observers.iter().filter_map(unreadable_textures));
     for (experiment, group) in by_experiment {
         let humans: Vec<&RawRow> = group
             .iter()
@@ -144,10 +189,12 @@ pub fn compare(observers: &[Observer], bootstrap: Bootstrap) -> Comparison {
             .iter()
             .map(|o| correctness(&o.rows.iter().collect::<Vec<_>>()))
             .collect();
-        let mut human_kappas = Vec::new();
+        let (mut human_kappas, mut human_pairs) = (Vec::new(), 0);
         for i in 0..group.len() {
             for j in i + 1..group.len() {
-                let Some(consistency) = error_consistency(&patterns[i], &patterns[j]) else {
+                let Some(consistency) =
+                    error_consistency(&patterns[i], &patterns[j], min_shared_trials)
+                else {
                     continue;
                 };
                 let pair = match (group[i].is_human(), group[j].is_human()) {
@@ -156,6 +203,7 @@ pub fn compare(observers: &[Observer], bootstrap: Bootstrap) -> Comparison {
                     _ => "human-model",
                 };
                 if pair == "human-human" {
+                    human_pairs += 1;
                     human_kappas.extend(consistency.kappa);
                 }
                 out.pairs.push(PairRow {
@@ -167,12 +215,30 @@ pub fn compare(observers: &[Observer], bootstrap: Bootstrap) -> Comparison {
                 });
             }
         }
-        if !human_kappas.is_empty() {
-            let mean = human_kappas.iter().sum::<f64>() / human_kappas.len() as f64;
+        if human_pairs > 0 {
+            let mean = (!human_kappas.is_empty())
+                .then(|| human_kappas.iter().sum::<f64>() / human_kappas.len() as f64);
             out.ceilings.insert(experiment.to_string(), mean);
         }
     }
     out
+}
+
+/// A line naming the observer's trials whose image names have a texture field that is no
+/// category: they are not counted as cue-conflict trials, and the reader is told so.
+fn unreadable_textures(o: &Observer) -> Option<String> {
+    let mut unreadable = o
+        .rows
+        .iter()
+        .filter(|r| read_texture(&r.imagename) == Texture::Unreadable);
+    let first = unreadable.next()?;
+    Some(format!(
+        "{} {}: the texture in {} image names is no category (first: '{}'); those trials are not counted as cue-conflict trials",
+        o.experiment,
+        o.label,
+        1 + unreadable.count(),
+        first.imagename.escape_debug()
+    ))
 }
 
 fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {

@@ -1,5 +1,6 @@
 //! Analysis of raw-data rows: shape bias and accuracy, as the paper computes them.
 
+pub mod benchmark;
 pub mod compare;
 pub mod consistency;
 pub mod metrics;

@@ -228,7 +228,13 @@ fn check_header<'a>(
     line: usize,
     header: impl Iterator<Item = &'a str> + Clone,
 ) -> Result<()> {
-    if header.clone().eq(HEADER.split(',')) {
+    // Column names are compared as model-vs-human's loader compares them, lowercased: its
+    // 12 distortion datasets spell the second column `Session`.
+    if header
+        .clone()
+        .map(str::to_ascii_lowercase)
+        .eq(HEADER.split(','))
+    {
         return Ok(());
     }
     let found: Vec<&str> = header.collect();
@@ -450,6 +456,21 @@ mod tests {
             let full = parse_quoted_rows(path, &text).map_err(|e| e.to_string());
             proptest::prop_assert_eq!(plain, full);
         }
+    }
+
+    #[test]
+    fn column_names_are_read_in_any_case_as_model_vs_human_reads_them() {
+        let path = Path::new("colour_subject-01_session_1.csv");
+        let header = HEADER.replace("session", "Session");
+        let text = format!("{header}\nsubject-01,1,1,0.79,oven,oven,cr,0001_cl_s01_cr_oven_40_n04111531_14126.png\n");
+        let rows = parse_rows(path, &text).expect("Session is session");
+        assert_eq!(&*rows[0].condition, "cr");
+        let misspelt = HEADER.replace("session", "sesion");
+        let err = parse_rows(path, &format!("{misspelt}\n")).expect_err("misspelt");
+        assert_eq!(
+            err.to_string(),
+            format!("colour_subject-01_session_1.csv:1: the header is '{misspelt}', expected '{HEADER}'")
+        );
     }
 
     #[test]

@@ -26,8 +26,9 @@ pub struct Preprocess {
 }
 
 impl Preprocess {
-    /// torchvision's ImageNet preprocessing: resize 256, centre crop 224, RGB/255,
-    /// mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225].
+    /// torchvision's ImageNet preprocessing as model-vs-human applies it: resize 256 and
+    /// centre crop 224 (only for images not already 224 x 224), RGB/255, mean
+    /// [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225].
     pub fn imagenet() -> Preprocess {
         Preprocess {
             resize: Some(256),
@@ -170,7 +171,10 @@ impl Preprocess {
     pub fn apply(&self, image: &image::RgbImage) -> Vec<f32> {
         let resized;
         let mut source = image;
-        if let Some(short) = self.resize {
+        // model-vs-human resizes and crops only images that are not at the input size already
+        // (its datasets are all 224 x 224): such images go in as they are.
+        let at_input_size = image.dimensions() == (self.size, self.size);
+        if let Some(short) = self.resize.filter(|_| !at_input_size) {
             let (w, h) = image.dimensions();
             let scale = short as f32 / w.min(h) as f32;
             let (nw, nh) = (
@@ -229,6 +233,16 @@ mod tests {
         assert_eq!(x[1], (255.0 - 127.0) / 128.0);
         assert_eq!(x[plane + 1], -127.0 / 128.0);
         assert_eq!(x[2 * plane + 1], 0.0);
+    }
+
+    #[test]
+    fn an_image_already_at_the_input_size_is_neither_resized_nor_cropped() {
+        let mut image = image::RgbImage::from_pixel(224, 224, image::Rgb([0, 0, 0]));
+        image.put_pixel(0, 0, image::Rgb([255, 255, 255]));
+        let x = Preprocess::imagenet().apply(&image);
+        // The corner pixel stays where it is (a resize to 256 and crop would move and blur it).
+        assert!((x[0] - (1.0 - 0.485) / 0.229).abs() < 1e-5);
+        assert!((x[1] - (0.0 - 0.485) / 0.229).abs() < 1e-5);
     }
 
     #[test]

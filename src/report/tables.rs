@@ -3,9 +3,13 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::analysis::benchmark::ALL_DATASETS;
 use crate::analysis::compare::Comparison;
 use crate::analysis::metrics::Estimate;
 use crate::error::{Error, Result};
+
+/// Said instead of a kappa that would mean nothing.
+const TOO_FEW: &str = "too few shared trials";
 
 fn number(v: Option<f64>) -> String {
     v.map_or_else(String::new, |v| format!("{v:.6}"))
@@ -29,7 +33,7 @@ fn write(dir: &Path, name: &str, content: &str) -> Result<()> {
 }
 
 /// Writes summary.csv, summary.json, per_category.csv, per_condition.csv,
-/// error_consistency.csv and confusion.csv.
+/// error_consistency.csv, benchmark.csv, benchmark.json and confusion.csv.
 pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create the output folder", e))?;
     let mut s = String::from(
@@ -94,30 +98,36 @@ pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
     }
     write(dir, "per_condition.csv", &s)?;
 
-    let mut s = String::from("experiment,observer_a,observer_b,pair,trials,observed_consistency,expected_consistency,kappa\n");
+    let mut s = String::from("experiment,observer_a,observer_b,pair,trials,conditions,observed_consistency,expected_consistency,kappa,note\n");
     for p in &c.pairs {
         let k = &p.consistency;
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{:.6},{:.6},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             csv_field(&p.experiment),
             csv_field(&p.a),
             csv_field(&p.b),
             p.pair,
             k.trials,
-            k.observed,
-            k.expected,
-            number(k.kappa)
+            k.conditions,
+            number(k.observed),
+            number(k.expected),
+            number(k.kappa),
+            csv_field(&k.missing_reason(c.min_shared_trials).unwrap_or_default())
         );
     }
     for (experiment, kappa) in &c.ceilings {
+        let note = if kappa.is_some() { "" } else { TOO_FEW };
         let _ = writeln!(
             s,
-            "{},humans,humans,human-human mean (ceiling),,,,{kappa:.6}",
-            csv_field(experiment)
+            "{},humans,humans,human-human mean (ceiling),,,,,{},{note}",
+            csv_field(experiment),
+            number(*kappa)
         );
     }
     write(dir, "error_consistency.csv", &s)?;
+
+    write_benchmark(dir, c)?;
 
     let mut s = String::from("experiment,observer,category,response,count\n");
     for r in &c.confusion {
@@ -132,6 +142,67 @@ pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
         );
     }
     write(dir, "confusion.csv", &s)
+}
+
+/// benchmark.csv and benchmark.json: model-vs-human's four metrics per dataset and overall.
+fn write_benchmark(dir: &Path, c: &Comparison) -> Result<()> {
+    let mut s = String::from("dataset,observer,datasets,compared_with,ood_accuracy,accuracy_difference,observed_consistency,error_consistency\n");
+    for r in &c.benchmark.rows {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{}",
+            csv_field(&r.dataset),
+            csv_field(&r.observer),
+            r.datasets,
+            r.compared_with,
+            number(r.ood_accuracy),
+            number(r.accuracy_difference),
+            number(r.observed_consistency),
+            number(r.error_consistency)
+        );
+    }
+    write(dir, "benchmark.csv", &s)?;
+    let json = serde_json::to_string_pretty(&c.benchmark)
+        .map_err(|e| Error::new(format!("cannot encode benchmark.json: {e}")))?;
+    write(dir, "benchmark.json", &json)
+}
+
+/// The benchmark over all datasets as a console table (models, then the humans' ceiling).
+pub fn benchmark_console(c: &Comparison) -> String {
+    let mut out = String::new();
+    let all: Vec<_> = c
+        .benchmark
+        .rows
+        .iter()
+        .filter(|r| r.dataset == ALL_DATASETS)
+        .collect();
+    if all.is_empty() {
+        return out;
+    }
+    let datasets = c.benchmark.conditions.len();
+    let _ = writeln!(
+        out,
+        "\nbenchmark (model-vs-human's metrics, mean over {datasets} datasets with humans)"
+    );
+    let _ = writeln!(
+        out,
+        "  {:<40} {:>8} {:>12} {:>12} {:>12} {:>12}",
+        "observer", "datasets", "OOD acc.", "acc. diff.", "obs. cons.", "error cons."
+    );
+    let show = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+    for r in all {
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>8} {:>12} {:>12} {:>12} {:>12}",
+            truncate(&r.observer, 40),
+            r.datasets,
+            show(r.ood_accuracy),
+            show(r.accuracy_difference),
+            show(r.observed_consistency),
+            show(r.error_consistency)
+        );
+    }
+    out
 }
 
 /// The headline numbers as a console table.
@@ -152,11 +223,21 @@ pub fn console(c: &Comparison) -> String {
                 "no ans.",
                 "rt med"
             );
-            if let Some(k) = c.ceilings.get(experiment) {
-                let _ = writeln!(
-                    out,
-                    "  (mean error consistency between humans: kappa {k:.3})"
-                );
+            match c.ceilings.get(experiment) {
+                Some(Some(k)) => {
+                    let _ = writeln!(
+                        out,
+                        "  (mean error consistency between humans: kappa {k:.3})"
+                    );
+                }
+                Some(None) => {
+                    let _ = writeln!(
+                        out,
+                        "  (error consistency between humans: {TOO_FEW}, {} per condition needed)",
+                        c.min_shared_trials
+                    );
+                }
+                None => {}
             }
         }
         let show = |e: &Estimate| match (e.value, e.low, e.high) {

@@ -450,3 +450,31 @@ pub fn load_independently(folder: &Path) -> Result<Loaded, String> {
     loaded.persons_by_r = Some(persons_by_r);
     Ok(loaded)
 }
+
+/// A toy model for a dataset: subject-01's file, answering wrong on every third trial.
+pub fn toy_model(human_file: &Path, dataset: &str, into: &Path) {
+    let categories = shapelab::categories::ALL;
+    let text = std::fs::read_to_string(human_file).expect("readable");
+    let mut out =
+        String::from("subj,session,trial,rt,object_response,category,condition,imagename\n");
+    for line in text.lines().skip(1) {
+        let mut f: Vec<String> = line.split(',').map(String::from).collect();
+        let trial: usize = f[2].parse().expect("trial");
+        let shape = categories
+            .iter()
+            .position(|c| c.to_string() == f[5])
+            .expect("a category");
+        f[0] = "toy-net".into();
+        f[3] = "NaN".into();
+        f[4] = if trial.is_multiple_of(3) {
+            categories[(shape + trial) % 16].to_string()
+        } else {
+            f[5].clone()
+        };
+        out.push_str(&f.join(","));
+        out.push('\n');
+    }
+    let folder = into.join(dataset);
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(folder.join(format!("{dataset}_toy-net_session_1.csv")), out).expect("written");
+}
