@@ -111,6 +111,8 @@ impl Controls {
                 WindowInput::Focus(false) => {
                     self.focused = false;
                     notes.push(format!("the window lost focus at trial {trial}"));
+                    // Marked even when focus comes back before the next frame.
+                    pending.push(Input::Disturbed(Disturbance::Unfocused));
                 }
                 WindowInput::Focus(true) => {
                     self.focused = true;
@@ -175,5 +177,12 @@ mod tests {
         assert_eq!(inputs, [Input::Disturbed(Disturbance::Unfocused)]);
         let (inputs, _) = take(&mut c, &[WindowInput::Focus(true)], false);
         assert!(inputs.is_empty());
+        // Lost and regained between two frames: the frame is still marked.
+        let (inputs, _) = take(
+            &mut c,
+            &[WindowInput::Focus(false), WindowInput::Focus(true)],
+            false,
+        );
+        assert_eq!(inputs, [Input::Disturbed(Disturbance::Unfocused)]);
     }
 }
