@@ -838,3 +838,51 @@ fn one_classify_and_one_compare_put_a_new_model_beside_model_vs_humans_people() 
         );
     }
 }
+
+#[test]
+fn imagenet_preprocessing_leaves_stimuli_already_at_the_input_size_as_they_are() {
+    // model-vs-human resizes and centre-crops only images that are not at the model's input
+    // size: on 224 x 224 stimuli the imagenet preset must give what no resize at all gives.
+    let (Some(stimuli), Some(model)) = (
+        common::cue_conflict_stimuli(),
+        common::shared("models/efficientnet-lite0.onnx"),
+    ) else {
+        return;
+    };
+    let subset = tempfile::tempdir().expect("temp dir");
+    for category in ["cat", "dog"] {
+        let to = subset.path().join(category);
+        std::fs::create_dir_all(&to).expect("folder");
+        let mut images: Vec<PathBuf> = std::fs::read_dir(stimuli.join(category))
+            .expect("category folder")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        images.sort();
+        for image in images.iter().take(3) {
+            std::fs::copy(image, to.join(image.file_name().expect("name"))).expect("copied");
+        }
+    }
+    let work = tempfile::tempdir().expect("temp dir");
+    let probabilities = |spec: &str| {
+        let out = work.path().join(spec.replace(['/', '=', ','], "_"));
+        let csv = out.join("p.csv");
+        let output = common::run(&[
+            "classify",
+            "--model",
+            model.to_str().expect("utf-8"),
+            "--name",
+            "net",
+            "--preprocess",
+            spec,
+            "--stimuli",
+            subset.path().to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--probabilities",
+            csv.to_str().expect("utf-8"),
+        ]);
+        assert!(output.status.success(), "{}", common::stderr(&output));
+        std::fs::read_to_string(csv).expect("probabilities")
+    };
+    assert_eq!(probabilities("imagenet"), probabilities("resize=none"));
+}

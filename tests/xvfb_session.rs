@@ -595,7 +595,13 @@ fn start_and_break_screens_need_a_fresh_press_and_the_timing_log_has_press_and_r
         if let Some(w) = found.lines().next() {
             break w.to_string();
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "no window");
+        if let Some(status) = app.try_wait().expect("shapelab runs") {
+            panic!(
+                "shapelab ended ({status}): {:?}",
+                stderr.try_iter().collect::<Vec<_>>()
+            );
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "no window");
         std::thread::sleep(Duration::from_millis(20));
     };
     // Pressed while the refresh is measured, released after the start screen appeared.
