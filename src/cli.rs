@@ -573,7 +573,7 @@ fn classify(args: ClassifyArgs) -> Result<()> {
             continue;
         };
         bar.set_message(format!(
-            "model {models_started} of {model_count} ({}), set {} of {} ({})",
+            "model {models_started} of {model_count} ({}), file {} of {} ({})",
             model.name,
             number + 1,
             mine.len(),
