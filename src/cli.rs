@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::model::classify;
 use crate::model::network::Network;
 use crate::model::preprocess::Preprocess;
+use crate::model::work::{self, Shard};
 use crate::preflight::Preflight;
 use crate::present::clock::FlipReport;
 use crate::present::frame_loop::{self, Job, PresentOptions};
@@ -130,37 +131,45 @@ struct ClassifyArgs {
     /// The experiment config (experiment name, code, condition, stimuli, output).
     #[arg(default_value = "experiment.yaml")]
     config: PathBuf,
-    /// The ONNX model: input NCHW float32, output 1000 ImageNet logits or probabilities.
-    #[arg(long, value_name = "FILE")]
-    model: PathBuf,
-    /// The observer name written as `subj`, e.g. efficientnet-lite0.
+    /// ONNX models (input NCHW float32, output 1000 ImageNet logits or probabilities): files,
+    /// or folders whose .onnx files are all taken, each with its .json sidecar.
+    #[arg(long, value_name = "FILE|DIR", required = true, num_args = 1.., action = clap::ArgAction::Append)]
+    model: Vec<PathBuf>,
+    /// The observer name of a single model, e.g. efficientnet-lite0 (default: the file name
+    /// without .onnx).
     #[arg(long)]
-    name: String,
-    /// `imagenet`, `inception`, or `size=224,resize=256,scale=unit|raw,mean=a/b/c,std=a/b/c`;
-    /// default: the JSON sidecar next to the model (FILE.json), else imagenet.
+    name: Option<String>,
+    /// `imagenet`, `inception`, or `size=224,resize=256,scale=unit|raw,mean=a/b/c,std=a/b/c`
+    /// for every model; default: each model's JSON sidecar (FILE.json), else imagenet.
     #[arg(long, value_name = "SPEC")]
     preprocess: Option<String>,
     /// How each category's ImageNet probabilities are combined.
     #[arg(long, value_enum, default_value = "mean")]
     aggregation: Aggregation,
-    /// Experiment name (overrides the config's).
+    /// Experiment name of a single stimulus set (default: the paper's name for its folder,
+    /// else the config's; with several sets, the paper's name or the folder's).
     #[arg(long)]
     experiment: Option<String>,
-    /// Experiment code inside image names (overrides the config's).
+    /// Experiment code inside image names (default: the paper's for its folder, else the
+    /// config's).
     #[arg(long)]
     code: Option<String>,
-    /// Also write the 16 aggregated probabilities per image to this CSV.
+    /// Also write the 16 aggregated probabilities per image to this CSV (one model, one set).
     #[arg(long, value_name = "CSV")]
     probabilities: Option<PathBuf>,
-    /// Worker threads (default: every core).
+    /// Threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
-    /// Stimulus set directory (overrides `stimuli` in the config).
-    #[arg(long, value_name = "DIR")]
-    stimuli: Option<PathBuf>,
+    /// Stimulus set folders (default: the config's `stimuli`).
+    #[arg(long, value_name = "DIR", num_args = 1.., action = clap::ArgAction::Append)]
+    stimuli: Vec<PathBuf>,
     /// Output directory (overrides `output` in the config).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Do the K-th of N shares of the work, for N independent processes (e.g. a cluster job
+    /// array): each model-and-set file goes to exactly one share.
+    #[arg(long, value_name = "K/N", default_value = "1/1")]
+    shard: Shard,
 }
 
 #[derive(Debug, Args)]
@@ -455,90 +464,193 @@ fn window_options(experiment: &Experiment, screen: &ScreenArgs) -> WindowOptions
 }
 
 fn classify(args: ClassifyArgs) -> Result<()> {
-    crate::names::check_name_part(&args.name).map_err(|e| Error::new(format!("--name: {e}")))?;
-    let overrides = Overrides {
-        stimuli: args.stimuli.clone(),
-        out: args.out.clone(),
-        trials: None,
-    };
     // classify needs no config: without one, the defaults and the command line suffice.
     let mut experiment = if args.config.exists() || args.config != Path::new("experiment.yaml") {
         Experiment::load(&args.config)?
     } else {
         Experiment::defaults(&args.config)
     };
-    if let Some(dir) = &overrides.stimuli {
-        experiment.config.stimuli = dir.clone();
-    }
-    if let Some(dir) = &overrides.out {
+    if let Some(dir) = &args.out {
         experiment.config.output = dir.clone();
     }
     let c = &experiment.config;
-    let name = args.experiment.as_deref().unwrap_or(&c.experiment);
-    crate::names::check_name_part(name).map_err(|e| Error::new(format!("--experiment: {e}")))?;
-    let code = args.code.as_deref().unwrap_or(&c.code);
-    crate::names::check_name_part(code).map_err(|e| Error::new(format!("--code: {e}")))?;
-    let sidecar = args.model.with_extension("json");
-    let preprocess = match &args.preprocess {
-        Some(spec) => {
-            Preprocess::parse(spec).map_err(|e| Error::new(format!("--preprocess: {e}")))?
-        }
-        None if sidecar.exists() => Preprocess::from_sidecar(&sidecar)?,
-        None => Preprocess::imagenet(),
+    let preprocess = args
+        .preprocess
+        .as_deref()
+        .map(Preprocess::parse)
+        .transpose()
+        .map_err(|e| Error::new(format!("--preprocess: {e}")))?;
+    let models = work::find_models(&args.model, args.name.as_deref(), preprocess.as_ref())?;
+    let folders = if args.stimuli.is_empty() {
+        vec![c.stimuli.clone()]
+    } else {
+        args.stimuli.clone()
     };
-    let set = StimulusSet::open(&c.stimuli)?;
-    let network = Network::load(&args.model, preprocess.size)?;
-    let data = classify::data_path(&c.output, name, &args.name);
+    let single = folders.len() == 1;
+    if !single && (args.experiment.is_some() || args.code.is_some()) {
+        return Err(Error::new(
+            "--experiment and --code name one stimulus set's experiment; with several sets each takes the paper's name or its folder's",
+        ));
+    }
+    let mut datasets = Vec::new();
+    for folder in &folders {
+        let paper = work::paper_experiment(folder);
+        let experiment_name = match (&args.experiment, paper) {
+            (Some(name), _) => name.clone(),
+            (None, Some((name, _))) => name.to_string(),
+            (None, None) if single => c.experiment.clone(),
+            (None, None) => folder
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        crate::names::check_name_part(&experiment_name).map_err(|e| {
+            Error::new(format!(
+                "the experiment name of {}: {e} (give --experiment)",
+                folder.display()
+            ))
+        })?;
+        let code = match (&args.code, paper) {
+            (Some(code), _) => code.clone(),
+            (None, Some((_, code))) => code.to_string(),
+            (None, None) => c.code.clone(),
+        };
+        crate::names::check_name_part(&code).map_err(|e| Error::new(format!("--code: {e}")))?;
+        datasets.push(work::Dataset {
+            set: StimulusSet::open(folder)?,
+            experiment: experiment_name,
+            code,
+        });
+    }
+    let tasks = work::tasks(&models, &datasets, &c.output)?;
+    if args.probabilities.is_some() && tasks.len() > 1 {
+        return Err(Error::new(
+            "--probabilities: writes one model's probabilities on one stimulus set; give one of each",
+        ));
+    }
+    let mine = work::share(&tasks, args.shard);
     let stop = Arc::new(AtomicBool::new(false));
     let handler_stop = stop.clone();
     // A second Ctrl-C (or a handler that cannot be installed) falls back to the default exit.
     let _ = ctrlc::set_handler(move || handler_stop.store(true, Ordering::Relaxed));
-    let bar = indicatif::ProgressBar::new(set.stimuli.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} images, {per_sec}, ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let started = std::time::Instant::now();
-    let progress = |done: usize, _: usize| bar.set_position(done as u64);
-    let job = classify::ClassifyJob {
-        set: &set,
-        network: &network,
-        preprocess: &preprocess,
-        aggregation: args.aggregation,
-        name: &args.name,
-        code,
+    let output = |i: usize| classify::Output {
+        dataset: &datasets[mine[i].dataset],
         condition: &c.condition,
-        data: &data,
+        name: &models[mine[i].model].name,
+        data: &mine[i].data,
         probabilities: args.probabilities.as_deref(),
-        threads,
-        stop: stop.clone(),
-        progress: &progress,
     };
-    let done = classify::run(&job)?;
+    // What the files already hold: complete tasks are skipped, partial ones finished.
+    let mut left = 0;
+    for (i, task) in mine.iter().enumerate() {
+        left += task.images - classify::rows_done(&output(i))?.min(task.images);
+    }
+    let bar = indicatif::ProgressBar::new(left as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} images | {msg} | {per_sec} | {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let progress = |images: usize| bar.inc(images as u64);
+    let setup = classify::engine_setup(threads);
+    let (mut classified, mut skipped) = (0, 0);
+    let mut loaded: Option<(usize, Network)> = None;
+    let model_count = mine
+        .iter()
+        .map(|t| t.model)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mut models_started = 0;
+    for (number, task) in mine.iter().enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let out = output(number);
+        if classify::rows_done(&out)? >= task.images {
+            skipped += 1;
+            continue;
+        }
+        let model = &models[task.model];
+        if loaded.as_ref().map(|(m, _)| *m) != Some(task.model) {
+            drop(loaded.take()); // one network in memory at a time
+            models_started += 1;
+            bar.set_message(format!(
+                "model {models_started} of {model_count}: loading {}",
+                model.name
+            ));
+            loaded = Some((
+                task.model,
+                Network::load(&model.path, model.preprocess.size, setup.network)?,
+            ));
+        }
+        let Some((_, network)) = &loaded else {
+            continue;
+        };
+        bar.set_message(format!(
+            "model {models_started} of {model_count} ({}), file {} of {} ({})",
+            model.name,
+            number + 1,
+            mine.len(),
+            out.dataset.experiment
+        ));
+        let (progress_made, _) = classify::run(&classify::ClassifyJob {
+            output: out,
+            network,
+            preprocess: &model.preprocess,
+            aggregation: args.aggregation,
+            workers: setup.workers,
+            decoders: setup.decoders,
+            stop: stop.clone(),
+            progress: &progress,
+        })?;
+        classified += progress_made.done - progress_made.resumed;
+        if progress_made.done == task.images {
+            let rows = read_rows(&task.data)?;
+            bar.suspend(|| {
+                if mine.len() == 1 {
+                    print_summary(&rows, "model decisions");
+                } else {
+                    println!("{}: {}", task.data.display(), one_line_summary(&rows));
+                }
+            });
+        }
+    }
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    if stop.load(Ordering::Relaxed) && done.len() < set.stimuli.len() {
+    let shard = if args.shard.count > 1 {
+        format!(" (shard {}/{})", args.shard.index, args.shard.count)
+    } else {
+        String::new()
+    };
+    if stop.load(Ordering::Relaxed) {
         println!(
-            "stopped after {} of {} images; {} holds them",
-            done.len(),
-            set.stimuli.len(),
-            data.display()
+            "stopped after {classified} images; the files hold every image finished, and the same command continues them{shard}"
         );
     } else {
         println!(
-            "classified {} images in {seconds:.1} s ({:.1} images/s on {threads} threads); wrote {}",
-            done.len(),
-            done.len() as f64 / seconds,
-            data.display()
+            "classified {classified} images in {seconds:.1} s ({:.1} images/s on {threads} threads); {} files written, {skipped} already complete{shard}",
+            classified as f64 / seconds.max(1e-9),
+            mine.len() - skipped
         );
     }
-    print_summary(&read_rows(&data)?, "model decisions");
     Ok(())
+}
+
+/// Trials, accuracy and shape bias of one observer's rows on one line.
+fn one_line_summary(rows: &[RawRow]) -> String {
+    let accuracy = accuracy(rows).map_or_else(|| "-".into(), |a| format!("{:.1} %", 100.0 * a));
+    let bias = ShapeBias::from_rows(rows)
+        .value()
+        .map_or_else(|| "-".into(), |v| format!("{v:.3}"));
+    format!(
+        "{} trials, accuracy {accuracy}, shape bias {bias}",
+        rows.len()
+    )
 }
 
 fn compare(args: CompareArgs) -> Result<()> {

@@ -1,13 +1,18 @@
 //! `shapelab classify` with the real EfficientNet-Lite0 on all 1,280 cue-conflict images,
-//! against onnxruntime's reference decisions and probabilities.
+//! against onnxruntime's reference decisions and probabilities; several models on several
+//! stimulus sets, resumed and split into shards.
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use shapelab::analysis::compare::compare;
 use shapelab::analysis::metrics::Bootstrap;
-use shapelab::analysis::observers::load;
+use shapelab::analysis::observers::{find_csvs, load};
 
 #[test]
 fn efficientnet_lite0_matches_onnxruntime_on_every_cue_conflict_image() {
@@ -84,7 +89,7 @@ fn efficientnet_lite0_matches_onnxruntime_on_every_cue_conflict_image() {
         "{}",
         rows[0][7]
     );
-    let (observers, _) = load(&[data], false).expect("loaded");
+    let (observers, _) = load(std::slice::from_ref(&data), false).expect("loaded");
     let summary = &compare(
         &observers,
         Bootstrap {
@@ -100,7 +105,8 @@ fn efficientnet_lite0_matches_onnxruntime_on_every_cue_conflict_image() {
     assert_eq!(summary.shape_bias.value, Some(197.0 / 819.0));
     assert_eq!(summary.accuracy.value, Some(0.209375));
 
-    // Never overwritten: a second run refuses and names the file.
+    // A rerun finds the file complete and leaves it as it is.
+    let before = std::fs::read(&data).expect("readable");
     let again = common::run(&[
         "classify",
         "experiment.yaml",
@@ -115,10 +121,183 @@ fn efficientnet_lite0_matches_onnxruntime_on_every_cue_conflict_image() {
         "--experiment",
         "style-transfer-512-nomask-experiment",
     ]);
-    assert_eq!(again.status.code(), Some(1));
+    assert!(again.status.success(), "{}", common::stderr(&again));
     assert!(
-        common::stderr(&again).contains("cannot create the file"),
+        common::stdout(&again).contains("0 files written, 1 already complete"),
         "{}",
-        common::stderr(&again)
+        common::stdout(&again)
     );
+    assert_eq!(std::fs::read(&data).expect("readable"), before);
+}
+
+/// A folder of two copies of EfficientNet-Lite0 (with their sidecars) under other names.
+fn two_models(dir: &Path) -> Option<PathBuf> {
+    let model = common::shared("models/efficientnet-lite0.onnx")?;
+    let sidecar = common::shared("models/efficientnet-lite0.json")?;
+    let folder = dir.join("models");
+    std::fs::create_dir_all(&folder).expect("folder");
+    for name in ["lite0-a", "lite0-b"] {
+        std::fs::copy(&model, folder.join(format!("{name}.onnx"))).expect("copied");
+        std::fs::copy(&sidecar, folder.join(format!("{name}.json"))).expect("copied");
+    }
+    Some(folder)
+}
+
+/// The paper's edge and filled-silhouette stimuli (160 images each).
+fn edges_and_silhouettes() -> Option<[PathBuf; 2]> {
+    Some([
+        common::shared("texture-vs-shape/stimuli/edges")?,
+        common::shared("texture-vs-shape/stimuli/filled-silhouettes")?,
+    ])
+}
+
+/// `classify` with a folder of models on both sets into `out`, with extra arguments.
+fn classify_all(models: &Path, sets: &[PathBuf; 2], out: &Path, extra: &[&str]) -> Command {
+    let mut command = common::shapelab();
+    command
+        .args(["classify", "--model"])
+        .arg(models)
+        .arg("--stimuli")
+        .args(sets)
+        .arg("--out")
+        .arg(out)
+        .args(extra);
+    command
+}
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("readable folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("inside").to_path_buf();
+                found.insert(relative, std::fs::read(&path).expect("readable"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn two_models_on_two_sets_land_beside_the_people_and_shards_add_up_to_the_same_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (Some(models), Some(sets), Some(humans)) = (
+        two_models(dir.path()),
+        edges_and_silhouettes(),
+        common::shared("texture-vs-shape/raw-data/edge-experiment"),
+    ) else {
+        return;
+    };
+
+    // One process: four files, named and placed for compare.
+    let whole = dir.path().join("whole");
+    let output = classify_all(&models, &sets, &whole, &[])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let written = files(&whole);
+    let names: Vec<String> = written.keys().map(|p| p.display().to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "edge-experiment-trained-CNNs/edge-experiment_lite0-a_session-1.csv",
+            "edge-experiment-trained-CNNs/edge-experiment_lite0-b_session-1.csv",
+            "silhouette-filled-experiment-trained-CNNs/silhouette-filled-experiment_lite0-a_session-1.csv",
+            "silhouette-filled-experiment-trained-CNNs/silhouette-filled-experiment_lite0-b_session-1.csv",
+        ]
+    );
+    // compare puts the models in the same experiment as the people who saw the edge images,
+    // with the accuracy onnxruntime gives (the model's sidecar: 0.35625 on edges).
+    let (observers, _) =
+        load(&find_csvs(&[whole.clone(), humans]).expect("found"), false).expect("loaded");
+    let edge: Vec<_> = observers
+        .iter()
+        .filter(|o| o.experiment == "edge-experiment")
+        .collect();
+    assert!(edge.iter().any(|o| o.is_human()));
+    let summaries = compare(
+        &observers,
+        Bootstrap {
+            resamples: 0,
+            seed: 1,
+        },
+    )
+    .summaries;
+    for name in ["lite0-a", "lite0-b"] {
+        let model = summaries
+            .iter()
+            .find(|s| s.experiment == "edge-experiment" && s.observer == name)
+            .unwrap_or_else(|| panic!("{name} is not among the edge experiment's observers"));
+        assert_eq!(model.accuracy.value, Some(0.35625));
+    }
+
+    // Three shards, each its own process with no coordination; the second is killed while
+    // it writes and then run again, after a torn last line like a crash leaves.
+    let sharded = dir.path().join("sharded");
+    for k in [1, 3] {
+        let shard = format!("{k}/3");
+        let output = classify_all(&models, &sets, &sharded, &["--shard", &shard])
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", common::stderr(&output));
+    }
+    let mut child = classify_all(&models, &sets, &sharded, &["--shard", "2/3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let started = Instant::now();
+    let partial = loop {
+        let found = files(&sharded).into_iter().find(|(path, bytes)| {
+            written.get(path).is_none_or(|whole| whole != bytes)
+                && bytes.iter().filter(|&&b| b == b'\n').count() > 20
+        });
+        if let Some((path, _)) = found {
+            break sharded.join(path);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "shard 2 wrote nothing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().expect("killed");
+    child.wait().expect("ended");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&partial)
+        .expect("open");
+    file.write_all(b"lite0-b,1,999,NaN,kni").expect("torn line");
+    drop(file);
+    assert_ne!(
+        files(&sharded),
+        written,
+        "the killed shard left its part unfinished"
+    );
+    let output = classify_all(&models, &sets, &sharded, &["--shard", "2/3"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    assert_eq!(
+        files(&sharded),
+        written,
+        "the union of the shards differs from one run"
+    );
+
+    // Run again, the whole is complete: nothing is written.
+    let output = classify_all(&models, &sets, &whole, &[])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    assert!(
+        common::stdout(&output).contains("0 files written, 4 already complete"),
+        "{}",
+        common::stdout(&output)
+    );
+    assert_eq!(files(&whole), written);
 }

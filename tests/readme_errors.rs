@@ -314,6 +314,24 @@ fn scenario(input: &str) -> Option<Output> {
             std::fs::write(s.path("m.onnx"), identity_onnx(&[1, 3, 224, 224])).expect("written");
             s.run(&classify)
         }
+        "model without its sidecar" => {
+            s.experiment("").write("models/m.onnx", "a model");
+            s.run(&["classify", "experiment.yaml", "--model", "models"])
+        }
+        "classification file of another run" => {
+            s.experiment("").write("m.onnx", "a model").write(
+                "raw-data/exp-trained-CNNs/exp_net_session-1.csv",
+                &format!(
+                    "{HEADER}\n{}\n",
+                    ROW.replace("s,1,1,0.5,", "other,1,1,NaN,")
+                ),
+            );
+            s.run(&classify)
+        }
+        "bad shard" => s
+            .experiment("")
+            .write("m.onnx", "a model")
+            .run(&[&classify[..], &["--shard", "3/2"]].concat()),
         "bad window size" => s.experiment("").run(&[
             "run",
             "experiment.yaml",
@@ -347,7 +365,7 @@ fn scenario(input: &str) -> Option<Output> {
 }
 
 /// Rows whose scenario this test knows; each must be in the README.
-const SCENARIOS: [&str; 28] = [
+const SCENARIOS: [&str; 31] = [
     "YAML syntax",
     "key given twice",
     "unknown key",
@@ -372,6 +390,9 @@ const SCENARIOS: [&str; 28] = [
     "duplicate trial",
     "not an ONNX model",
     "model of the wrong shape",
+    "model without its sidecar",
+    "classification file of another run",
+    "bad shard",
     "bad window size",
     "no display",
     "no vertical sync, fullscreen",

@@ -1,6 +1,7 @@
-//! Image classifiers as observers: an ONNX ImageNet network run on the stimuli, its 1000
-//! classes mapped to the 16 categories, written as a raw-data CSV like any participant's.
+//! Image classifiers as observers: ONNX ImageNet networks run on stimulus sets, their 1000
+//! classes mapped to the 16 categories, written as raw-data CSVs like any participant's.
 
 pub mod classify;
 pub mod network;
 pub mod preprocess;
+pub mod work;
