@@ -348,11 +348,11 @@ fn init(dir: &Path) -> Result<()> {
     crate::data::synced::write_atomically(&config, text.as_bytes())?;
     println!("wrote {} (experiment {name})", config.display());
     println!("stimuli: the demo set is made in {}/stimuli/demo on first use; see stimuli/README.txt for the paper's", dir.display());
-    println!(
-        "next:    shapelab check {}   then   shapelab launch {}",
-        config.display(),
-        config.display()
-    );
+    let (program, config) = (crate::hints::program(), crate::hints::quoted(&config));
+    println!("next:    {program} check {config}   then   {program} launch {config}");
+    if program != "shapelab" {
+        println!("         (shapelab is not on PATH; `cargo install --path .` in shapelab's folder puts it there)");
+    }
     Ok(())
 }
 

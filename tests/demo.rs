@@ -96,8 +96,32 @@ fn init_writes_a_commented_study_named_after_its_folder_that_checks_and_is_never
     assert_eq!(e.config.experiment, "colour-study");
     assert!(study.join("raw-data").is_dir() && study.join("stimuli/README.txt").is_file());
     let config_arg = config.display().to_string();
-    let checked = run(&["check", &config_arg]);
-    assert!(checked.status.success(), "{}", stderr(&checked));
+    // The printed next step works when pasted into a shell, though shapelab is not on PATH.
+    let printed = stdout(&out);
+    let next = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("next:    "))
+        .and_then(|l| l.split("   then   ").next())
+        .expect("init prints the next command");
+    assert!(printed.contains("cargo install --path ."), "{printed}");
+    let checked = std::process::Command::new("sh")
+        .args(["-c", next])
+        .output()
+        .expect("sh runs");
+    assert!(checked.status.success(), "{next}: {}", stderr(&checked));
+    assert!(stdout(&checked).contains("(valid)"));
+    // With shapelab on PATH, the hint is the plain command.
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_shapelab"));
+    let on_path = common::shapelab()
+        .args(["init", &dir.path().join("second").display().to_string()])
+        .env("PATH", bin.parent().expect("the binary's folder"))
+        .output()
+        .expect("shapelab runs");
+    assert!(
+        stdout(&on_path).contains("next:    shapelab check "),
+        "{}",
+        stdout(&on_path)
+    );
     let again = run(&["init", &study_arg]);
     assert_eq!(again.status.code(), Some(1));
     assert_eq!(
