@@ -667,9 +667,13 @@ fn present(
         ),
     }
     print_flip_report(&outcome.report);
-    if let Some(data) = &outcome.data {
-        print_summary(&read_rows(data)?, session_title(outcome.aborted));
-        print_disturbed(data)?;
+    match &outcome.data {
+        Some(data) => {
+            print_summary(&read_rows(data)?, &ending(data, outcome.aborted));
+            print_disturbed(data)?;
+            print_resume(&args.config, data)?;
+        }
+        None => println!("{}", ending_practice(outcome.aborted)),
     }
     Ok(())
 }
@@ -737,20 +741,11 @@ fn run(args: RunArgs) -> Result<()> {
         height_px: 1080,
     };
     let mut session = session::open(&experiment, &set, &options, display)?;
-    if let Some(recorder) = &session.recorder {
-        println!(
-            "session {} of {} (a simulated participant, never counted as a person): {} trials{}, writing {}",
-            session.labels.session,
-            session.labels.subject,
-            session.plan.trials.len() - session.first_trial,
-            if args.resume {
-                format!(" from trial {}", session.first_trial + 1)
-            } else {
-                String::new()
-            },
-            recorder.paths().data.display()
-        );
-    }
+    println!(
+        "{}",
+        session.describe(" (a simulated participant, never counted as a person)")
+    );
+    simulate::end_on_ctrl_c();
     let mut participant = Participant::new(args.responder, args.rt_ms / 1000.0, session.plan.seed);
     let virtual_display = VirtualDisplay {
         hz,
@@ -776,25 +771,51 @@ fn run(args: RunArgs) -> Result<()> {
             None
         },
     )?;
-    print_summary(
-        &match &session.recorder {
-            Some(recorder) => read_rows(&recorder.paths().data)?,
-            None => rows,
-        },
-        session_title(aborted),
-    );
-    if let Some(recorder) = &session.recorder {
-        print_disturbed(&recorder.paths().data)?;
+    match &session.recorder {
+        Some(recorder) => {
+            let data = &recorder.paths().data;
+            print_summary(&read_rows(data)?, &ending(data, aborted));
+            print_disturbed(data)?;
+            print_resume(&args.config, data)?;
+        }
+        None => print_summary(&rows, &ending_practice(aborted)),
     }
     Ok(())
 }
 
-fn session_title(aborted: bool) -> &'static str {
-    if aborted {
-        "session aborted"
-    } else {
-        "session complete"
+/// The title of a session's summary from its record, e.g. `session 1 of subject-01
+/// aborted: 12 of 48 trials done`.
+fn ending(data: &Path, aborted: bool) -> String {
+    let record = crate::data::paths::CompanionFiles::of(data)
+        .and_then(|files| crate::data::record::SessionRecord::read(&files.record).ok());
+    match record {
+        Some(r) => format!("session {} of {} {}", r.session, r.subject, r.progress()),
+        None => ending_practice(aborted),
     }
+}
+
+fn ending_practice(aborted: bool) -> String {
+    if aborted {
+        "practice aborted (no data written)"
+    } else {
+        "practice completed (no data written)"
+    }
+    .to_string()
+}
+
+/// Prints the command that continues a session that did not complete.
+fn print_resume(config: &Path, data: &Path) -> Result<()> {
+    let Some(files) = crate::data::paths::CompanionFiles::of(data) else {
+        return Ok(());
+    };
+    let record = crate::data::record::SessionRecord::read(&files.record)?;
+    if record.status != crate::data::record::Status::Completed {
+        println!(
+            "continue    {}",
+            crate::hints::resume_command(config, &record.subject, record.session)
+        );
+    }
+    Ok(())
 }
 
 /// Prints the headline numbers of a data file under a title, e.g. "session complete".

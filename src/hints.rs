@@ -7,9 +7,15 @@ use std::path::{Path, PathBuf};
 /// How to start this program from a shell: `shapelab` when PATH finds this very program,
 /// else its full path.
 pub fn program() -> String {
-    let Ok(me) = std::env::current_exe() else {
-        return "shapelab".into();
-    };
+    match std::env::current_exe() {
+        Ok(me) => program_at(&me),
+        Err(_) => "shapelab".into(),
+    }
+}
+
+/// How to start the shapelab program at `me` from a shell: `shapelab` when PATH finds it,
+/// else its path.
+pub fn program_at(me: &Path) -> String {
     let on_path = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).collect::<Vec<PathBuf>>())
         .unwrap_or_default()
@@ -17,8 +23,8 @@ pub fn program() -> String {
         .map(|dir| dir.join("shapelab"))
         .find(|candidate| candidate.is_file());
     match on_path {
-        Some(found) if same_file(&found, &me) => "shapelab".into(),
-        _ => quoted(&me),
+        Some(found) if same_file(&found, me) => "shapelab".into(),
+        _ => quoted(me),
     }
 }
 

@@ -49,6 +49,28 @@ pub struct Session {
     pub first_trial: usize,
 }
 
+impl Session {
+    /// What this run does, in one line, e.g. `session 2 of subject-01: 36 trials from trial
+    /// 13 (of 48), writing raw-data/...csv`; `who` follows the subject code.
+    pub fn describe(&self, who: &str) -> String {
+        let planned = self.plan.trials.len();
+        let left = planned - self.first_trial;
+        let Some(recorder) = &self.recorder else {
+            return format!("practice: {left} trials, no data written");
+        };
+        let from = match self.first_trial {
+            0 => String::new(),
+            done => format!(" from trial {} (of {planned})", done + 1),
+        };
+        format!(
+            "session {} of {}{who}: {left} trials{from}, writing {}",
+            self.labels.session,
+            self.labels.subject,
+            recorder.paths().data.display()
+        )
+    }
+}
+
 /// The checked stimulus set of a session: the main set, or in practice the practice set, which
 /// is refused when it shares an image with the main set (see [`practice`]).
 pub fn stimulus_set(experiment: &Experiment, practice: bool) -> Result<StimulusSet> {
@@ -296,7 +318,7 @@ fn resume(
         })
         .collect();
     run.first_trial = rows.len() + 1;
-    record.trials_done = rows.len();
+    record.close_interrupted_runs(rows.len());
     record.status = Status::Running;
     record.runs.push(run);
     let recorder = Recorder::new(labels.clone(), paths, data, timing, record)?;

@@ -12,8 +12,11 @@ use super::{percent, Refresh};
 use crate::analysis::session_results::{disturbed_line, SessionResults};
 use crate::config::Experiment;
 use crate::data::paths::{
-    check_subject, next_free_session, next_free_subject, simulated, subject_code_note, SessionPaths,
+    check_subject, last_session, next_free_session, next_free_subject, simulated,
+    subject_code_note, SessionPaths,
 };
+use crate::data::progress::Progress;
+use crate::data::record::Status;
 use crate::preflight::Preflight;
 use crate::session::stimulus_set;
 use crate::simulate::Responder;
@@ -39,6 +42,8 @@ struct Loaded {
 struct Running {
     child: Child,
     paths: Option<SessionPaths>,
+    /// The `shapelab run` arguments that continue this session.
+    resume: Vec<String>,
     /// Copies the session's standard error to the launcher's and returns all of it.
     stderr: Option<JoinHandle<String>>,
 }
@@ -48,7 +53,10 @@ enum Outcome {
     Results(Box<SessionResults>, PathBuf),
     PracticeDone,
     Failed {
+        /// How the session's process ended and its error, one line each.
         error: String,
+        /// What the session saved and how to continue it, when it has files.
+        saved: Option<String>,
         /// Raw-data rows the session could not save, to copy before anything else.
         unsaved: Vec<String>,
     },
@@ -58,9 +66,57 @@ impl Outcome {
     fn failed(error: impl Into<String>) -> Outcome {
         Outcome::Failed {
             error: error.into(),
+            saved: None,
             unsaved: Vec::new(),
         }
     }
+}
+
+/// How a session's process ended, e.g. `the session process was killed (signal 9, SIGKILL)`,
+/// then the error it printed, if any (its last `error:` line; warnings are not the cause).
+fn how_it_ended(status: std::process::ExitStatus, stderr: &str) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let how = match (status.signal(), status.code()) {
+        (Some(signal), _) => {
+            let name = match signal {
+                1 => " SIGHUP",
+                2 => " SIGINT",
+                6 => " SIGABRT",
+                9 => " SIGKILL",
+                11 => " SIGSEGV",
+                15 => " SIGTERM",
+                _ => "",
+            };
+            format!(
+                "the session process was killed from outside (signal {signal}{})",
+                name.replace(' ', ", ")
+            )
+        }
+        (None, Some(code)) => format!("the session process ended with exit code {code}"),
+        (None, None) => "the session process ended".to_string(),
+    };
+    match stderr.lines().rev().find_map(|l| l.strip_prefix("error: ")) {
+        Some(error) => format!("{how}:\n{error}"),
+        None => format!("{how}; it printed no error"),
+    }
+}
+
+/// What a session that ended badly saved, and how to continue it (`resume`: the command).
+fn what_was_saved(paths: &SessionPaths, resume: &str) -> Option<String> {
+    let progress = Progress::read(paths).ok()?;
+    let mut text = format!(
+        "{} of {} trials saved in {}",
+        progress.rows,
+        progress.record.trials_planned,
+        paths.data.display()
+    );
+    if progress.unfinished() {
+        text.push_str(&format!(
+            ".\nResume it from the session page (trial {} comes next), or: {resume}",
+            progress.rows + 1
+        ));
+    }
+    Some(text)
 }
 
 /// The rows a session printed under `rows not saved (N):` before its error.
@@ -72,6 +128,15 @@ fn unsaved_rows(stderr: &str) -> Vec<String> {
         .take_while(|l| !l.starts_with("error: "))
         .map(String::from)
         .collect()
+}
+
+/// A command of `program` as the experimenter would type it.
+fn command_line(program: &Path, args: &[String]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| crate::hints::quoted(Path::new(a)))
+        .collect();
+    format!("{} {}", crate::hints::program_at(program), words.join(" "))
 }
 
 /// The session page's state.
@@ -96,6 +161,8 @@ pub struct SessionForm {
     pub refresh: Refresh,
     running: Option<Running>,
     outcome: Option<Outcome>,
+    /// The subject's last session when it did not complete: its number and how far it got.
+    unfinished: Option<(u32, Progress)>,
 }
 
 impl SessionForm {
@@ -115,6 +182,7 @@ impl SessionForm {
             refresh: Refresh::Measuring,
             running: None,
             outcome: None,
+            unfinished: None,
         };
         form.load();
         form
@@ -165,11 +233,14 @@ impl SessionForm {
                     .and_then(|reader| reader.join().ok())
                     .unwrap_or_default();
                 let paths = running.paths.clone();
+                let resume = running.resume.clone();
                 self.running = None;
                 self.outcome = Some(if !status.success() {
-                    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
                     Outcome::Failed {
-                        error: last.unwrap_or("the session ended with an error").into(),
+                        error: how_it_ended(status, &stderr),
+                        saved: paths
+                            .as_ref()
+                            .and_then(|p| what_was_saved(p, &command_line(&self.program, &resume))),
                         unsaved: unsaved_rows(&stderr),
                     }
                 } else if let Some(paths) = paths {
@@ -208,9 +279,25 @@ impl SessionForm {
                 self.subject = next;
             }
         }
+        self.unfinished = None;
         if check_subject(self.subject.trim()).is_err() {
             return;
         }
+        // A simulated participant's sessions are its own (`_simulated`), apart from people's.
+        let (output, subject) = match self.simulated() {
+            true => simulated(&output, self.subject.trim()),
+            false => (output, self.subject.trim().to_string()),
+        };
+        self.unfinished = last_session(&output, &experiment, &subject)
+            .ok()
+            .flatten()
+            .and_then(|n| {
+                let paths = SessionPaths::new(&output, &experiment, &subject, n).ok()?;
+                Progress::read(&paths)
+                    .ok()
+                    .filter(Progress::unfinished)
+                    .map(|p| (n, p))
+            });
         if let Ok(next) = next_free_session(&output, &experiment, self.subject.trim()) {
             if self.session == self.suggested || self.session.trim().is_empty() {
                 self.session = next.to_string();
@@ -242,10 +329,17 @@ impl SessionForm {
                 if taken && !self.practice && !self.simulated() {
                     let next = next_free_session(&c.output, &c.experiment, subject)
                         .map_or_else(|_| "-".into(), |n| n.to_string());
-                    problems.push(format!(
-                        "session {n} of {subject} already has data (shapelab never overwrites): \
-                         the next free session is {next}"
-                    ));
+                    let unfinished = self.unfinished.as_ref().filter(|(u, _)| *u == n);
+                    problems.push(match unfinished {
+                        Some(_) => format!(
+                            "session {n} of {subject} is unfinished: resume it (below), or \
+                             start the next free session, {next}"
+                        ),
+                        None => format!(
+                            "session {n} of {subject} already has data (shapelab never \
+                             overwrites): the next free session is {next}"
+                        ),
+                    });
                 }
             }
             _ => problems.push(format!(
@@ -272,6 +366,28 @@ impl SessionForm {
         if !self.simulated() {
             args.extend(["--session".into(), self.session.trim().to_string()]);
         }
+        args.extend(self.window_arguments());
+        args
+    }
+
+    /// The arguments that make `run` continue session `session` as the form describes it.
+    fn resume_arguments(&self, session: u32) -> Vec<String> {
+        let mut args = vec![
+            "run".to_string(),
+            self.config.trim().to_string(),
+            "--subject".into(),
+            self.subject.trim().to_string(),
+            "--session".into(),
+            session.to_string(),
+            "--resume".into(),
+        ];
+        args.extend(self.window_arguments());
+        args
+    }
+
+    /// Practice, window and simulated participant, as `run` options.
+    fn window_arguments(&self) -> Vec<String> {
+        let mut args = Vec::new();
         if self.practice {
             args.push("--practice".into());
         }
@@ -292,24 +408,38 @@ impl SessionForm {
         args
     }
 
-    fn start(&mut self) {
+    /// Starts the session as filled in, or continues session `resume` of the subject.
+    fn start(&mut self, resume: Option<u32>) {
         let subject = self.subject.trim();
-        let paths = match (&self.experiment(), self.session.trim().parse::<u32>()) {
+        let files = match (&self.experiment(), self.session.trim().parse::<u32>()) {
             (Some(e), _) if !self.practice && self.simulated() => {
                 let c = &e.config;
                 let (output, subj) = simulated(&c.output, subject);
-                next_free_session(&output, &c.experiment, &subj)
-                    .and_then(|n| SessionPaths::new(&output, &c.experiment, &subj, n))
+                resume
+                    .map_or_else(|| next_free_session(&output, &c.experiment, &subj), Ok)
+                    .and_then(|n| {
+                        SessionPaths::new(&output, &c.experiment, &subj, n).map(|p| (p, n))
+                    })
                     .ok()
             }
-            (Some(e), Ok(n)) if !self.practice => {
+            (Some(e), typed) if !self.practice => {
                 let c = &e.config;
-                SessionPaths::new(&c.output, &c.experiment, subject, n).ok()
+                resume.or(typed.ok()).and_then(|n| {
+                    SessionPaths::new(&c.output, &c.experiment, subject, n)
+                        .ok()
+                        .map(|p| (p, n))
+                })
             }
             _ => None,
         };
+        let (paths, number) = files.unzip();
+        let arguments = match resume {
+            Some(n) => self.resume_arguments(n),
+            None => self.run_arguments(),
+        };
+        let resume = self.resume_arguments(number.unwrap_or(1));
         let spawned = Command::new(&self.program)
-            .args(self.run_arguments())
+            .args(arguments)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -332,6 +462,7 @@ impl SessionForm {
                 self.running = Some(Running {
                     child,
                     paths,
+                    resume,
                     stderr,
                 });
             }
@@ -418,6 +549,7 @@ impl SessionForm {
                 });
                 ui.end_row();
                 ui.label("Participant");
+                let before = self.participant;
                 ui.horizontal(|ui| {
                     let p = &mut self.participant;
                     ui.selectable_value(p, Participant::Person, "person");
@@ -437,6 +569,9 @@ impl SessionForm {
                         "simulated: random",
                     );
                 });
+                if self.participant != before {
+                    self.suggest_session();
+                }
                 ui.end_row();
             });
         ui.separator();
@@ -451,7 +586,33 @@ impl SessionForm {
             egui::Button::new(RichText::new("Start").size(18.0)),
         );
         if start.clicked() {
-            self.start();
+            self.start(None);
+        }
+        self.resume_ui(ui, &problems);
+    }
+
+    /// Offers to continue the subject's unfinished last session.
+    fn resume_ui(&mut self, ui: &mut Ui, problems: &[String]) {
+        let Some((n, progress)) = &self.unfinished else {
+            return;
+        };
+        if self.practice {
+            return;
+        }
+        let n = *n;
+        ui.add_space(8.0);
+        ui.label(format!(
+            "Session {n} of {} is unfinished: {}.",
+            self.subject.trim(),
+            progress.describe()
+        ));
+        // Only the session number's own problem may stand: the rest stops a resume too.
+        let blocked = problems
+            .iter()
+            .any(|p| !p.starts_with(&format!("session {n} of ")));
+        let resume = ui.add_enabled(!blocked, egui::Button::new(format!("Resume session {n}")));
+        if resume.clicked() {
+            self.start(Some(n));
         }
     }
 
@@ -540,10 +701,22 @@ fn preflight_table(ui: &mut Ui, p: &Preflight, stimuli: &Path, experiment: &Expe
 fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
     match outcome {
         Outcome::Results(r, data) => {
-            ui.heading("Session finished");
+            let status = match r.status {
+                // The process ended normally, yet the record was not closed.
+                Status::Running => Status::Interrupted,
+                status => status,
+            };
+            ui.heading(match status {
+                Status::Completed => "Session completed",
+                Status::Aborted => "Session aborted",
+                _ => "Session interrupted",
+            });
             egui::Grid::new("results").num_columns(2).show(ui, |ui| {
                 let rows = [
-                    ("trials", r.trials.to_string()),
+                    (
+                        "trials",
+                        format!("{} of {} done", r.trials, r.trials_planned),
+                    ),
                     ("accuracy", percent(r.accuracy)),
                     ("no answer", percent(Some(r.no_answer_rate))),
                     (
@@ -575,9 +748,16 @@ fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
         Outcome::PracticeDone => {
             ui.heading("Practice finished (no data written)");
         }
-        Outcome::Failed { error, unsaved } => {
+        Outcome::Failed {
+            error,
+            saved,
+            unsaved,
+        } => {
             ui.heading("The session did not finish");
             ui.colored_label(Color32::from_rgb(220, 80, 60), error);
+            if let Some(saved) = saved {
+                ui.label(saved);
+            }
             if !unsaved.is_empty() {
                 ui.add_space(8.0);
                 ui.label(format!(
