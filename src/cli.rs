@@ -671,7 +671,12 @@ fn present(
         Some(data) => {
             print_summary(&read_rows(data)?, &ending(data, outcome.aborted));
             print_disturbed(data)?;
-            print_resume(&args.config, data)?;
+            print_resume(
+                &args.config,
+                data,
+                args.subject.as_deref().unwrap_or_default(),
+                false,
+            )?;
         }
         None => println!("{}", ending_practice(outcome.aborted)),
     }
@@ -727,6 +732,7 @@ fn run(args: RunArgs) -> Result<()> {
     // The virtual display runs at --hz: plan frames for it, as a real session plans for the
     // measured refresh rate.
     experiment.config.refresh_hz = hz;
+    let given = subject.clone();
     let (output, subject) = crate::data::paths::simulated(&experiment.config.output, &subject);
     experiment.config.output = output;
     let options = SessionOptions { subject, ..options };
@@ -776,7 +782,7 @@ fn run(args: RunArgs) -> Result<()> {
             let data = &recorder.paths().data;
             print_summary(&read_rows(data)?, &ending(data, aborted));
             print_disturbed(data)?;
-            print_resume(&args.config, data)?;
+            print_resume(&args.config, data, &given, true)?;
         }
         None => print_summary(&rows, &ending_practice(aborted)),
     }
@@ -803,16 +809,18 @@ fn ending_practice(aborted: bool) -> String {
     .to_string()
 }
 
-/// Prints the command that continues a session that did not complete.
-fn print_resume(config: &Path, data: &Path) -> Result<()> {
+/// Prints the command that continues a session that did not complete (`subject` as given
+/// to `run`; a simulated session is continued with `--simulate`).
+fn print_resume(config: &Path, data: &Path, subject: &str, simulate: bool) -> Result<()> {
     let Some(files) = crate::data::paths::CompanionFiles::of(data) else {
         return Ok(());
     };
     let record = crate::data::record::SessionRecord::read(&files.record)?;
     if record.status != crate::data::record::Status::Completed {
         println!(
-            "continue    {}",
-            crate::hints::resume_command(config, &record.subject, record.session)
+            "continue    {}{}",
+            crate::hints::resume_command(config, subject, record.session),
+            if simulate { " --simulate" } else { "" }
         );
     }
     Ok(())
