@@ -253,6 +253,7 @@ struct RunArgs {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    window::ensure_runtime_dir();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Launch {
         config: PathBuf::from("experiment.yaml"),

@@ -722,3 +722,67 @@ fn start_and_break_screens_need_a_fresh_press_and_the_timing_log_has_press_and_r
     let summary = std::fs::read_to_string(tables.join("summary.csv")).expect("summary");
     assert!(summary.contains("\nfresh,P01,human,"), "{summary}");
 }
+
+#[test]
+fn the_console_of_a_session_holds_what_the_experimenter_needs_and_one_line_for_no_sound() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let (dir, config) = common::quick_study("");
+    // As under su or ssh: no XDG_RUNTIME_DIR; and no sound device (ALSA finds no config).
+    let mut app = common::shapelab()
+        .args([
+            "run",
+            config.to_str().expect("utf-8"),
+            "--subject",
+            "subject-01",
+        ])
+        .args(["--windowed", "800x600", "--trials", "2", "--log-phases"])
+        .env("DISPLAY", &x.display)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("ALSA_CONFIG_PATH", dir.path().join("no-alsa.conf"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("shapelab starts");
+    let stderr = app.stderr.take().expect("piped");
+    let messages = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text).expect("stderr");
+        text
+    });
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let first = stdout
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a line");
+    let data = dir
+        .path()
+        .join("raw-data/quick/quick_subject-01_session_1.csv");
+    assert_eq!(
+        first,
+        format!(
+            "session 1 of subject-01: 2 trials, writing {}",
+            data.display()
+        )
+    );
+    click_start(&x.display, &stdout);
+    let ending = wait_for(&stdout, |l| l.starts_with("session 1 of subject-01 "));
+    assert_eq!(
+        ending,
+        "session 1 of subject-01 completed: 2 of 2 trials done"
+    );
+    assert!(app.wait().expect("shapelab ends").success());
+    let messages = messages.join().expect("stderr read");
+    let lines: Vec<&str> = messages.lines().collect();
+    assert_eq!(lines.len(), 2, "{messages}");
+    assert!(
+        lines[0].starts_with("warning: timing: unsynchronised ("),
+        "{messages}"
+    );
+    assert!(
+        lines[1].starts_with("warning: no audio output (")
+            && lines[1].ends_with("): the session runs without the beep"),
+        "{messages}"
+    );
+}

@@ -2,6 +2,7 @@
 //! it on, while the render thread (see `frame_loop`) draws. Because the main thread never
 //! waits for the display, a click is timestamped as soon as the system delivers it.
 
+use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,15 +48,72 @@ struct App<T: 'static> {
     result: Option<Result<T>>,
 }
 
+/// Gives the process a private `XDG_RUNTIME_DIR` (a 0700 folder of its own in the temporary
+/// folder) when it has no valid one, as under `su`, ssh or a bare X server: libwayland,
+/// which the graphics drivers probe, otherwise prints `error: XDG_RUNTIME_DIR is invalid or
+/// not set` twice per session, which reads as a failure. Call it first thing, before any
+/// thread starts (the environment is only safely changed then).
+pub fn ensure_runtime_dir() {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let valid = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_dir());
+    // The owner of /proc/self is this process's user.
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return;
+    };
+    if valid {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("shapelab-runtime-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    // Only a folder of this user's that nobody else can enter will do.
+    let private = std::fs::symlink_metadata(&dir)
+        .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o777 == 0o700);
+    if private {
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
+    }
+}
+
+/// Connects to the display. Without a usable Wayland session (no `WAYLAND_DISPLAY`, or no
+/// valid `XDG_RUNTIME_DIR` for its socket) X11 is used directly, so that libwayland never
+/// prints its `XDG_RUNTIME_DIR is invalid` errors to the experimenter's console.
+pub fn event_loop<T: 'static>() -> Result<EventLoop<T>> {
+    use winit::platform::x11::EventLoopBuilderExtX11;
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if !set("DISPLAY") && !set("WAYLAND_DISPLAY") && !set("WAYLAND_SOCKET") {
+        return Err(Error::new(
+            "cannot open a window: there is no display (neither DISPLAY nor WAYLAND_DISPLAY is \
+             set); start shapelab on the computer's desktop",
+        ));
+    }
+    let runtime_dir_ok =
+        std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|dir| Path::new(&dir).is_dir());
+    let mut builder = EventLoop::<T>::with_user_event();
+    if set("DISPLAY") && !(set("WAYLAND_DISPLAY") && runtime_dir_ok) {
+        builder.with_x11();
+    }
+    builder.build().map_err(|e| {
+        Error::new(format!(
+            "cannot open a window: {} (is there a display? set DISPLAY or WAYLAND_DISPLAY)",
+            without_source_location(&e.to_string())
+        ))
+    })
+}
+
+/// An error text without the `at /path/to/file.rs:123` that winit puts into OS errors: a
+/// path into a dependency's source tells the experimenter nothing.
+fn without_source_location(text: &str) -> String {
+    let Some(at) = text.find(" at /") else {
+        return text.to_string();
+    };
+    match text[at..].find(": ") {
+        Some(end) => format!("{}{}", &text[..at], &text[at + end..]),
+        None => text[..at].to_string(),
+    }
+}
+
 /// Opens the window and runs `work` on a render thread; returns its result when it is done.
 pub fn run<T: Send + 'static>(options: WindowOptions, work: Work<T>) -> Result<T> {
-    let event_loop = EventLoop::<Finished<T>>::with_user_event()
-        .build()
-        .map_err(|e| {
-            Error::new(format!(
-                "cannot open a window: {e} (is there a display? set DISPLAY or WAYLAND_DISPLAY)"
-            ))
-        })?;
+    let event_loop = event_loop::<Finished<T>>()?;
     let mut app = App {
         work: Some(work),
         options,
@@ -90,8 +148,7 @@ pub fn list_monitors() -> Result<Vec<String>> {
         }
         fn window_event(&mut self, _: &ActiveEventLoop, _: WindowId, _: WindowEvent) {}
     }
-    let event_loop =
-        EventLoop::new().map_err(|e| Error::new(format!("cannot reach the display: {e}")))?;
+    let event_loop = event_loop::<()>()?;
     let mut lister = Lister(None);
     event_loop
         .run_app(&mut lister)
@@ -253,5 +310,19 @@ impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
     fn user_event(&mut self, event_loop: &ActiveEventLoop, Finished(result): Finished<T>) {
         self.result = Some(result);
         event_loop.exit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_os_error_is_shown_without_the_source_file_of_the_library() {
+        assert_eq!(
+            super::without_source_location(
+                "os error at /root/.cargo/registry/src/x/winit-0.30.13/src/platform_impl/linux/mod.rs:765: no display"
+            ),
+            "os error: no display"
+        );
+        assert_eq!(super::without_source_location("plain"), "plain");
     }
 }
