@@ -282,6 +282,12 @@ pub fn main() -> i32 {
 fn load(config: &Path, overrides: &Overrides) -> Result<Experiment> {
     let mut experiment = Experiment::load(config)?;
     if let Some(dir) = &overrides.stimuli {
+        if !dir.exists() && !demo::is_demo_dir(dir) {
+            return Err(Error::new(format!(
+                "--stimuli: {}: no such folder",
+                dir.display()
+            )));
+        }
         experiment.config.stimuli = dir.clone();
     }
     if let Some(dir) = &overrides.out {
@@ -301,12 +307,15 @@ fn limit(overrides: &Overrides) -> Option<usize> {
     overrides.trials
 }
 
-/// Checks that every configured response icon can be read, before anything is shown.
+/// Checks that every configured response icon can be read, before anything is shown, and
+/// says which will be scaled.
 fn check_icons(experiment: &Experiment) -> Result<()> {
-    match &experiment.config.icons {
-        Some(dir) => frame_loop::load_icons(dir).map(|_| ()),
-        None => Ok(()),
+    if let Some(icons) = crate::stimuli::icons::check(experiment)? {
+        for note in &icons.scaled {
+            eprintln!("note: {note}");
+        }
     }
+    Ok(())
 }
 
 fn launch(config: PathBuf) -> Result<()> {
@@ -378,8 +387,9 @@ fn demo_stimuli(dir: &Path) -> Result<()> {
 fn check(args: CheckArgs) -> Result<()> {
     let experiment = load(&args.config, &args.overrides)?;
     let c = &experiment.config;
-    let set = StimulusSet::check_or_make_demo(&c.stimuli, c.surround_size)?;
-    check_icons(&experiment)?;
+    StimulusSet::check_folder(&experiment)?;
+    let (set, scratch) = StimulusSet::check_without_making(&c.stimuli, c.surround_size)?;
+    let icons = crate::stimuli::icons::check(&experiment)?;
     let p = Preflight::new(
         &experiment,
         &set,
@@ -403,6 +413,24 @@ fn check(args: CheckArgs) -> Result<()> {
         c.surround_size,
         c.surround_size
     );
+    if scratch.is_some() {
+        println!("            (the built-in demo set, written there by the first session)");
+    }
+    match &icons {
+        None => println!("icons       none: the response boxes show category names"),
+        Some(i) => {
+            println!(
+                "icons       {}: all 16, readable; {} drawn scaled to the {}x{} box",
+                i.folder.display(),
+                i.scaled.len(),
+                c.box_size,
+                c.box_size
+            );
+            for note in &i.scaled {
+                println!("            {note}");
+            }
+        }
+    }
     println!("order       {}", order_name(c.trial_order));
     let (_, practice) = crate::stimuli::practice::open(&experiment, &set)?;
     println!("practice    {}", practice.describe());

@@ -75,6 +75,7 @@ impl Session {
 /// is refused when it shares an image with the main set (see [`practice`]).
 pub fn stimulus_set(experiment: &Experiment, practice: bool) -> Result<StimulusSet> {
     let config = &experiment.config;
+    StimulusSet::check_folder(experiment)?;
     let main = StimulusSet::check_or_make_demo(&config.stimuli, config.surround_size)?;
     if !practice {
         return Ok(main);

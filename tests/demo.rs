@@ -130,3 +130,52 @@ fn init_writes_a_commented_study_named_after_its_folder_that_checks_and_is_never
     );
     assert_eq!(std::fs::read_to_string(&config).expect("kept"), text);
 }
+
+#[test]
+fn check_writes_nothing_and_says_which_icons_it_will_scale() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("experiment.yaml"),
+        "experiment: e\nstimuli: stimuli/demo\nicons: icons\n",
+    )
+    .expect("config");
+    std::fs::create_dir(dir.path().join("icons")).expect("folder");
+    for (i, category) in shapelab::categories::ALL.iter().enumerate() {
+        let size = match i {
+            0 => 64,
+            1 => 400,
+            _ => 129,
+        };
+        image::RgbImage::from_pixel(size, size, image::Rgb([200, 200, 200]))
+            .save(dir.path().join(format!("icons/{category}.png")))
+            .expect("icon written");
+    }
+    let out = common::shapelab()
+        .current_dir(dir.path())
+        .args(["check", "experiment.yaml"])
+        .output()
+        .expect("shapelab runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(
+        !dir.path().join("stimuli").exists(),
+        "check wrote the demo stimuli"
+    );
+    assert!(printed.contains("(the built-in demo set, written there by the first session)"));
+    let (first, second) = (shapelab::categories::ALL[0], shapelab::categories::ALL[1]);
+    for line in [
+        "icons       icons: all 16, readable; 2 drawn scaled to the 129x129 box".to_string(),
+        format!("            icons/{first}.png: is 64x64, drawn scaled to the 129x129 box (box_size)"),
+        format!("            icons/{second}.png: is 400x400, drawn scaled to the 129x129 box (box_size)"),
+    ] {
+        assert!(printed.lines().any(|l| l == line), "{line}\n{printed}");
+    }
+    // Without icons, check says what the boxes show.
+    std::fs::write(dir.path().join("experiment.yaml"), "experiment: e\n").expect("config");
+    let plain = common::shapelab()
+        .current_dir(dir.path())
+        .args(["check", "experiment.yaml"])
+        .output()
+        .expect("shapelab runs");
+    assert!(stdout(&plain).contains("icons       none: the response boxes show category names"));
+}

@@ -638,7 +638,7 @@ fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
 fn nearest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (edit_distance(key, c), c))
+        .map(|c| (edit_distance(&key.to_lowercase(), c), c))
         .filter(|(d, c)| *d <= key.len().max(c.len()) / 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.as_str())
