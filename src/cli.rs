@@ -267,7 +267,12 @@ pub fn main() -> i32 {
         Command::Compare(args) => compare(args),
         Command::Classify(args) => classify(args),
         Command::Monitors => monitors(),
-        Command::TimingTest(args) => timing_test(args),
+        // A failed verdict is the test's result, not an error: it exits with 1.
+        Command::TimingTest(args) => match timing_test(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return 1,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => 0,
@@ -616,7 +621,8 @@ fn monitors() -> Result<()> {
     Ok(())
 }
 
-fn timing_test(args: TimingTestArgs) -> Result<()> {
+/// Runs the timing test; returns whether the display passed.
+fn timing_test(args: TimingTestArgs) -> Result<bool> {
     if !(args.seconds.is_finite() && args.seconds > 0.0) {
         return Err(Error::new(format!(
             "--seconds: {} is not a duration",
@@ -653,7 +659,9 @@ fn timing_test(args: TimingTestArgs) -> Result<()> {
         histogram::write(path, &test.intervals_ms, 1000.0 / hz)?;
         println!("histogram   {}", path.display());
     }
-    Ok(())
+    let (passed, verdict) = test.report.verdict(test.mode, test.problem.as_deref());
+    println!("verdict     {verdict}");
+    Ok(passed)
 }
 
 fn print_flip_report(r: &FlipReport) {

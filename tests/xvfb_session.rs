@@ -786,3 +786,43 @@ fn the_console_of_a_session_holds_what_the_experimenter_needs_and_one_line_for_n
         "{messages}"
     );
 }
+
+#[test]
+fn timing_test_gives_a_verdict_and_monitors_says_whether_the_physical_size_is_known() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let (_dir, config) = common::quick_study("");
+    let runtime = runtime_dir();
+    let test = common::shapelab()
+        .args(["timing-test", config.to_str().expect("utf-8")])
+        .args(["--windowed", "640x480", "--seconds", "1"])
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("shapelab runs");
+    // Xvfb has no vertical sync: the verdict fails and says why, with exit code 1.
+    assert_eq!(test.status.code(), Some(1), "{}", common::stderr(&test));
+    let printed = common::stdout(&test);
+    let verdict = printed.lines().last().unwrap_or_default();
+    assert!(
+        verdict.starts_with(
+            "verdict     FAIL: frames are not synchronised to the display (no vertical sync)"
+        ),
+        "{printed}"
+    );
+    let monitors = common::shapelab()
+        .arg("monitors")
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("shapelab runs");
+    assert!(monitors.status.success());
+    // Xvfb's RandR output reports no millimetres.
+    assert_eq!(
+        common::stdout(&monitors).trim(),
+        "0: screen (1280x1024, unknown refresh), primary, physical size not reported (measure the image's width for monitor.width_cm)"
+    );
+}

@@ -137,11 +137,15 @@ pub fn list_monitors() -> Result<Vec<String>> {
     impl ApplicationHandler for Lister {
         fn resumed(&mut self, event_loop: &ActiveEventLoop) {
             let primary = event_loop.primary_monitor();
+            let sizes = physical_sizes();
             self.0 = Some(
                 event_loop
                     .available_monitors()
                     .enumerate()
-                    .map(|(i, m)| describe(i, &m, primary.as_ref() == Some(&m)))
+                    .map(|(i, m)| {
+                        let mm = m.name().and_then(|name| sizes.get(&name).copied());
+                        describe(i, &m, primary.as_ref() == Some(&m)) + &physical(mm)
+                    })
                     .collect(),
             );
             event_loop.exit();
@@ -156,6 +160,53 @@ pub fn list_monitors() -> Result<Vec<String>> {
     Ok(lister.0.unwrap_or_default())
 }
 
+/// The physical sizes (mm) of the X server's connected outputs, by output name (winit's
+/// monitor name on X11), as RandR reports them from the monitors' EDID. Empty without X11.
+fn physical_sizes() -> std::collections::HashMap<String, (u32, u32)> {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::randr::{Connection, ConnectionExt as _};
+    let mut sizes = std::collections::HashMap::new();
+    let Ok((conn, screen)) = x11rb::connect(None) else {
+        return sizes;
+    };
+    let Some(root) = conn.setup().roots.get(screen).map(|s| s.root) else {
+        return sizes;
+    };
+    let Ok(Ok(resources)) = conn
+        .randr_get_screen_resources_current(root)
+        .map(|c| c.reply())
+    else {
+        return sizes;
+    };
+    for output in resources.outputs {
+        let info = conn
+            .randr_get_output_info(output, resources.config_timestamp)
+            .map(|c| c.reply());
+        if let Ok(Ok(info)) = info {
+            if info.connection == Connection::CONNECTED && info.mm_width > 0 && info.mm_height > 0 {
+                let name = String::from_utf8_lossy(&info.name).into_owned();
+                sizes.insert(name, (info.mm_width, info.mm_height));
+            }
+        }
+    }
+    sizes
+}
+
+/// A monitor's physical size (`mm`, when the system reports one) for `monitors`.
+fn physical(mm: Option<(u32, u32)>) -> String {
+    match mm {
+        Some((w, h)) => format!(
+            ", {:.1} x {:.1} cm (monitor.width_cm: {:.1})",
+            f64::from(w) / 10.0,
+            f64::from(h) / 10.0,
+            f64::from(w) / 10.0
+        ),
+        None => ", physical size not reported (measure the image's width for monitor.width_cm)"
+            .to_string(),
+    }
+}
+
+/// A monitor in one line.
 fn describe(index: usize, monitor: &MonitorHandle, primary: bool) -> String {
     let size = monitor.size();
     let hz = monitor.refresh_rate_millihertz().map_or_else(
@@ -315,6 +366,15 @@ impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_reported_physical_size_is_given_in_cm_for_width_cm() {
+        assert_eq!(
+            super::physical(Some((527, 296))),
+            ", 52.7 x 29.6 cm (monitor.width_cm: 52.7)"
+        );
+        assert!(super::physical(None).contains("not reported"));
+    }
+
     #[test]
     fn an_os_error_is_shown_without_the_source_file_of_the_library() {
         assert_eq!(
