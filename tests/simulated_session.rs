@@ -408,9 +408,9 @@ fn a_run_names_its_session_and_data_file_and_an_aborted_run_prints_the_command_t
     let printed = stdout(&output);
     let done = csv_rows(&data).len();
     assert!(
-        printed.starts_with(&format!(
+        printed.starts_with(
             "session 1 of simulated-s1 (a simulated participant, never counted as a person): 48 trials, writing raw-data/_simulated/quick/quick_simulated-s1_session_1.csv\n"
-        )),
+        ),
         "{printed}"
     );
     assert!(
