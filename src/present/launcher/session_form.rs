@@ -284,15 +284,15 @@ impl SessionForm {
             return;
         }
         // A simulated participant's sessions are its own (`_simulated`), apart from people's.
-        let (output, subject) = match self.simulated() {
+        let (own_output, own_subject) = match self.simulated() {
             true => simulated(&output, self.subject.trim()),
-            false => (output, self.subject.trim().to_string()),
+            false => (output.clone(), self.subject.trim().to_string()),
         };
-        self.unfinished = last_session(&output, &experiment, &subject)
+        self.unfinished = last_session(&own_output, &experiment, &own_subject)
             .ok()
             .flatten()
             .and_then(|n| {
-                let paths = SessionPaths::new(&output, &experiment, &subject, n).ok()?;
+                let paths = SessionPaths::new(&own_output, &experiment, &own_subject, n).ok()?;
                 Progress::read(&paths)
                     .ok()
                     .filter(Progress::unfinished)
@@ -496,6 +496,8 @@ impl SessionForm {
             let back = outcome_ui(ui, outcome);
             if back {
                 self.outcome = None;
+                // Files may have changed meanwhile (a session run from the command line).
+                self.suggest_session();
             }
             return;
         }
