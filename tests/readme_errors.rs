@@ -286,6 +286,12 @@ fn scenario(input: &str) -> Option<Output> {
             s.experiment("icons: nowhere\n")
                 .run(&["run", "experiment.yaml", "--subject", "s1"])
         }
+        "unknown placeholder in a text" => s
+            .write(
+                "experiment.yaml",
+                "experiment: exp\ntexts:\n  end: Danke, {name}!\n",
+            )
+            .run(&check),
         "key in capitals" => s
             .write("experiment.yaml", "experiment: exp\nMS_MASK: 200\n")
             .run(&check),
@@ -361,7 +367,7 @@ fn scenario(input: &str) -> Option<Output> {
 }
 
 /// Rows whose scenario this test knows; each must be in the README.
-const SCENARIOS: [&str; 31] = [
+const SCENARIOS: [&str; 32] = [
     "YAML syntax",
     "key given twice",
     "unknown key",
@@ -376,6 +382,7 @@ const SCENARIOS: [&str; 31] = [
     "icons folder empty",
     "icons folder missing",
     "key in capitals",
+    "unknown placeholder in a text",
     "subject code with an accent",
     "unsafe subject code",
     "no subject code",

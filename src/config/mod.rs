@@ -2,6 +2,7 @@
 //! key and its line.
 
 mod lines;
+pub mod texts;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,8 @@ pub struct Config {
     pub mask: MaskParams,
     /// Practice sessions.
     pub practice: Practice,
+    /// What the participant reads on the start, break and end screens.
+    pub texts: texts::Texts,
     /// The trial's own fixation before its stimulus (ms).
     pub ms_fixation: f64,
     /// The fixation after each trial's answer and feedback, and after the start screen and
@@ -230,6 +233,7 @@ impl Default for Config {
             beep: Beep::default(),
             mask: MaskParams::default(),
             practice: Practice::default(),
+            texts: texts::Texts::default(),
             ms_fixation: 300.0,
             ms_inter_trial: 300.0,
             ms_stim: 200.0,
@@ -436,6 +440,9 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
         if value == 0 {
             return Err(fail(locate, keys, "must be at least 1".into()));
         }
+    }
+    if let Err((key, message)) = config.texts.check() {
+        return Err(fail(locate, &["texts", key], message));
     }
     if config.practice.trials == Some(0) {
         return Err(fail(
