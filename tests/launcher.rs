@@ -292,3 +292,47 @@ fn a_session_killed_from_outside_shows_the_signal_what_was_saved_and_how_to_resu
         ))
         .is_some());
 }
+
+#[test]
+fn a_pilot_can_limit_the_trials_and_size_the_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = launcher_on(dir.path(), PathBuf::from(env!("CARGO_BIN_EXE_shapelab")));
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("In a window (pilot)").click();
+    h.step();
+    let form = &mut h.state_mut().session;
+    form.window_size = "800x60".into();
+    form.trial_limit = "0".into();
+    let problems = h.state().session.problems();
+    assert_eq!(
+        problems,
+        [
+            "trials: '0' is not a number of trials (1 or more; empty for all)",
+            "window size: '800x60' is not a size like 1024x768 (100 to 16384 pixels a side)"
+        ]
+    );
+    let form = &mut h.state_mut().session;
+    form.window_size = "800x600".into();
+    form.trial_limit = "3".into();
+    assert!(h.state().session.problems().is_empty());
+    let args = h.state().session.run_arguments();
+    assert!(args.windows(2).any(|w| w == ["--trials", "3"]), "{args:?}");
+    assert!(
+        args.windows(2).any(|w| w == ["--windowed", "800x600"]),
+        "{args:?}"
+    );
+    h.step();
+    assert!(h
+        .query_by_label_contains("trials: 3 in 1 block(s)")
+        .is_some());
+    // A simulated pilot of 3 trials runs them and no more.
+    h.get_by_label("simulated: shape").click();
+    h.step();
+    h.get_by_label("Start").click();
+    h.step();
+    step_until(&mut h, "the session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    assert!(h.query_by_label("Session completed").is_some());
+    assert!(h.query_by_label("3 of 3 done").is_some());
+}

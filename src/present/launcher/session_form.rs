@@ -157,6 +157,10 @@ pub struct SessionForm {
     pub participant: Participant,
     /// Run in a window instead of fullscreen.
     pub windowed: bool,
+    /// The window's size in pixels, `WxH`, as typed (used with `windowed`).
+    pub window_size: String,
+    /// Only the first N trials (piloting), as typed; empty for all.
+    pub trial_limit: String,
     /// The refresh measured on the launcher's window.
     pub refresh: Refresh,
     running: Option<Running>,
@@ -179,6 +183,8 @@ impl SessionForm {
             practice: false,
             participant: Participant::Person,
             windowed: false,
+            window_size: "1024x768".into(),
+            trial_limit: String::new(),
             refresh: Refresh::Measuring,
             running: None,
             outcome: None,
@@ -321,6 +327,7 @@ impl SessionForm {
         if let Err(e) = check_subject(subject) {
             problems.push(e.to_string());
         }
+        problems.extend(self.pilot_problems());
         match self.session.trim().parse::<u32>() {
             Ok(n) if n >= 1 => {
                 let c = &loaded.experiment.config;
@@ -350,6 +357,28 @@ impl SessionForm {
         problems
     }
 
+    /// Problems of the piloting fields: the trial limit and the window size.
+    fn pilot_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let limit = self.trial_limit.trim();
+        if !limit.is_empty() && !limit.parse::<usize>().is_ok_and(|n| n >= 1) {
+            problems.push(format!(
+                "trials: '{limit}' is not a number of trials (1 or more; empty for all)"
+            ));
+        }
+        let size = self.window_size.trim();
+        let fits = size
+            .split_once(['x', 'X'])
+            .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+            .is_some_and(|(w, h)| (100..=16384).contains(&w) && (100..=16384).contains(&h));
+        if self.windowed && !self.simulated() && !fits {
+            problems.push(format!(
+                "window size: '{size}' is not a size like 1024x768 (100 to 16384 pixels a side)"
+            ));
+        }
+        problems
+    }
+
     fn simulated(&self) -> bool {
         matches!(self.participant, Participant::Simulated(_))
     }
@@ -365,6 +394,9 @@ impl SessionForm {
         ];
         if !self.simulated() {
             args.extend(["--session".into(), self.session.trim().to_string()]);
+        }
+        if !self.trial_limit.trim().is_empty() {
+            args.extend(["--trials".into(), self.trial_limit.trim().to_string()]);
         }
         args.extend(self.window_arguments());
         args
@@ -394,7 +426,7 @@ impl SessionForm {
         match self.participant {
             Participant::Person => {
                 if self.windowed {
-                    args.extend(["--windowed".into(), "1024x768".into()]);
+                    args.extend(["--windowed".into(), self.window_size.trim().to_string()]);
                 }
             }
             Participant::Simulated(responder) => {
@@ -548,6 +580,19 @@ impl SessionForm {
                         self.load();
                     }
                     ui.checkbox(&mut self.windowed, "In a window (pilot)");
+                    if self.windowed {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.window_size).desired_width(90.0),
+                        )
+                        .on_hover_text("window size in pixels, WxH");
+                    }
+                });
+                ui.end_row();
+                let label = ui.label("Trials");
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut self.trial_limit).desired_width(60.0))
+                        .labelled_by(label.id);
+                    ui.weak("only the first N trials (piloting); empty for all");
                 });
                 ui.end_row();
                 ui.label("Participant");
@@ -657,7 +702,13 @@ impl SessionForm {
             "" => "subject-01",
             s => s,
         };
-        match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, None) {
+        let limit = self
+            .trial_limit
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1);
+        match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, limit) {
             Ok(p) => preflight_table(ui, &p, set.root.as_path(), &loaded.experiment),
             Err(e) => {
                 ui.colored_label(Color32::from_rgb(220, 80, 60), e);
