@@ -221,6 +221,10 @@ struct RunArgs {
     /// Continue an interrupted session at its first trial without a row.
     #[arg(long)]
     resume: bool,
+    /// An answer about the participant, `NAME=VALUE`, for the config's `participant_info`
+    /// (repeat for each; stored in the session record, never in the raw-data CSV).
+    #[arg(long = "info", value_name = "NAME=VALUE", value_parser = parse_info)]
+    info: Vec<(String, String)>,
     /// Simulate the participant and the display instead of opening a window.
     #[arg(long)]
     simulate: bool,
@@ -299,6 +303,15 @@ fn load(config: &Path, overrides: &Overrides) -> Result<Experiment> {
         experiment.config.output = dir.clone();
     }
     Ok(experiment)
+}
+
+fn parse_info(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("'{text}' is not NAME=VALUE, e.g. age=23")),
+    }
 }
 
 fn parse_count(text: &str) -> std::result::Result<usize, String> {
@@ -747,12 +760,20 @@ fn run(args: RunArgs) -> Result<()> {
     if let Some(note) = crate::data::paths::subject_code_note(&subject).filter(|_| !args.simulate) {
         eprintln!("note: {note}");
     }
+    // A resumed session keeps the answers it was started with; practice records nothing.
+    let participant = if args.resume || args.practice {
+        Default::default()
+    } else {
+        crate::config::participant::check_answers(&c.participant_info, &args.info)
+            .map_err(|e| experiment.error_at(&["participant_info"], format!("--info: {e}")))?
+    };
     let options = SessionOptions {
         subject: subject.clone(),
         session: args.session,
         practice: args.practice,
         resume: args.resume,
         trials: limit(&args.overrides),
+        participant,
     };
     if !args.simulate {
         check_icons(&experiment)?;

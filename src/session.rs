@@ -30,6 +30,8 @@ pub struct SessionOptions {
     pub resume: bool,
     /// Only the first N trials (piloting).
     pub trials: Option<usize>,
+    /// The answers about the participant, checked against the config's `participant_info`.
+    pub participant: std::collections::BTreeMap<String, String>,
 }
 
 /// A session ready to run.
@@ -167,7 +169,15 @@ pub fn open(
     let (plan, recorder, history) = if options.resume {
         resume(experiment, set, options, &labels, paths, &mut request, run)?
     } else {
-        start(experiment, set, &labels, paths, &request, run)?
+        start(
+            experiment,
+            set,
+            &labels,
+            paths,
+            &request,
+            run,
+            &options.participant,
+        )?
     };
     let first_trial = history.len();
     let timeline = Timeline::new(plan.trials.clone(), grid, settings, first_trial, &history);
@@ -226,6 +236,7 @@ fn start(
     paths: SessionPaths,
     request: &PlanRequest<'_>,
     run: RunRecord,
+    participant: &std::collections::BTreeMap<String, String>,
 ) -> Result<Opened> {
     let plan = SessionPlan::new(set, request);
     let record = SessionRecord {
@@ -243,6 +254,7 @@ fn start(
         trials_done: 0,
         status: Status::Running,
         runs: vec![run],
+        participant: participant.clone(),
     };
     // The record comes first: a session killed at any moment after it can be resumed.
     record.write(&paths.record)?;

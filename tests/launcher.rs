@@ -336,3 +336,59 @@ fn a_pilot_can_limit_the_trials_and_size_the_window() {
     assert!(h.query_by_label("Session completed").is_some());
     assert!(h.query_by_label("3 of 3 done").is_some());
 }
+
+#[test]
+fn participant_information_is_asked_as_the_config_defines_it_and_kept_out_of_the_raw_data() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = study(
+        dir.path(),
+        "experiment: demo-experiment\nstimuli: stimuli/demo\noutput: raw-data\nparticipant_info:\n  - {name: age, required: true}\n  - {name: handedness, choices: [left, right]}\n",
+    );
+    let mut h = harness(config);
+    step_until(&mut h, "the config check", loaded);
+    h.step();
+    assert!(
+        h.query_by_label("age *").is_some(),
+        "a required field is marked"
+    );
+    assert!(h.query_by_label("right").is_some(), "choices are offered");
+    assert_eq!(
+        h.state().session.problems(),
+        ["participant: required, but not given: age"]
+    );
+    assert!(h.get_by_label("Start").accesskit_node().is_disabled());
+    h.get_by_label("left").click();
+    h.step();
+    h.state_mut().session.info.insert("age".into(), "77".into());
+    h.get_by_label("simulated: shape").click();
+    h.step();
+    assert!(h.state().session.problems().is_empty());
+    h.get_by_label("Start").click();
+    h.step();
+    step_until(&mut h, "the session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    assert!(h.query_by_label("Session completed").is_some());
+    let record = dir.path().join(
+        "raw-data/_simulated/_logs/demo-experiment/demo-experiment_simulated-subject-01_session_1.session.json",
+    );
+    let record = shapelab::data::record::SessionRecord::read(&record).expect("the record");
+    assert_eq!(
+        record.participant.into_iter().collect::<Vec<_>>(),
+        [
+            ("age".to_string(), "77".to_string()),
+            ("handedness".to_string(), "left".to_string())
+        ]
+    );
+    let csv = std::fs::read_to_string(dir.path().join(
+        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subject-01_session_1.csv",
+    ))
+    .expect("the CSV");
+    assert!(csv.starts_with("subj,session,trial,rt,object_response,category,condition,imagename\n"));
+    // Eight columns, none of them an answer about the participant.
+    for line in csv.lines() {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), 8, "{line}");
+        assert!(!fields.iter().any(|f| *f == "77" || *f == "left"), "{line}");
+    }
+}

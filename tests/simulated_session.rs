@@ -442,3 +442,35 @@ fn a_run_names_its_session_and_data_file_and_an_aborted_run_prints_the_command_t
     assert!(stdout(&resumed).contains("session 1 of simulated-s1 completed: 48 of 48 trials done"));
     assert_eq!(csv_rows(&data).len(), 48);
 }
+
+#[test]
+fn participant_information_is_required_as_the_config_says_and_goes_to_the_record_only() {
+    let (dir, config) = quick_study(
+        "participant_info:\n  - {name: age, required: true}\n  - {name: consent, required: true, choices: ['yes']}\n",
+    );
+    let config = config.to_str().expect("utf-8");
+    let base = ["run", config, "--simulate", "--subject", "s1"];
+    let missing = run(&[&base[..], &["--info", "age=71"]].concat());
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing).trim(),
+        format!("error: {config}:12: participant_info: --info: required, but not given: consent")
+    );
+    let done = run(&[&base[..], &["--info", "age=71", "--info", "consent=yes"]].concat());
+    assert!(done.status.success(), "{}", stderr(&done));
+    let record = std::fs::read_to_string(simulated_file(
+        &dir.path().join("raw-data"),
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record");
+    let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
+    assert_eq!(record["participant"]["age"], "71");
+    assert_eq!(record["participant"]["consent"], "yes");
+    let rows = csv_rows(&data_file(&dir.path().join("raw-data"), "quick", "s1", 1));
+    assert!(rows
+        .iter()
+        .all(|r| r.len() == 8 && !r.contains(&"71".to_string())));
+}

@@ -2,6 +2,7 @@
 //! key and its line.
 
 mod lines;
+pub mod participant;
 pub mod texts;
 mod values;
 
@@ -54,6 +55,8 @@ pub struct Config {
     pub practice: Practice,
     /// What the participant reads on the start, break and end screens.
     pub texts: texts::Texts,
+    /// What is asked about the participant before a session (stored in the record only).
+    pub participant_info: Vec<participant::InfoField>,
     /// The trial's own fixation before its stimulus (ms).
     pub ms_fixation: f64,
     /// The fixation after each trial's answer and feedback, and after the start screen and
@@ -234,6 +237,7 @@ impl Default for Config {
             mask: MaskParams::default(),
             practice: Practice::default(),
             texts: texts::Texts::default(),
+            participant_info: Vec::new(),
             ms_fixation: 300.0,
             ms_inter_trial: 300.0,
             ms_stim: 200.0,
@@ -439,6 +443,17 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
     for (keys, value) in counts {
         if value == 0 {
             return Err(fail(locate, keys, "must be at least 1".into()));
+        }
+    }
+    for (i, field) in config.participant_info.iter().enumerate() {
+        let repeated = config.participant_info[..i]
+            .iter()
+            .any(|f| f.name == field.name);
+        let problem = names::check_name_part(&field.name)
+            .err()
+            .or_else(|| repeated.then(|| format!("'{}' is asked twice", field.name)));
+        if let Some(message) = problem {
+            return Err(fail(locate, &["participant_info"], message));
         }
     }
     if let Err((key, message)) = config.texts.check() {

@@ -125,6 +125,9 @@ pub struct SessionRecord {
     pub status: Status,
     /// Every start and resume.
     pub runs: Vec<RunRecord>,
+    /// The answers about the participant (`participant_info`), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub participant: BTreeMap<String, String>,
 }
 
 impl SessionRecord {

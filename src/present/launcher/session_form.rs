@@ -161,6 +161,8 @@ pub struct SessionForm {
     pub window_size: String,
     /// Only the first N trials (piloting), as typed; empty for all.
     pub trial_limit: String,
+    /// The answers about the participant, by the config's `participant_info` name.
+    pub info: std::collections::BTreeMap<String, String>,
     /// The refresh measured on the launcher's window.
     pub refresh: Refresh,
     running: Option<Running>,
@@ -185,6 +187,7 @@ impl SessionForm {
             windowed: false,
             window_size: "1024x768".into(),
             trial_limit: String::new(),
+            info: Default::default(),
             refresh: Refresh::Measuring,
             running: None,
             outcome: None,
@@ -328,6 +331,17 @@ impl SessionForm {
             problems.push(e.to_string());
         }
         problems.extend(self.pilot_problems());
+        if !self.practice {
+            let answers: Vec<(String, String)> = self
+                .info
+                .iter()
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect();
+            let fields = &loaded.experiment.config.participant_info;
+            if let Err(e) = crate::config::participant::check_answers(fields, &answers) {
+                problems.push(format!("participant: {e}"));
+            }
+        }
         match self.session.trim().parse::<u32>() {
             Ok(n) if n >= 1 => {
                 let c = &loaded.experiment.config;
@@ -397,6 +411,9 @@ impl SessionForm {
         }
         if !self.trial_limit.trim().is_empty() {
             args.extend(["--trials".into(), self.trial_limit.trim().to_string()]);
+        }
+        for (name, value) in self.info.iter().filter(|(_, v)| !v.trim().is_empty()) {
+            args.extend(["--info".into(), format!("{name}={}", value.trim())]);
         }
         args.extend(self.window_arguments());
         args
@@ -588,6 +605,29 @@ impl SessionForm {
                     }
                 });
                 ui.end_row();
+                let fields = self
+                    .experiment()
+                    .map(|e| e.config.participant_info.clone())
+                    .unwrap_or_default();
+                for field in &fields {
+                    let name = match field.required {
+                        true => format!("{} *", field.name),
+                        false => field.name.clone(),
+                    };
+                    let label = ui.label(name);
+                    let value = self.info.entry(field.name.clone()).or_default();
+                    if field.choices.is_empty() {
+                        ui.add(egui::TextEdit::singleline(value).desired_width(120.0))
+                            .labelled_by(label.id);
+                    } else {
+                        ui.horizontal(|ui| {
+                            for choice in &field.choices {
+                                ui.selectable_value(value, choice.clone(), choice);
+                            }
+                        });
+                    }
+                    ui.end_row();
+                }
                 let label = ui.label("Trials");
                 ui.horizontal(|ui| {
                     ui.add(egui::TextEdit::singleline(&mut self.trial_limit).desired_width(60.0))
