@@ -10,6 +10,14 @@ use egui_kittest::Harness;
 use shapelab::data::raw::read_rows;
 use shapelab::present::launcher::Launcher;
 
+/// The demo experiment in `dir`, with extra config lines.
+fn demo_study(dir: &Path, extra: &str) -> PathBuf {
+    study(
+        dir,
+        &format!("experiment: demo-experiment\nstimuli: stimuli/demo\noutput: raw-data\n{extra}"),
+    )
+}
+
 fn study(dir: &Path, config: &str) -> PathBuf {
     let path = dir.join("experiment.yaml");
     std::fs::write(&path, config).expect("config written");
@@ -51,11 +59,7 @@ fn loaded(h: &Harness<'_, Launcher>) -> bool {
 #[test]
 fn a_simulated_participant_writes_apart_from_people_and_never_takes_a_persons_session() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = study(
-        dir.path(),
-        "experiment: demo-experiment\nstimuli: stimuli/demo\noutput: raw-data\nnum_trials_per_block: 16\n",
-    );
-    let mut h = harness(config);
+    let mut h = harness(demo_study(dir.path(), "num_trials_per_block: 16\n"));
     step_until(&mut h, "the config check", loaded);
     assert!(
         h.query_by_label("Start").is_some(),
@@ -203,11 +207,7 @@ fn stop_a_session(h: &mut Harness<'_, Launcher>, dir: &Path, rows: usize, signal
 }
 
 fn launcher_on(dir: &Path, program: PathBuf) -> Harness<'static, Launcher> {
-    let config = study(
-        dir,
-        "experiment: demo-experiment\nstimuli: stimuli/demo\noutput: raw-data\nnum_trials_per_block: 16\n",
-    );
-    let launcher = Launcher::new(config, program);
+    let launcher = Launcher::new(demo_study(dir, "num_trials_per_block: 16\n"), program);
     Harness::builder()
         .with_size([960.0, 820.0])
         .build_ui_state(|ui, launcher: &mut Launcher| launcher.ui(ui), launcher)
@@ -340,9 +340,9 @@ fn a_pilot_can_limit_the_trials_and_size_the_window() {
 #[test]
 fn participant_information_is_asked_as_the_config_defines_it_and_kept_out_of_the_raw_data() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = study(
+    let config = demo_study(
         dir.path(),
-        "experiment: demo-experiment\nstimuli: stimuli/demo\noutput: raw-data\nparticipant_info:\n  - {name: age, required: true}\n  - {name: handedness, choices: [left, right]}\n",
+        "participant_info:\n  - {name: age, required: true}\n  - {name: handedness, choices: [left, right]}\n",
     );
     let mut h = harness(config);
     step_until(&mut h, "the config check", loaded);

@@ -7,6 +7,18 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+/// The session record of the quick study's simulated s1, session 1, as text.
+fn record_of_s1(dir: &Path) -> String {
+    std::fs::read_to_string(simulated_file(
+        &dir.join("raw-data"),
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record")
+}
+
 fn data_file(out: &Path, experiment: &str, subject: &str, session: u32) -> std::path::PathBuf {
     simulated_file(out, experiment, subject, session, "csv")
 }
@@ -301,14 +313,7 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
             "timing row {line} is not in the reference order"
         );
     }
-    let record = std::fs::read_to_string(simulated_file(
-        &dir.path().join("raw-data"),
-        "quick",
-        "s1",
-        1,
-        "session.json",
-    ))
-    .expect("record");
+    let record = record_of_s1(dir.path());
     assert!(record.contains("\"status\": \"completed\""), "{record}");
     assert_eq!(record.matches("\"first_trial\"").count(), 2);
     // Every run is told as it was: the killed one interrupted, with the rows it saved.
@@ -458,14 +463,7 @@ fn participant_information_is_required_as_the_config_says_and_goes_to_the_record
     );
     let done = run(&[&base[..], &["--info", "age=71", "--info", "consent=yes"]].concat());
     assert!(done.status.success(), "{}", stderr(&done));
-    let record = std::fs::read_to_string(simulated_file(
-        &dir.path().join("raw-data"),
-        "quick",
-        "s1",
-        1,
-        "session.json",
-    ))
-    .expect("record");
+    let record = record_of_s1(dir.path());
     let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
     assert_eq!(record["participant"]["age"], "71");
     assert_eq!(record["participant"]["consent"], "yes");
