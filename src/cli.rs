@@ -239,6 +239,10 @@ struct RunArgs {
     /// Continue an interrupted session at its first trial without a row.
     #[arg(long)]
     resume: bool,
+    /// An answer about the participant, `NAME=VALUE`, for the config's `participant_info`
+    /// (repeat for each; stored in the session record, never in the raw-data CSV).
+    #[arg(long = "info", value_name = "NAME=VALUE", value_parser = parse_info)]
+    info: Vec<(String, String)>,
     /// Simulate the participant and the display instead of opening a window.
     #[arg(long)]
     simulate: bool,
@@ -271,6 +275,7 @@ struct RunArgs {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    window::ensure_runtime_dir();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Launch {
         config: PathBuf::from("experiment.yaml"),
@@ -284,7 +289,12 @@ pub fn main() -> i32 {
         Command::Compare(args) => compare(args),
         Command::Classify(args) => classify(args),
         Command::Monitors => monitors(),
-        Command::TimingTest(args) => timing_test(args),
+        // A failed verdict is the test's result, not an error: it exits with 1.
+        Command::TimingTest(args) => match timing_test(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return 1,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => 0,
@@ -299,12 +309,27 @@ pub fn main() -> i32 {
 fn load(config: &Path, overrides: &Overrides) -> Result<Experiment> {
     let mut experiment = Experiment::load(config)?;
     if let Some(dir) = &overrides.stimuli {
+        if !dir.exists() && !demo::is_demo_dir(dir) {
+            return Err(Error::new(format!(
+                "--stimuli: {}: no such folder",
+                dir.display()
+            )));
+        }
         experiment.config.stimuli = dir.clone();
     }
     if let Some(dir) = &overrides.out {
         experiment.config.output = dir.clone();
     }
     Ok(experiment)
+}
+
+fn parse_info(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("'{text}' is not NAME=VALUE, e.g. age=23")),
+    }
 }
 
 fn parse_count(text: &str) -> std::result::Result<usize, String> {
@@ -318,12 +343,15 @@ fn limit(overrides: &Overrides) -> Option<usize> {
     overrides.trials
 }
 
-/// Checks that every configured response icon can be read, before anything is shown.
+/// Checks that every configured response icon can be read, before anything is shown, and
+/// says which will be scaled.
 fn check_icons(experiment: &Experiment) -> Result<()> {
-    match &experiment.config.icons {
-        Some(dir) => frame_loop::load_icons(dir).map(|_| ()),
-        None => Ok(()),
+    if let Some(icons) = crate::stimuli::icons::check(experiment)? {
+        for note in &icons.scaled {
+            eprintln!("note: {note}");
+        }
     }
+    Ok(())
 }
 
 fn launch(config: PathBuf) -> Result<()> {
@@ -366,11 +394,11 @@ fn init(dir: &Path) -> Result<()> {
     crate::data::synced::write_atomically(&config, text.as_bytes())?;
     println!("wrote {} (experiment {name})", config.display());
     println!("stimuli: the demo set is made in {}/stimuli/demo on first use; see stimuli/README.txt for the paper's", dir.display());
-    println!(
-        "next:    shapelab check {}   then   shapelab launch {}",
-        config.display(),
-        config.display()
-    );
+    let (program, config) = (crate::hints::program(), crate::hints::quoted(&config));
+    println!("next:    {program} check {config}   then   {program} launch {config}");
+    if program != "shapelab" {
+        println!("         (shapelab is not on PATH; `cargo install --path .` in shapelab's folder puts it there)");
+    }
     Ok(())
 }
 
@@ -395,8 +423,9 @@ fn demo_stimuli(dir: &Path) -> Result<()> {
 fn check(args: CheckArgs) -> Result<()> {
     let experiment = load(&args.config, &args.overrides)?;
     let c = &experiment.config;
-    let set = StimulusSet::check_or_make_demo(&c.stimuli, c.surround_size)?;
-    check_icons(&experiment)?;
+    StimulusSet::check_folder(&experiment)?;
+    let (set, scratch) = StimulusSet::check_without_making(&c.stimuli, c.surround_size)?;
+    let icons = crate::stimuli::icons::check(&experiment)?;
     let p = Preflight::new(
         &experiment,
         &set,
@@ -420,6 +449,24 @@ fn check(args: CheckArgs) -> Result<()> {
         c.surround_size,
         c.surround_size
     );
+    if scratch.is_some() {
+        println!("            (the built-in demo set, written there by the first session)");
+    }
+    match &icons {
+        None => println!("icons       none: the response boxes show category names"),
+        Some(i) => {
+            println!(
+                "icons       {}: all 16, readable; {} drawn scaled to the {}x{} box",
+                i.folder.display(),
+                i.scaled.len(),
+                c.box_size,
+                c.box_size
+            );
+            for note in &i.scaled {
+                println!("            {note}");
+            }
+        }
+    }
     println!("order       {}", order_name(c.trial_order));
     // A study that never practises need not have a practice set that can open.
     match crate::stimuli::practice::open(&experiment, &set) {
@@ -722,7 +769,8 @@ fn monitors() -> Result<()> {
     Ok(())
 }
 
-fn timing_test(args: TimingTestArgs) -> Result<()> {
+/// Runs the timing test; returns whether the display passed.
+fn timing_test(args: TimingTestArgs) -> Result<bool> {
     if !(args.seconds.is_finite() && args.seconds > 0.0) {
         return Err(Error::new(format!(
             "--seconds: {} is not a duration",
@@ -759,7 +807,9 @@ fn timing_test(args: TimingTestArgs) -> Result<()> {
         histogram::write(path, &test.intervals_ms, 1000.0 / hz)?;
         println!("histogram   {}", path.display());
     }
-    Ok(())
+    let (passed, verdict) = test.report.verdict(test.mode, test.problem.as_deref());
+    println!("verdict     {verdict}");
+    Ok(passed)
 }
 
 fn print_flip_report(r: &FlipReport) {
@@ -802,9 +852,18 @@ fn present(
         ),
     }
     print_flip_report(&outcome.report);
-    if let Some(data) = &outcome.data {
-        print_summary(&read_rows(data)?, session_title(outcome.aborted));
-        print_disturbed(data)?;
+    match &outcome.data {
+        Some(data) => {
+            print_summary(&read_rows(data)?, &ending(data, outcome.aborted));
+            print_disturbed(data)?;
+            print_resume(
+                &args.config,
+                data,
+                args.subject.as_deref().unwrap_or_default(),
+                false,
+            )?;
+        }
+        None => println!("{}", ending_practice(outcome.aborted)),
     }
     Ok(())
 }
@@ -841,6 +900,13 @@ fn run(args: RunArgs) -> Result<()> {
     if let Some(note) = crate::data::paths::subject_code_note(&subject).filter(|_| data_written) {
         eprintln!("note: {note}");
     }
+    // A resumed session keeps the answers it was started with; practice records nothing.
+    let participant = if args.resume || args.practice {
+        Default::default()
+    } else {
+        crate::config::participant::check_answers(&c.participant_info, &args.info)
+            .map_err(|e| experiment.error_at(&["participant_info"], format!("--info: {e}")))?
+    };
     let options = SessionOptions {
         subject: subject.clone(),
         seed_subject: None,
@@ -848,6 +914,7 @@ fn run(args: RunArgs) -> Result<()> {
         practice: args.practice,
         resume: args.resume,
         trials: limit(&args.overrides),
+        participant,
     };
     if !args.simulate {
         check_icons(&experiment)?;
@@ -864,6 +931,7 @@ fn run(args: RunArgs) -> Result<()> {
     // The virtual display runs at --hz: plan frames for it, as a real session plans for the
     // measured refresh rate.
     experiment.config.refresh_hz = hz;
+    let given = subject.clone();
     let (output, simulated) = crate::data::paths::simulated(&experiment.config.output, &subject);
     experiment.config.output = output;
     let options = SessionOptions {
@@ -882,20 +950,11 @@ fn run(args: RunArgs) -> Result<()> {
         height_px: 1080,
     };
     let mut session = session::open(&experiment, &set, &options, display)?;
-    if let Some(recorder) = &session.recorder {
-        println!(
-            "session {} of {} (a simulated participant, never counted as a person): {} trials{}, writing {}",
-            session.labels.session,
-            session.labels.subject,
-            session.plan.trials.len() - session.first_trial,
-            if args.resume {
-                format!(" from trial {}", session.first_trial + 1)
-            } else {
-                String::new()
-            },
-            recorder.paths().data.display()
-        );
-    }
+    println!(
+        "{}",
+        session.describe(" (a simulated participant, never counted as a person)")
+    );
+    simulate::end_on_ctrl_c();
     let mut participant = Participant::new(args.responder, args.rt_ms / 1000.0, session.plan.seed);
     let virtual_display = VirtualDisplay {
         hz,
@@ -921,25 +980,53 @@ fn run(args: RunArgs) -> Result<()> {
             None
         },
     )?;
-    print_summary(
-        &match &session.recorder {
-            Some(recorder) => read_rows(&recorder.paths().data)?,
-            None => rows,
-        },
-        session_title(aborted),
-    );
-    if let Some(recorder) = &session.recorder {
-        print_disturbed(&recorder.paths().data)?;
+    match &session.recorder {
+        Some(recorder) => {
+            let data = &recorder.paths().data;
+            print_summary(&read_rows(data)?, &ending(data, aborted));
+            print_disturbed(data)?;
+            print_resume(&args.config, data, &given, true)?;
+        }
+        None => print_summary(&rows, &ending_practice(aborted)),
     }
     Ok(())
 }
 
-fn session_title(aborted: bool) -> &'static str {
-    if aborted {
-        "session aborted"
-    } else {
-        "session complete"
+/// The title of a session's summary from its record, e.g. `session 1 of subject-01
+/// aborted: 12 of 48 trials done`.
+fn ending(data: &Path, aborted: bool) -> String {
+    let record = crate::data::paths::CompanionFiles::of(data)
+        .and_then(|files| crate::data::record::SessionRecord::read(&files.record).ok());
+    match record {
+        Some(r) => format!("session {} of {} {}", r.session, r.subject, r.progress()),
+        None => ending_practice(aborted),
     }
+}
+
+fn ending_practice(aborted: bool) -> String {
+    if aborted {
+        "practice aborted (no data written)"
+    } else {
+        "practice completed (no data written)"
+    }
+    .to_string()
+}
+
+/// Prints the command that continues a session that did not complete (`subject` as given
+/// to `run`; a simulated session is continued with `--simulate`).
+fn print_resume(config: &Path, data: &Path, subject: &str, simulate: bool) -> Result<()> {
+    let Some(files) = crate::data::paths::CompanionFiles::of(data) else {
+        return Ok(());
+    };
+    let record = crate::data::record::SessionRecord::read(&files.record)?;
+    if record.status != crate::data::record::Status::Completed {
+        println!(
+            "continue    {}{}",
+            crate::hints::resume_command(config, subject, record.session),
+            if simulate { " --simulate" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 /// Prints the headline numbers of a data file under a title, e.g. "session complete".

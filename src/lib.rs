@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod hints;
 pub mod model;
 pub mod names;
 pub mod parallel;

@@ -25,7 +25,9 @@ pub fn check_name_part(value: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
     {
         return Err(format!(
-            "'{}' contains '{}'; use only letters, digits, '-' and '.'",
+            "'{}' contains '{}'; use only the letters a-z and A-Z, digits, '-' and '.' (it \
+             becomes part of file names and the lab's image names, which every system and the \
+             reference analyses must read alike)",
             value.escape_debug(),
             bad.escape_debug()
         ));

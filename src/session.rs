@@ -33,6 +33,8 @@ pub struct SessionOptions {
     pub resume: bool,
     /// Only the first N trials (piloting).
     pub trials: Option<usize>,
+    /// The answers about the participant, checked against the config's `participant_info`.
+    pub participant: std::collections::BTreeMap<String, String>,
 }
 
 /// A session ready to run.
@@ -52,10 +54,33 @@ pub struct Session {
     pub first_trial: usize,
 }
 
+impl Session {
+    /// What this run does, in one line, e.g. `session 2 of subject-01: 36 trials from trial
+    /// 13 (of 48), writing raw-data/...csv`; `who` follows the subject code.
+    pub fn describe(&self, who: &str) -> String {
+        let planned = self.plan.trials.len();
+        let left = planned - self.first_trial;
+        let Some(recorder) = &self.recorder else {
+            return format!("practice: {left} trials, no data written");
+        };
+        let from = match self.first_trial {
+            0 => String::new(),
+            done => format!(" from trial {} (of {planned})", done + 1),
+        };
+        format!(
+            "session {} of {}{who}: {left} trials{from}, writing {}",
+            self.labels.session,
+            self.labels.subject,
+            recorder.paths().data.display()
+        )
+    }
+}
+
 /// The checked stimulus set of a session: the main set, or in practice the practice set, which
 /// is refused when it shares an image with the main set (see [`practice`]).
 pub fn stimulus_set(experiment: &Experiment, practice: bool) -> Result<StimulusSet> {
     let config = &experiment.config;
+    StimulusSet::check_folder(experiment)?;
     let main = StimulusSet::check_or_make_demo(&config.stimuli, config.surround_size)?;
     if !practice {
         return Ok(main);
@@ -150,7 +175,15 @@ pub fn open(
     let (plan, recorder, history) = if options.resume {
         resume(experiment, set, options, &labels, paths, &mut request, run)?
     } else {
-        start(experiment, set, &labels, paths, &request, run)?
+        start(
+            experiment,
+            set,
+            &labels,
+            paths,
+            &request,
+            run,
+            &options.participant,
+        )?
     };
     let first_trial = history.len();
     let timeline = Timeline::new(plan.trials.clone(), grid, settings, first_trial, &history);
@@ -209,6 +242,7 @@ fn start(
     paths: SessionPaths,
     request: &PlanRequest<'_>,
     run: RunRecord,
+    participant: &std::collections::BTreeMap<String, String>,
 ) -> Result<Opened> {
     let plan = SessionPlan::new(set, request);
     let record = SessionRecord {
@@ -226,6 +260,7 @@ fn start(
         trials_done: 0,
         status: Status::Running,
         runs: vec![run],
+        participant: participant.clone(),
     };
     // The record comes first: a session killed at any moment after it can be resumed.
     record.write(&paths.record)?;
@@ -311,7 +346,7 @@ fn resume(
         })
         .collect();
     run.first_trial = rows.len() + 1;
-    record.trials_done = rows.len();
+    record.close_interrupted_runs(rows.len());
     record.status = Status::Running;
     record.runs.push(run);
     let recorder = Recorder::new(labels.clone(), paths, data, timing, record)?;

@@ -2,6 +2,7 @@
 //! participant, writing the same files as a real session. This is how the whole pipeline is
 //! tested without a screen.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::categories::{Category, ALL};
@@ -68,9 +69,28 @@ const CONTINUE_AFTER: f64 = 0.25;
 /// Seconds a simulated participant holds the mouse button down.
 pub const HOLD: f64 = 0.1;
 
+/// Set by Ctrl-C once [`end_on_ctrl_c`] is in force.
+static CTRL_C: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C end a simulated run as Escape then Y ends an on-screen one: the trials so far
+/// are saved and the record says `aborted`. A second Ctrl-C, or one during a storage pause,
+/// exits at once (the record then stays `running`; `--resume` continues the session).
+pub fn end_on_ctrl_c() {
+    // Without a handler (one already set), Ctrl-C keeps its default: the process ends.
+    let _ = ctrlc::set_handler(|| {
+        if CTRL_C.swap(true, Ordering::SeqCst) || PAUSED.load(Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Whether a storage pause is going on (Ctrl-C then ends the process at once).
+static PAUSED: AtomicBool = AtomicBool::new(false);
+
 /// Without an experimenter at a screen, a storage fault pauses the run, which retries until
 /// everything kept in memory is on disk (Ctrl-C ends it; `--resume` continues it later).
 fn wait_until_saved(recorder: &mut Recorder, fault: &Error, trial: usize) {
+    PAUSED.store(true, Ordering::SeqCst);
     eprintln!(
         "paused: {fault}; kept in memory: {}; retrying every {} s \
          (Ctrl-C ends the run; continue it later with --resume)",
@@ -84,6 +104,7 @@ fn wait_until_saved(recorder: &mut Recorder, fault: &Error, trial: usize) {
             break;
         }
     }
+    PAUSED.store(false, Ordering::SeqCst);
     let waited = paused.elapsed().as_secs_f64();
     eprintln!("saved again after {waited:.1} s; the run continues");
     recorder.note(format!(
@@ -153,6 +174,9 @@ pub fn run(
         }
         if let Some(input) = on_frame(tick, &frame, session.timeline.trial_number()) {
             pending.push(input);
+        }
+        if CTRL_C.load(Ordering::SeqCst) && !pending.contains(&Input::Abort) {
+            pending.push(Input::Abort);
         }
         for event in &frame.events {
             if let Event::SessionEnded { aborted } = event {

@@ -90,8 +90,32 @@ fn init_writes_a_commented_study_named_after_its_folder_that_checks_and_is_never
     assert_eq!(e.config.experiment, "colour-study");
     assert!(study.join("raw-data").is_dir() && study.join("stimuli/README.txt").is_file());
     let config_arg = config.display().to_string();
-    let checked = run(&["check", &config_arg]);
-    assert!(checked.status.success(), "{}", stderr(&checked));
+    // The printed next step works when pasted into a shell, though shapelab is not on PATH.
+    let printed = stdout(&out);
+    let next = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("next:    "))
+        .and_then(|l| l.split("   then   ").next())
+        .expect("init prints the next command");
+    assert!(printed.contains("cargo install --path ."), "{printed}");
+    let checked = std::process::Command::new("sh")
+        .args(["-c", next])
+        .output()
+        .expect("sh runs");
+    assert!(checked.status.success(), "{next}: {}", stderr(&checked));
+    assert!(stdout(&checked).contains("(valid)"));
+    // With shapelab on PATH, the hint is the plain command.
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_shapelab"));
+    let on_path = common::shapelab()
+        .args(["init", &dir.path().join("second").display().to_string()])
+        .env("PATH", bin.parent().expect("the binary's folder"))
+        .output()
+        .expect("shapelab runs");
+    assert!(
+        stdout(&on_path).contains("next:    shapelab check "),
+        "{}",
+        stdout(&on_path)
+    );
     let again = run(&["init", &study_arg]);
     assert_eq!(again.status.code(), Some(1));
     assert_eq!(
@@ -99,4 +123,53 @@ fn init_writes_a_commented_study_named_after_its_folder_that_checks_and_is_never
         format!("error: {config_arg}: exists already; init never overwrites a study")
     );
     assert_eq!(std::fs::read_to_string(&config).expect("kept"), text);
+}
+
+#[test]
+fn check_writes_nothing_and_says_which_icons_it_will_scale() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("experiment.yaml"),
+        "experiment: e\nstimuli: stimuli/demo\nicons: icons\n",
+    )
+    .expect("config");
+    std::fs::create_dir(dir.path().join("icons")).expect("folder");
+    for (i, category) in shapelab::categories::ALL.iter().enumerate() {
+        let size = match i {
+            0 => 64,
+            1 => 400,
+            _ => 129,
+        };
+        image::RgbImage::from_pixel(size, size, image::Rgb([200, 200, 200]))
+            .save(dir.path().join(format!("icons/{category}.png")))
+            .expect("icon written");
+    }
+    let out = common::shapelab()
+        .current_dir(dir.path())
+        .args(["check", "experiment.yaml"])
+        .output()
+        .expect("shapelab runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(
+        !dir.path().join("stimuli").exists(),
+        "check wrote the demo stimuli"
+    );
+    assert!(printed.contains("(the built-in demo set, written there by the first session)"));
+    let (first, second) = (shapelab::categories::ALL[0], shapelab::categories::ALL[1]);
+    for line in [
+        "icons       icons: all 16, readable; 2 drawn scaled to the 129x129 box".to_string(),
+        format!("            icons/{first}.png: is 64x64, drawn scaled to the 129x129 box (box_size)"),
+        format!("            icons/{second}.png: is 400x400, drawn scaled to the 129x129 box (box_size)"),
+    ] {
+        assert!(printed.lines().any(|l| l == line), "{line}\n{printed}");
+    }
+    // Without icons, check says what the boxes show.
+    std::fs::write(dir.path().join("experiment.yaml"), "experiment: e\n").expect("config");
+    let plain = common::shapelab()
+        .current_dir(dir.path())
+        .args(["check", "experiment.yaml"])
+        .output()
+        .expect("shapelab runs");
+    assert!(stdout(&plain).contains("icons       none: the response boxes show category names"));
 }

@@ -10,6 +10,14 @@ use egui_kittest::Harness;
 use shapelab::data::raw::read_rows;
 use shapelab::present::launcher::Launcher;
 
+/// The demo experiment in `dir`, with extra config lines.
+fn demo_study(dir: &Path, extra: &str) -> PathBuf {
+    study(
+        dir,
+        &format!("experiment: demo-experiment\nstimuli: stimuli/demo\noutput: raw-data\n{extra}"),
+    )
+}
+
 fn study(dir: &Path, config: &str) -> PathBuf {
     let path = dir.join("experiment.yaml");
     std::fs::write(&path, config).expect("config written");
@@ -51,11 +59,7 @@ fn loaded(h: &Harness<'_, Launcher>) -> bool {
 #[test]
 fn a_simulated_participant_writes_apart_from_people_and_never_takes_a_persons_session() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = study(
-        dir.path(),
-        "experiment: demo-experiment\nstimuli: stimuli/demo\noutput: raw-data\nnum_trials_per_block: 16\n",
-    );
-    let mut h = harness(config);
+    let mut h = harness(demo_study(dir.path(), "num_trials_per_block: 16\n"));
     step_until(&mut h, "the config check", loaded);
     assert!(
         h.query_by_label("Start").is_some(),
@@ -84,10 +88,10 @@ fn a_simulated_participant_writes_apart_from_people_and_never_takes_a_persons_se
     h.get_by_label("Start").click();
     h.step();
     step_until(&mut h, "the session's end", |h| {
-        h.query_by_label("Session finished").is_some()
+        h.query_by_label("Session completed").is_some()
             || h.query_by_label("The session did not finish").is_some()
     });
-    assert!(h.query_by_label("Session finished").is_some());
+    assert!(h.query_by_label("Session completed").is_some());
     assert!(h
         .query_by_label("100.0 % over 32 cue-conflict trials")
         .is_some());
@@ -154,4 +158,237 @@ fn a_taken_session_number_cannot_start() {
             .is_some(),
         "a code the reference analyses would count as a model is pointed out"
     );
+}
+
+/// A program that starts `shapelab`, paced in real time unless it resumes (so that a test can
+/// stop it mid-session), after writing its process id into `pid` for the test to signal.
+fn paced_shapelab(dir: &Path) -> PathBuf {
+    let script = dir.join("paced-shapelab");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\ncase \"$*\" in *--resume*) ;; *) set -- \"$@\" --realtime ;; esac\nexec '{}' \"$@\"\n",
+            dir.join("pid").display(),
+            env!("CARGO_BIN_EXE_shapelab")
+        ),
+    )
+    .expect("script written");
+    let chmod = std::process::Command::new("chmod")
+        .args(["+x", &script.display().to_string()])
+        .status()
+        .expect("chmod runs");
+    assert!(chmod.success());
+    script
+}
+
+/// Starts the demo with a simulated shape responder through `program`, waits for `rows`
+/// saved trials, and sends the session process `signal`; returns the rows saved then.
+fn stop_a_session(h: &mut Harness<'_, Launcher>, dir: &Path, rows: usize, signal: &str) -> usize {
+    step_until(h, "the config check", loaded);
+    h.get_by_label("simulated: shape").click();
+    h.step();
+    h.get_by_label("Start").click();
+    h.step();
+    let csv = dir.join(
+        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subj-01_session_1.csv",
+    );
+    let saved = || std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count().saturating_sub(1));
+    step_until(h, "rows saved", |_| saved() >= rows);
+    let pid = std::fs::read_to_string(dir.join("pid")).expect("the session's pid");
+    let killed = std::process::Command::new("kill")
+        .args([signal, pid.trim()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    step_until(h, "the session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    saved()
+}
+
+fn launcher_on(dir: &Path, program: PathBuf) -> Harness<'static, Launcher> {
+    let launcher = Launcher::new(demo_study(dir, "num_trials_per_block: 16\n"), program);
+    Harness::builder()
+        .with_size([960.0, 820.0])
+        .build_ui_state(|ui, launcher: &mut Launcher| launcher.ui(ui), launcher)
+}
+
+#[test]
+fn an_aborted_session_is_shown_as_aborted_with_its_trials_and_can_be_resumed_to_the_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = launcher_on(dir.path(), paced_shapelab(dir.path()));
+    // Ctrl-C ends a simulated session as Escape then Y ends an on-screen one.
+    let done = stop_a_session(&mut h, dir.path(), 2, "-INT");
+    assert!(
+        h.query_by_label("Session aborted").is_some(),
+        "not shown as finished"
+    );
+    assert!(h.query_by_label(&format!("{done} of 48 done")).is_some());
+    h.get_by_label("Back to the launcher").click();
+    h.step();
+    h.step();
+    let offer = format!(
+        "Session 1 of subject-01 is unfinished: aborted after {done} of 48 trials; resuming \
+         shows trial {} next, after the start screen.",
+        done + 1
+    );
+    assert!(h.query_by_label(&offer).is_some(), "{offer}");
+    h.get_by_label("Resume session 1").click();
+    h.step();
+    step_until(&mut h, "the resumed session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    assert!(h.query_by_label("Session completed").is_some());
+    assert!(h.query_by_label("48 of 48 done").is_some());
+    let record = dir.path().join(
+        "raw-data/_simulated/_logs/demo-experiment/demo-experiment_simulated-subj-01_session_1.session.json",
+    );
+    let record = shapelab::data::record::SessionRecord::read(&record).expect("the record");
+    let runs: Vec<(String, usize)> = record
+        .runs
+        .iter()
+        .map(|r| (r.status.word().to_string(), r.trials_done))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("aborted".to_string(), done),
+            ("completed".to_string(), 48 - done)
+        ]
+    );
+}
+
+#[test]
+fn a_session_killed_from_outside_shows_the_signal_what_was_saved_and_how_to_resume() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = launcher_on(dir.path(), paced_shapelab(dir.path()));
+    let done = stop_a_session(&mut h, dir.path(), 2, "-KILL");
+    assert!(h.query_by_label("The session did not finish").is_some());
+    let how = h
+        .query_by_label_contains("the session process was killed")
+        .expect("how the session ended is shown");
+    assert_eq!(
+        how.accesskit_node().value().unwrap_or_default(),
+        "the session process was killed from outside (signal 9, SIGKILL); it printed no error"
+    );
+    let saved_line = format!("{done} of 48 trials saved in ");
+    let saved = h
+        .query_by_label_contains(&saved_line)
+        .expect("what was saved is shown");
+    let text = saved.accesskit_node().value().unwrap_or_default();
+    assert!(
+        text.contains(&format!(
+            "Resume it from the session page (trial {} comes next), or: ",
+            done + 1
+        )) && text.ends_with("--session 1 --resume --simulate --responder shape"),
+        "{text}"
+    );
+    h.get_by_label("Back to the launcher").click();
+    h.step();
+    h.step();
+    assert!(h
+        .query_by_label_contains(&format!(
+            "is unfinished: interrupted after {done} of 48 trials"
+        ))
+        .is_some());
+}
+
+#[test]
+fn a_pilot_can_limit_the_trials_and_size_the_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = launcher_on(dir.path(), PathBuf::from(env!("CARGO_BIN_EXE_shapelab")));
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("In a window (pilot)").click();
+    h.step();
+    let form = &mut h.state_mut().session;
+    form.window_size = "800x60".into();
+    form.trial_limit = "0".into();
+    let problems = h.state().session.problems();
+    assert_eq!(
+        problems,
+        [
+            "trials: '0' is not a number of trials (1 or more; empty for all)",
+            "window size: '800x60' is not a size like 1024x768 (100 to 16384 pixels a side)"
+        ]
+    );
+    let form = &mut h.state_mut().session;
+    form.window_size = "800x600".into();
+    form.trial_limit = "3".into();
+    assert!(h.state().session.problems().is_empty());
+    let args = h.state().session.run_arguments();
+    assert!(args.windows(2).any(|w| w == ["--trials", "3"]), "{args:?}");
+    assert!(
+        args.windows(2).any(|w| w == ["--windowed", "800x600"]),
+        "{args:?}"
+    );
+    h.step();
+    assert!(h
+        .query_by_label_contains("trials: 3 in 1 block(s)")
+        .is_some());
+    // A simulated pilot of 3 trials runs them and no more.
+    h.get_by_label("simulated: shape").click();
+    h.step();
+    h.get_by_label("Start").click();
+    h.step();
+    step_until(&mut h, "the session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    assert!(h.query_by_label("Session completed").is_some());
+    assert!(h.query_by_label("3 of 3 done").is_some());
+}
+
+#[test]
+fn participant_information_is_asked_as_the_config_defines_it_and_kept_out_of_the_raw_data() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = demo_study(
+        dir.path(),
+        "participant_info:\n  - {name: age, required: true}\n  - {name: handedness, choices: [left, right]}\n",
+    );
+    let mut h = harness(config);
+    step_until(&mut h, "the config check", loaded);
+    h.step();
+    assert!(
+        h.query_by_label("age *").is_some(),
+        "a required field is marked"
+    );
+    assert!(h.query_by_label("right").is_some(), "choices are offered");
+    assert_eq!(
+        h.state().session.problems(),
+        ["participant: required, but not given: age"]
+    );
+    assert!(h.get_by_label("Start").accesskit_node().is_disabled());
+    h.get_by_label("left").click();
+    h.step();
+    h.state_mut().session.info.insert("age".into(), "77".into());
+    h.get_by_label("simulated: shape").click();
+    h.step();
+    assert!(h.state().session.problems().is_empty());
+    h.get_by_label("Start").click();
+    h.step();
+    step_until(&mut h, "the session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    assert!(h.query_by_label("Session completed").is_some());
+    let record = dir.path().join(
+        "raw-data/_simulated/_logs/demo-experiment/demo-experiment_simulated-subj-01_session_1.session.json",
+    );
+    let record = shapelab::data::record::SessionRecord::read(&record).expect("the record");
+    assert_eq!(
+        record.participant.into_iter().collect::<Vec<_>>(),
+        [
+            ("age".to_string(), "77".to_string()),
+            ("handedness".to_string(), "left".to_string())
+        ]
+    );
+    let csv = std::fs::read_to_string(dir.path().join(
+        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subj-01_session_1.csv",
+    ))
+    .expect("the CSV");
+    assert!(csv.starts_with("subj,session,trial,rt,object_response,category,condition,imagename\n"));
+    // Eight columns, none of them an answer about the participant.
+    for line in csv.lines() {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), 8, "{line}");
+        assert!(!fields.iter().any(|f| *f == "77" || *f == "left"), "{line}");
+    }
 }

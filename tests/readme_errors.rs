@@ -277,11 +277,31 @@ fn scenario(input: &str) -> Option<Output> {
             s.write("s/bird/bird4-cat1.png", "not a picture");
             s.run(&check)
         }
-        "icons missing" => {
+        "icons folder empty" => {
             s.experiment("icons: noicons\n");
             std::fs::create_dir_all(s.path("noicons")).expect("folder");
             s.run(&["run", "experiment.yaml", "--subject", "s1"])
         }
+        "icons folder missing" => {
+            s.experiment("icons: nowhere\n")
+                .run(&["run", "experiment.yaml", "--subject", "s1"])
+        }
+        "unknown placeholder in a text" => s
+            .write(
+                "experiment.yaml",
+                "experiment: exp\ntexts:\n  end: Danke, {name}!\n",
+            )
+            .run(&check),
+        "key in capitals" => s
+            .write("experiment.yaml", "experiment: exp\nMS_MASK: 200\n")
+            .run(&check),
+        "subject code with an accent" => s.experiment("").run(&[
+            "run",
+            "experiment.yaml",
+            "--simulate",
+            "--subject",
+            "Müller",
+        ]),
         "unsafe subject code" => {
             s.experiment("")
                 .run(&["run", "experiment.yaml", "--simulate", "--subject", "../x"])
@@ -365,7 +385,7 @@ fn scenario(input: &str) -> Option<Output> {
 }
 
 /// Rows whose scenario this test knows; each must be in the README.
-const SCENARIOS: [&str; 31] = [
+const SCENARIOS: [&str; 35] = [
     "YAML syntax",
     "key given twice",
     "unknown key",
@@ -377,7 +397,11 @@ const SCENARIOS: [&str; 31] = [
     "categories",
     "missing stimulus folder",
     "stimulus set problems",
-    "icons missing",
+    "icons folder empty",
+    "icons folder missing",
+    "key in capitals",
+    "unknown placeholder in a text",
+    "subject code with an accent",
     "unsafe subject code",
     "no subject code",
     "session exists",

@@ -7,6 +7,18 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+/// The session record of the quick study's simulated s1, session 1, as text.
+fn record_of_s1(dir: &Path) -> String {
+    std::fs::read_to_string(simulated_file(
+        &dir.join("raw-data"),
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record")
+}
+
 fn data_file(out: &Path, experiment: &str, subject: &str, session: u32) -> std::path::PathBuf {
     simulated_file(out, experiment, subject, session, "csv")
 }
@@ -236,6 +248,22 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
     child.wait().expect("reaped");
     let survived = csv_rows(&data);
     assert!((5..48).contains(&survived.len()), "{} rows", survived.len());
+    let record_file = simulated_file(
+        &dir.path().join("raw-data"),
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    );
+    let killed = shapelab::data::record::SessionRecord::read(&record_file).expect("record");
+    // The record counted every saved row before the kill (a kill between a row and the
+    // record's update loses that one count at most).
+    assert!(
+        survived.len() - killed.trials_done <= 1,
+        "the record says {} trials done, the data file has {}",
+        killed.trials_done,
+        survived.len()
+    );
     assert_eq!(
         survived[..],
         expected[..survived.len()],
@@ -285,16 +313,23 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
             "timing row {line} is not in the reference order"
         );
     }
-    let record = std::fs::read_to_string(simulated_file(
-        &dir.path().join("raw-data"),
-        "quick",
-        "s1",
-        1,
-        "session.json",
-    ))
-    .expect("record");
+    let record = record_of_s1(dir.path());
     assert!(record.contains("\"status\": \"completed\""), "{record}");
     assert_eq!(record.matches("\"first_trial\"").count(), 2);
+    // Every run is told as it was: the killed one interrupted, with the rows it saved.
+    let record = shapelab::data::record::SessionRecord::read(&record_file).expect("record");
+    let runs: Vec<(&str, usize, usize)> = record
+        .runs
+        .iter()
+        .map(|r| (r.status.word(), r.first_trial, r.trials_done))
+        .collect();
+    let n = survived.len();
+    assert_eq!(
+        runs,
+        [("interrupted", 1, n), ("completed", n + 1, 48 - n)],
+        "{record:?}"
+    );
+    assert!(record.runs[0].notes[0].contains("killed or crashed"));
     // Nothing left to resume.
     let again = run(&[
         "run",
@@ -336,4 +371,104 @@ fn check_prints_the_plan_with_frames_and_degrees() {
         "{text}"
     );
     assert!(text.contains("224 px = 3.25 deg at 107 cm"), "{text}");
+}
+
+#[test]
+fn a_run_names_its_session_and_data_file_and_an_aborted_run_prints_the_command_that_continues_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("experiment.yaml");
+    std::fs::write(
+        &config,
+        "experiment: quick\nstimuli: stimuli/demo\noutput: raw-data\nnum_trials_per_block: 16\nms_resp_object: 300\n",
+    )
+    .expect("config");
+    let child = shapelab()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "experiment.yaml",
+            "--simulate",
+            "--realtime",
+            "--subject",
+            "s1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("started");
+    let data = data_file(&dir.path().join("raw-data"), "quick", "s1", 1);
+    let started = Instant::now();
+    while csv_rows_if_any(&data) < 2 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Ctrl-C: the run ends as an experimenter's abort, with everything saved.
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let output = child.wait_with_output().expect("ended");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    let done = csv_rows(&data).len();
+    assert!(
+        printed.starts_with(
+            "session 1 of simulated-s1 (a simulated participant, never counted as a person): 48 trials, writing raw-data/_simulated/quick/quick_simulated-s1_session_1.csv\n"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!(
+            "session 1 of simulated-s1 aborted: {done} of 48 trials done\n"
+        )),
+        "{printed}"
+    );
+    let command = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("continue    "))
+        .expect("the command that continues the session");
+    assert!(
+        command.ends_with(" run experiment.yaml --subject s1 --session 1 --resume --simulate"),
+        "{command}"
+    );
+    // The printed command works as printed.
+    let resumed = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args(["-c", command])
+        .output()
+        .expect("sh runs");
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(stdout(&resumed).contains(&format!(
+        ": {} trials from trial {} (of 48), writing ",
+        48 - done,
+        done + 1
+    )));
+    assert!(stdout(&resumed).contains("session 1 of simulated-s1 completed: 48 of 48 trials done"));
+    assert_eq!(csv_rows(&data).len(), 48);
+}
+
+#[test]
+fn participant_information_is_required_as_the_config_says_and_goes_to_the_record_only() {
+    let (dir, config) = quick_study(
+        "participant_info:\n  - {name: age, required: true}\n  - {name: consent, required: true, choices: ['yes']}\n",
+    );
+    let config = config.to_str().expect("utf-8");
+    let base = ["run", config, "--simulate", "--subject", "s1"];
+    let missing = run(&[&base[..], &["--info", "age=71"]].concat());
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing).trim(),
+        format!("error: {config}:12: participant_info: --info: required, but not given: consent")
+    );
+    let done = run(&[&base[..], &["--info", "age=71", "--info", "consent=yes"]].concat());
+    assert!(done.status.success(), "{}", stderr(&done));
+    let record = record_of_s1(dir.path());
+    let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
+    assert_eq!(record["participant"]["age"], "71");
+    assert_eq!(record["participant"]["consent"], "yes");
+    let rows = csv_rows(&data_file(&dir.path().join("raw-data"), "quick", "s1", 1));
+    assert!(rows
+        .iter()
+        .all(|r| r.len() == 8 && !r.contains(&"71".to_string())));
 }

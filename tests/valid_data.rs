@@ -133,7 +133,12 @@ fn practice_uses_shapelabs_own_images_none_of_which_is_a_test_image() {
     let practice = pixels_below(&practice_folder(&check));
     assert_eq!(practice.len(), 208);
     // Compared by pixels, not names: no practice image is a demo image, nor one of the paper's.
-    let mut test_images: Vec<PathBuf> = vec![dir.path().join("stimuli/demo")];
+    // (check writes nothing into the study: the demo set is made here.)
+    let demo = dir.path().join("stimuli/demo");
+    assert!(!demo.exists());
+    let made = run(&["demo-stimuli", demo.to_str().expect("utf-8")]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let mut test_images: Vec<PathBuf> = vec![demo];
     test_images.extend(cue_conflict_stimuli());
     for main in test_images {
         let main: HashSet<Vec<u8>> = pixels_below(&main).into_iter().map(|p| p.1).collect();

@@ -359,9 +359,9 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     let one_block = text.replace("num_trials_per_block: 8", "num_trials_per_block: 50");
     std::fs::write(&config, one_block).expect("config written");
     let runtime = runtime_dir();
-    // 3000 bytes hold the record and the raw data but only about a dozen timing lines.
+    // 4000 bytes hold the record and the raw data but only about 17 timing lines.
     let mut app = common::Reaped(
-        on_a_small_disk(&x.display, &runtime, 3000)
+        on_a_small_disk(&x.display, &runtime, 4000)
             .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
             .args(["--windowed", "1024x768", "--trials", "20", "--log-phases"])
             .spawn()
@@ -409,7 +409,7 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     )
     .expect("timing log");
     assert!(
-        timing.ends_with('\n') && timing.len() <= 3000,
+        timing.ends_with('\n') && timing.len() <= 4000,
         "only complete lines"
     );
 
@@ -713,4 +713,108 @@ fn start_and_break_screens_need_a_fresh_press_and_the_timing_log_has_press_and_r
     // shapelab's compare knows P01 is a person from the session record.
     let (summary, _) = common::compare_summary(&out.join("fresh"), &[]);
     assert!(summary.contains("\nfresh,P01,human,"), "{summary}");
+}
+
+#[test]
+fn the_console_of_a_session_holds_what_the_experimenter_needs_and_one_line_for_no_sound() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let (dir, config) = common::quick_study("");
+    // As under su or ssh: no XDG_RUNTIME_DIR; and no sound device (ALSA finds no config).
+    let mut app = common::shapelab()
+        .args([
+            "run",
+            config.to_str().expect("utf-8"),
+            "--subject",
+            "subject-01",
+        ])
+        .args(["--windowed", "800x600", "--trials", "2", "--log-phases"])
+        .env("DISPLAY", &x.display)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("ALSA_CONFIG_PATH", dir.path().join("no-alsa.conf"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("shapelab starts");
+    let stderr = app.stderr.take().expect("piped");
+    let messages = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text).expect("stderr");
+        text
+    });
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let first = stdout
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a line");
+    let data = dir
+        .path()
+        .join("raw-data/quick/quick_subject-01_session_1.csv");
+    assert_eq!(
+        first,
+        format!(
+            "session 1 of subject-01: 2 trials, writing {}",
+            data.display()
+        )
+    );
+    click_start(&x.display, &stdout);
+    let ending = wait_for(&stdout, |l| l.starts_with("session 1 of subject-01 "));
+    assert_eq!(
+        ending,
+        "session 1 of subject-01 completed: 2 of 2 trials done"
+    );
+    assert!(app.wait().expect("shapelab ends").success());
+    let messages = messages.join().expect("stderr read");
+    let lines: Vec<&str> = messages.lines().collect();
+    assert_eq!(lines.len(), 2, "{messages}");
+    assert!(
+        lines[0].starts_with("warning: timing: unsynchronised ("),
+        "{messages}"
+    );
+    assert!(
+        lines[1].starts_with("warning: no audio output (")
+            && lines[1].ends_with("): the session runs without the beep"),
+        "{messages}"
+    );
+}
+
+#[test]
+fn timing_test_gives_a_verdict_and_monitors_says_whether_the_physical_size_is_known() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let (_dir, config) = common::quick_study("");
+    let runtime = runtime_dir();
+    let test = common::shapelab()
+        .args(["timing-test", config.to_str().expect("utf-8")])
+        .args(["--windowed", "640x480", "--seconds", "1"])
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("shapelab runs");
+    // Xvfb has no vertical sync: the verdict fails and says why, with exit code 1.
+    assert_eq!(test.status.code(), Some(1), "{}", common::stderr(&test));
+    let printed = common::stdout(&test);
+    let verdict = printed.lines().last().unwrap_or_default();
+    assert!(
+        verdict.starts_with(
+            "verdict     FAIL: frames are not synchronised to the display (no vertical sync)"
+        ),
+        "{printed}"
+    );
+    let monitors = common::shapelab()
+        .arg("monitors")
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("shapelab runs");
+    assert!(monitors.status.success());
+    // Xvfb's RandR output reports no millimetres.
+    assert_eq!(
+        common::stdout(&monitors).trim(),
+        "0: screen (1280x1024, unknown refresh), primary, physical size not reported (measure the image's width for monitor.width_cm)"
+    );
 }

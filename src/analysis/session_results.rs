@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::data::paths::SessionPaths;
 use crate::data::raw::read_rows;
-use crate::data::record::{SessionRecord, TimingMode};
+use crate::data::record::{SessionRecord, Status, TimingMode};
 use crate::data::timing::disturbed_trials;
 use crate::error::Result;
 
@@ -15,8 +15,12 @@ use super::observers::{Kind, Observer};
 /// What the experimenter sees after a session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionResults {
+    /// Completed, aborted, or still open (killed or crashed runs leave it `running`).
+    pub status: Status,
     /// Trials with a data row.
     pub trials: usize,
+    /// Trials in the session's plan.
+    pub trials_planned: usize,
     /// 16-class accuracy.
     pub accuracy: Option<f64>,
     /// Share of trials without an answer.
@@ -83,7 +87,9 @@ impl SessionResults {
             .unwrap_or("not started")
             .to_string();
         Ok(SessionResults {
+            status: record.status,
             trials: summary.trials,
+            trials_planned: record.trials_planned,
             accuracy: summary.accuracy.value,
             no_answer_rate: summary.no_answer_rate,
             shape_bias: summary.shape_bias.value,

@@ -2,6 +2,8 @@
 //! key and its line.
 
 mod lines;
+pub mod participant;
+pub mod texts;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +52,10 @@ pub struct Config {
     pub mask: MaskParams,
     /// Practice sessions.
     pub practice: Practice,
+    /// What the participant reads on the start, break and end screens.
+    pub texts: texts::Texts,
+    /// What is asked about the participant before a session (stored in the record only).
+    pub participant_info: Vec<participant::InfoField>,
     /// The trial's own fixation before its stimulus (ms).
     pub ms_fixation: f64,
     /// The fixation after each trial's answer and feedback, and after the start screen and
@@ -248,6 +254,8 @@ impl Default for Config {
             beep: Beep::default(),
             mask: MaskParams::default(),
             practice: Practice::default(),
+            texts: texts::Texts::default(),
+            participant_info: Vec::new(),
             ms_fixation: 300.0,
             ms_inter_trial: None,
             ms_stim: 200.0,
@@ -455,6 +463,20 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
             return Err(fail(locate, keys, "must be at least 1".into()));
         }
     }
+    for (i, field) in config.participant_info.iter().enumerate() {
+        let repeated = config.participant_info[..i]
+            .iter()
+            .any(|f| f.name == field.name);
+        let problem = names::check_name_part(&field.name)
+            .err()
+            .or_else(|| repeated.then(|| format!("'{}' is asked twice", field.name)));
+        if let Some(message) = problem {
+            return Err(fail(locate, &["participant_info"], message));
+        }
+    }
+    if let Err((key, message)) = config.texts.check() {
+        return Err(fail(locate, &["texts", key], message));
+    }
     if config.practice.trials == Some(0) {
         return Err(fail(
             locate,
@@ -661,7 +683,7 @@ fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
 fn nearest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (edit_distance(key, c), c))
+        .map(|c| (edit_distance(&key.to_lowercase(), c), c))
         .filter(|(d, c)| *d <= key.len().max(c.len()) / 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.as_str())

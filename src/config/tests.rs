@@ -267,3 +267,35 @@ fn the_shipped_experiment_yaml_is_valid_and_documents_every_key() {
         );
     }
 }
+
+#[test]
+fn the_participants_texts_come_from_the_config_with_the_original_english_by_default() {
+    let plain = parse("experiment: x\n").expect("valid");
+    assert_eq!(plain.config.texts, texts::Texts::default());
+    assert_eq!(plain.config.texts.start, "Click the mouse to start!");
+    // The paper's texture-guessing variant: the same images, other instructions.
+    let e = parse(
+        "experiment: x\ntexts:\n  instructions: Name the texture of each image, not the object.\n  break: Weiter mit Klick.\n  end: Danke!\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        e.config.texts.instructions.as_deref(),
+        Some("Name the texture of each image, not the object.")
+    );
+    assert_eq!(
+        (
+            e.config.texts.break_screen.as_str(),
+            e.config.texts.end.as_str()
+        ),
+        ("Weiter mit Klick.", "Danke!")
+    );
+    assert_eq!(e.config.texts.start, "Click the mouse to start!");
+    assert_eq!(
+        error("experiment: x\ntexts:\n  end: Danke, {name}!\n"),
+        "exp.yaml:3: texts.end: unknown placeholder {name}; this text has none"
+    );
+    assert_eq!(
+        error("experiment: x\ntexts:\n  ending: Danke!\n"),
+        "exp.yaml:3: texts: unknown key `ending` (did you mean `end`?)"
+    );
+}

@@ -2,6 +2,7 @@
 //! timing log, and the session record.
 
 pub mod paths;
+pub mod progress;
 pub mod raw;
 pub mod record;
 pub mod synced;
@@ -150,6 +151,9 @@ impl Recorder {
                     if let Some(run) = self.record.current_run() {
                         run.trials_done += 1;
                     }
+                    // The record counts every saved row, so that it tells the truth after
+                    // a kill.
+                    self.record_unsaved = true;
                 }
                 Unsaved::Timing(_, text) => self.timing.append_line(text)?,
             }

@@ -51,6 +51,21 @@ pub enum Status {
     Completed,
     /// Stopped by the experimenter.
     Aborted,
+    /// Ended without closing its record: killed from outside, crashed, or the power went.
+    /// A run is marked so when the session is resumed.
+    Interrupted,
+}
+
+impl Status {
+    /// The lab's word for it, e.g. `aborted`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Completed => "completed",
+            Status::Aborted => "aborted",
+            Status::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// One start or resume of a session.
@@ -110,6 +125,9 @@ pub struct SessionRecord {
     pub status: Status,
     /// Every start and resume.
     pub runs: Vec<RunRecord>,
+    /// The answers about the participant (`participant_info`), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub participant: BTreeMap<String, String>,
 }
 
 impl SessionRecord {
@@ -131,5 +149,39 @@ impl SessionRecord {
     /// The run in progress.
     pub fn current_run(&mut self) -> Option<&mut RunRecord> {
         self.runs.last_mut()
+    }
+
+    /// How far the session got, e.g. `aborted: 12 of 48 trials done`.
+    pub fn progress(&self) -> String {
+        format!(
+            "{}: {} of {} trials done",
+            self.status.word(),
+            self.trials_done,
+            self.trials_planned
+        )
+    }
+
+    /// Tells the truth about runs that ended without closing the record (killed, crashed):
+    /// they become `interrupted`, with the trials their rows show (`rows`: the data file's
+    /// rows now). Called when the session is resumed.
+    pub fn close_interrupted_runs(&mut self, rows: usize) {
+        self.trials_done = rows;
+        let starts: Vec<usize> = self.runs.iter().map(|r| r.first_trial).collect();
+        for (i, run) in self.runs.iter_mut().enumerate() {
+            if run.status != Status::Running {
+                continue;
+            }
+            // A run's rows reach up to the next run's first trial, or to the last row.
+            let last = starts.get(i + 1).map_or(rows, |next| next - 1).min(rows);
+            run.trials_done = (last + 1).saturating_sub(run.first_trial);
+            run.status = Status::Interrupted;
+            let saved = match run.trials_done {
+                0 => "it saved no row".to_string(),
+                n => format!("it saved {n} rows, the last of trial {last}"),
+            };
+            run.notes.push(format!(
+                "the run ended without closing this record (killed or crashed); {saved}"
+            ));
+        }
     }
 }

@@ -6,6 +6,27 @@ use rodio::Source;
 
 use crate::config::Beep;
 
+/// Runs `open` with standard error sent to /dev/null: ALSA's library prints pages of its own
+/// lines (`ALSA lib pcm.c: Unknown PCM default`, ...) while it looks for an output, which
+/// read as errors; the caller says in one line whether there is sound. It runs before the
+/// session starts, when nothing else prints.
+fn quietly<T>(open: impl FnOnce() -> T) -> T {
+    use nix::unistd::{dup, dup2_stderr};
+    let Ok(saved) = dup(std::io::stderr()) else {
+        return open();
+    };
+    let muted = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .is_ok_and(|null| dup2_stderr(null).is_ok());
+    let result = open();
+    if muted {
+        // Restoring a descriptor just duplicated does not fail in practice.
+        let _ = dup2_stderr(saved);
+    }
+    result
+}
+
 /// An open audio output that plays the configured beep.
 pub struct Beeper {
     sink: rodio::MixerDeviceSink,
@@ -16,7 +37,8 @@ impl Beeper {
     /// Opens the default audio output; `Err` says why there is none (the session then runs
     /// without sound).
     pub fn open(beep: &Beep) -> Result<Beeper, String> {
-        let mut sink = rodio::DeviceSinkBuilder::open_default_sink().map_err(|e| e.to_string())?;
+        let mut sink =
+            quietly(rodio::DeviceSinkBuilder::open_default_sink).map_err(|e| e.to_string())?;
         sink.log_on_drop(false);
         Ok(Beeper {
             sink,

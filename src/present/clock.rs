@@ -244,6 +244,37 @@ pub struct FlipReport {
     pub estimate: Option<RefreshEstimate>,
 }
 
+impl FlipReport {
+    /// The verdict of a timing test: whether the display is fit for a session, and why, e.g.
+    /// `PASS: synchronised to the display, 1800 flips without a missed refresh`. `problem`:
+    /// what the refresh check found wrong (rate off or unsteady), if anything.
+    pub fn verdict(&self, mode: TimingMode, problem: Option<&str>) -> (bool, String) {
+        let mut reasons = Vec::new();
+        if mode != TimingMode::Synchronised {
+            reasons.push("frames are not synchronised to the display (no vertical sync)".into());
+        }
+        if let Some(problem) = problem.filter(|_| mode == TimingMode::Synchronised) {
+            reasons.push(problem.to_string());
+        }
+        if self.missed_refreshes > 0 {
+            reasons.push(format!(
+                "{} missed refreshes in {} flips ({} intervals above 1.2 periods, longest {:.2} ms)",
+                self.missed_refreshes, self.flips, self.late_intervals, self.longest_ms
+            ));
+        }
+        match reasons.is_empty() {
+            true => (
+                true,
+                format!(
+                    "PASS: synchronised to the display, {} flips without a missed refresh",
+                    self.flips
+                ),
+            ),
+            false => (false, format!("FAIL: {}", reasons.join("; "))),
+        }
+    }
+}
+
 impl FlipLog {
     /// Logs a flip at `t` seconds.
     pub fn push(&mut self, t: f64) {
@@ -286,6 +317,49 @@ impl FlipLog {
             }
         }
         report
+    }
+}
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::*;
+
+    fn report(missed: u64) -> FlipReport {
+        FlipReport {
+            flips: 1800,
+            late_intervals: usize::from(missed > 0),
+            missed_refreshes: missed,
+            longest_ms: if missed > 0 { 50.0 } else { 16.7 },
+            estimate: None,
+        }
+    }
+
+    #[test]
+    fn a_timing_test_passes_only_synchronised_at_the_expected_rate_without_missed_refreshes() {
+        assert_eq!(
+            report(0).verdict(TimingMode::Synchronised, None),
+            (
+                true,
+                "PASS: synchronised to the display, 1800 flips without a missed refresh".into()
+            )
+        );
+        let (passed, why) = report(2).verdict(TimingMode::Synchronised, None);
+        assert!(!passed);
+        assert_eq!(why, "FAIL: 2 missed refreshes in 1800 flips (1 intervals above 1.2 periods, longest 50.00 ms)");
+        let (passed, why) = report(0).verdict(
+            TimingMode::Synchronised,
+            Some("the display runs at 75.00 Hz, not 60 Hz"),
+        );
+        assert!(
+            !passed && why == "FAIL: the display runs at 75.00 Hz, not 60 Hz",
+            "{why}"
+        );
+        let (passed, why) = report(0).verdict(TimingMode::Unsynchronised, Some("no vertical sync"));
+        assert!(!passed);
+        assert_eq!(
+            why,
+            "FAIL: frames are not synchronised to the display (no vertical sync)"
+        );
     }
 }
 

@@ -130,6 +130,7 @@ pub fn run(
         height_px: height,
     };
     let mut session = session::open(&experiment, &job.set, &job.session, facts)?;
+    println!("{}", session.describe(""));
     let beeper = match Beeper::open(&config.beep) {
         Ok(b) => Some(b),
         Err(e) => {

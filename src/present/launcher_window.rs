@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use winit::application::ApplicationHandler;
 use winit::event::{StartCause, WindowEvent};
-use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::event_loop::{ActiveEventLoop, ControlFlow};
 use winit::window::{Window, WindowId};
 
 use super::clock::{judge, RefreshEstimate};
@@ -22,11 +22,7 @@ const SETTLING_FLIPS: usize = 10;
 
 /// Opens the launcher and runs it until its window is closed.
 pub fn run(launcher: Launcher, expected_hz: f64) -> Result<()> {
-    let event_loop = EventLoop::new().map_err(|e| {
-        Error::new(format!(
-            "cannot open a window: {e} (is there a display? set DISPLAY or WAYLAND_DISPLAY)"
-        ))
-    })?;
+    let event_loop = super::window::event_loop::<()>()?;
     let mut app = App {
         launcher,
         expected_hz,

@@ -41,6 +41,8 @@ pub struct Layout {
     pub fixation: [PixelRect; 4],
     /// The response boxes.
     pub grid: ResponseGrid,
+    /// The words of the text screens.
+    pub texts: crate::config::texts::Texts,
 }
 
 impl Layout {
@@ -81,6 +83,7 @@ impl Layout {
             mask: PixelRect::centred(screen, config.mask.size, config.mask.size),
             fixation,
             grid: ResponseGrid::new(order, width, height, config.box_size, config.object_gap),
+            texts: config.texts.clone(),
         }
     }
 }

@@ -8,6 +8,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, StrokeKind, Vec2};
 
 use super::layout::Layout;
 use crate::categories::Category;
+use crate::config::texts::fill;
 use crate::trials::timeline::BlockSummary;
 use crate::trials::Screen;
 
@@ -81,12 +82,26 @@ pub fn paint(
     };
     match screen {
         Screen::Start { first_trial } => {
-            let message = if *first_trial > 1 {
-                format!("Continuing at trial {first_trial}.\nClick the mouse to start!")
-            } else {
-                "Click the mouse to start!".to_string()
-            };
-            text(centre, &message, 32.0, INK);
+            let t = &layout.texts;
+            let mut lines = Vec::new();
+            if *first_trial > 1 {
+                lines.push(fill(&t.resume, &[("trial", first_trial.to_string())]));
+            }
+            lines.push(t.start.clone());
+            match &t.instructions {
+                // Instructions are read, not glanced at: a wrapped block above the request.
+                Some(instructions) => {
+                    let width = (full.width() - 160.0).clamp(300.0, 1100.0);
+                    let body = format!("{instructions}\n\n{}", lines.join("\n"));
+                    let mut job =
+                        egui::text::LayoutJob::simple(body, FontId::proportional(26.0), INK, width);
+                    job.halign = egui::Align::Center;
+                    let galley = painter.layout_job(job);
+                    let top = centre.y - galley.size().y / 2.0;
+                    painter.galley(Pos2::new(centre.x, top), galley, INK);
+                }
+                None => text(centre, &lines.join("\n"), 32.0, INK),
+            }
         }
         Screen::Response | Screen::Feedback(_) => {
             let highlight = match screen {
@@ -125,20 +140,18 @@ pub fn paint(
             }
         }
         Screen::Break(summary) => {
-            let message = format!("{}\n\nClick the mouse to continue.", block_text(summary));
+            let t = &layout.texts;
+            let message = format!("{}\n\n{}", block_text(&t.block, summary), t.break_screen);
             text(centre, &message, 26.0, INK);
             if summary.warn_no_answer() {
-                let warning = "Please respond on every trial. If you are unsure, guess!";
+                let warning = t.no_answer_warning.as_str();
                 text(centre + Vec2::new(0.0, 150.0), warning, 26.0, WARNING);
             }
         }
         Screen::End(summary) => {
-            text(
-                centre,
-                &format!("{}\n\nThank you!", block_text(summary)),
-                26.0,
-                INK,
-            );
+            let t = &layout.texts;
+            let message = format!("{}\n\n{}", block_text(&t.block, summary), t.end);
+            text(centre, &message, 26.0, INK);
         }
         Screen::Fixation | Screen::Stimulus(_) | Screen::Blank | Screen::Mask(_) | Screen::Done => {
         }
@@ -194,15 +207,17 @@ fn panel(painter: &egui::Painter, centre: Pos2, text: &str, size: f32, width: f3
     painter.galley(Pos2::new(centre.x, r.min.y + 20.0), galley, INK);
 }
 
-/// The block summary as the break and end screens word it.
-pub fn block_text(summary: &BlockSummary) -> String {
-    format!(
-        "You answered {} of {} trials correctly ({:.1} %).\nBlocks finished: {} of {}.\nNo answer: {:.1} % of the trials.",
-        summary.correct,
-        summary.trials,
-        summary.percent_correct(),
-        summary.block,
-        summary.blocks,
-        summary.percent_no_answer()
+/// The block summary as the break and end screens word it (`template`: `texts.block`).
+pub fn block_text(template: &str, summary: &BlockSummary) -> String {
+    fill(
+        template,
+        &[
+            ("correct", summary.correct.to_string()),
+            ("trials", summary.trials.to_string()),
+            ("percent", format!("{:.1}", summary.percent_correct())),
+            ("blocks", summary.blocks.to_string()),
+            ("block", summary.block.to_string()),
+            ("no_answer", format!("{:.1}", summary.percent_no_answer())),
+        ],
     )
 }

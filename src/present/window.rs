@@ -2,6 +2,7 @@
 //! it on, while the render thread (see `frame_loop`) draws. Because the main thread never
 //! waits for the display, a click is timestamped as soon as the system delivers it.
 
+use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,15 +48,72 @@ struct App<T: 'static> {
     result: Option<Result<T>>,
 }
 
+/// Gives the process a private `XDG_RUNTIME_DIR` (a 0700 folder of its own in the temporary
+/// folder) when it has no valid one, as under `su`, ssh or a bare X server: libwayland,
+/// which the graphics drivers probe, otherwise prints `error: XDG_RUNTIME_DIR is invalid or
+/// not set` twice per session, which reads as a failure. Call it first thing, before any
+/// thread starts (the environment is only safely changed then).
+pub fn ensure_runtime_dir() {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let valid = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_dir());
+    // The owner of /proc/self is this process's user.
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return;
+    };
+    if valid {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("shapelab-runtime-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    // Only a folder of this user's that nobody else can enter will do.
+    let private = std::fs::symlink_metadata(&dir)
+        .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o777 == 0o700);
+    if private {
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
+    }
+}
+
+/// Connects to the display. Without a usable Wayland session (no `WAYLAND_DISPLAY`, or no
+/// valid `XDG_RUNTIME_DIR` for its socket) X11 is used directly, so that libwayland never
+/// prints its `XDG_RUNTIME_DIR is invalid` errors to the experimenter's console.
+pub fn event_loop<T: 'static>() -> Result<EventLoop<T>> {
+    use winit::platform::x11::EventLoopBuilderExtX11;
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if !set("DISPLAY") && !set("WAYLAND_DISPLAY") && !set("WAYLAND_SOCKET") {
+        return Err(Error::new(
+            "cannot open a window: there is no display (neither DISPLAY nor WAYLAND_DISPLAY is \
+             set); start shapelab on the computer's desktop",
+        ));
+    }
+    let runtime_dir_ok =
+        std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|dir| Path::new(&dir).is_dir());
+    let mut builder = EventLoop::<T>::with_user_event();
+    if set("DISPLAY") && !(set("WAYLAND_DISPLAY") && runtime_dir_ok) {
+        builder.with_x11();
+    }
+    builder.build().map_err(|e| {
+        Error::new(format!(
+            "cannot open a window: {} (is there a display? set DISPLAY or WAYLAND_DISPLAY)",
+            without_source_location(&e.to_string())
+        ))
+    })
+}
+
+/// An error text without the `at /path/to/file.rs:123` that winit puts into OS errors: a
+/// path into a dependency's source tells the experimenter nothing.
+fn without_source_location(text: &str) -> String {
+    let Some(at) = text.find(" at /") else {
+        return text.to_string();
+    };
+    match text[at..].find(": ") {
+        Some(end) => format!("{}{}", &text[..at], &text[at + end..]),
+        None => text[..at].to_string(),
+    }
+}
+
 /// Opens the window and runs `work` on a render thread; returns its result when it is done.
 pub fn run<T: Send + 'static>(options: WindowOptions, work: Work<T>) -> Result<T> {
-    let event_loop = EventLoop::<Finished<T>>::with_user_event()
-        .build()
-        .map_err(|e| {
-            Error::new(format!(
-                "cannot open a window: {e} (is there a display? set DISPLAY or WAYLAND_DISPLAY)"
-            ))
-        })?;
+    let event_loop = event_loop::<Finished<T>>()?;
     let mut app = App {
         work: Some(work),
         options,
@@ -79,19 +137,22 @@ pub fn list_monitors() -> Result<Vec<String>> {
     impl ApplicationHandler for Lister {
         fn resumed(&mut self, event_loop: &ActiveEventLoop) {
             let primary = event_loop.primary_monitor();
+            let sizes = physical_sizes();
             self.0 = Some(
                 event_loop
                     .available_monitors()
                     .enumerate()
-                    .map(|(i, m)| describe(i, &m, primary.as_ref() == Some(&m)))
+                    .map(|(i, m)| {
+                        let mm = m.name().and_then(|name| sizes.get(&name).copied());
+                        describe(i, &m, primary.as_ref() == Some(&m)) + &physical(mm)
+                    })
                     .collect(),
             );
             event_loop.exit();
         }
         fn window_event(&mut self, _: &ActiveEventLoop, _: WindowId, _: WindowEvent) {}
     }
-    let event_loop =
-        EventLoop::new().map_err(|e| Error::new(format!("cannot reach the display: {e}")))?;
+    let event_loop = event_loop::<()>()?;
     let mut lister = Lister(None);
     event_loop
         .run_app(&mut lister)
@@ -99,6 +160,53 @@ pub fn list_monitors() -> Result<Vec<String>> {
     Ok(lister.0.unwrap_or_default())
 }
 
+/// The physical sizes (mm) of the X server's connected outputs, by output name (winit's
+/// monitor name on X11), as RandR reports them from the monitors' EDID. Empty without X11.
+fn physical_sizes() -> std::collections::HashMap<String, (u32, u32)> {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::randr::{Connection, ConnectionExt as _};
+    let mut sizes = std::collections::HashMap::new();
+    let Ok((conn, screen)) = x11rb::connect(None) else {
+        return sizes;
+    };
+    let Some(root) = conn.setup().roots.get(screen).map(|s| s.root) else {
+        return sizes;
+    };
+    let Ok(Ok(resources)) = conn
+        .randr_get_screen_resources_current(root)
+        .map(|c| c.reply())
+    else {
+        return sizes;
+    };
+    for output in resources.outputs {
+        let info = conn
+            .randr_get_output_info(output, resources.config_timestamp)
+            .map(|c| c.reply());
+        if let Ok(Ok(info)) = info {
+            if info.connection == Connection::CONNECTED && info.mm_width > 0 && info.mm_height > 0 {
+                let name = String::from_utf8_lossy(&info.name).into_owned();
+                sizes.insert(name, (info.mm_width, info.mm_height));
+            }
+        }
+    }
+    sizes
+}
+
+/// A monitor's physical size (`mm`, when the system reports one) for `monitors`.
+fn physical(mm: Option<(u32, u32)>) -> String {
+    match mm {
+        Some((w, h)) => format!(
+            ", {:.1} x {:.1} cm (monitor.width_cm: {:.1})",
+            f64::from(w) / 10.0,
+            f64::from(h) / 10.0,
+            f64::from(w) / 10.0
+        ),
+        None => ", physical size not reported (measure the image's width for monitor.width_cm)"
+            .to_string(),
+    }
+}
+
+/// A monitor in one line.
 fn describe(index: usize, monitor: &MonitorHandle, primary: bool) -> String {
     let size = monitor.size();
     let hz = monitor.refresh_rate_millihertz().map_or_else(
@@ -253,5 +361,28 @@ impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
     fn user_event(&mut self, event_loop: &ActiveEventLoop, Finished(result): Finished<T>) {
         self.result = Some(result);
         event_loop.exit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_reported_physical_size_is_given_in_cm_for_width_cm() {
+        assert_eq!(
+            super::physical(Some((527, 296))),
+            ", 52.7 x 29.6 cm (monitor.width_cm: 52.7)"
+        );
+        assert!(super::physical(None).contains("not reported"));
+    }
+
+    #[test]
+    fn an_os_error_is_shown_without_the_source_file_of_the_library() {
+        assert_eq!(
+            super::without_source_location(
+                "os error at /root/.cargo/registry/src/x/winit-0.30.13/src/platform_impl/linux/mod.rs:765: no display"
+            ),
+            "os error: no display"
+        );
+        assert_eq!(super::without_source_location("plain"), "plain");
     }
 }

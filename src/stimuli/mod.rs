@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod glyphs;
+pub mod icons;
 pub mod mask;
 pub mod practice;
 
@@ -95,6 +96,32 @@ impl StimulusSet {
         StimulusSet::check(root, size)
     }
 
+    /// Refuses a configured `stimuli:` folder that does not exist, naming the config's line
+    /// (the demo folder is made on first use).
+    pub fn check_folder(experiment: &crate::config::Experiment) -> Result<()> {
+        let root = &experiment.config.stimuli;
+        if root.exists() || demo::is_demo_dir(root) {
+            return Ok(());
+        }
+        Err(experiment.error_at(&["stimuli"], format!("{}: no such folder", root.display())))
+    }
+
+    /// Checks the set at `root` without writing anything there: a demo folder not made yet is
+    /// made and checked in a scratch folder, as its first session will make it (`shapelab
+    /// check`). The scratch folder, when there is one, is removed when dropped.
+    pub fn check_without_making(root: &Path, size: u32) -> Result<(StimulusSet, Option<Scratch>)> {
+        if root.exists() || !demo::is_demo_dir(root) {
+            return StimulusSet::check(root, size).map(|set| (set, None));
+        }
+        let scratch =
+            Scratch(std::env::temp_dir().join(format!("shapelab-check-{}", std::process::id())));
+        let demo = scratch.0.join("stimuli/demo");
+        demo::write_set(&demo)?;
+        let mut set = StimulusSet::check(&demo, size)?;
+        set.root = root.to_path_buf();
+        Ok((set, Some(scratch)))
+    }
+
     fn scan(root: &Path) -> Result<(StimulusSet, Vec<String>)> {
         let entries = read_dir_sorted(root)?;
         let has_folders = entries.iter().any(|p| p.is_dir());
@@ -162,6 +189,16 @@ pub fn load_rgba(path: &Path, size: u32) -> Result<Vec<u8>> {
         ));
     }
     Ok(image.into_rgba8().into_raw())
+}
+
+/// A scratch folder of the process's own, removed with everything in it when dropped.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Decodes an image file, naming the file in the error.

@@ -12,9 +12,11 @@ use super::{percent, Refresh};
 use crate::analysis::session_results::{disturbed_line, SessionResults};
 use crate::config::Experiment;
 use crate::data::paths::{
-    check_person_code, check_subject, next_free_session, next_free_subject, simulated,
-    subject_code_note, SessionPaths,
+    check_person_code, check_subject, last_session, next_free_session, next_free_subject,
+    simulated, subject_code_note, SessionPaths,
 };
+use crate::data::progress::Progress;
+use crate::data::record::Status;
 use crate::preflight::Preflight;
 use crate::session::stimulus_set;
 use crate::simulate::Responder;
@@ -40,6 +42,8 @@ struct Loaded {
 struct Running {
     child: Child,
     paths: Option<SessionPaths>,
+    /// The `shapelab run` arguments that continue this session.
+    resume: Vec<String>,
     /// Copies the session's standard error to the launcher's and returns all of it.
     stderr: Option<JoinHandle<String>>,
 }
@@ -49,7 +53,10 @@ enum Outcome {
     Results(Box<SessionResults>, PathBuf),
     PracticeDone,
     Failed {
+        /// How the session's process ended and its error, one line each.
         error: String,
+        /// What the session saved and how to continue it, when it has files.
+        saved: Option<String>,
         /// Raw-data rows the session could not save, to copy before anything else.
         unsaved: Vec<String>,
     },
@@ -59,9 +66,57 @@ impl Outcome {
     fn failed(error: impl Into<String>) -> Outcome {
         Outcome::Failed {
             error: error.into(),
+            saved: None,
             unsaved: Vec::new(),
         }
     }
+}
+
+/// How a session's process ended, e.g. `the session process was killed (signal 9, SIGKILL)`,
+/// then the error it printed, if any (its last `error:` line; warnings are not the cause).
+fn how_it_ended(status: std::process::ExitStatus, stderr: &str) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let how = match (status.signal(), status.code()) {
+        (Some(signal), _) => {
+            let name = match signal {
+                1 => " SIGHUP",
+                2 => " SIGINT",
+                6 => " SIGABRT",
+                9 => " SIGKILL",
+                11 => " SIGSEGV",
+                15 => " SIGTERM",
+                _ => "",
+            };
+            format!(
+                "the session process was killed from outside (signal {signal}{})",
+                name.replace(' ', ", ")
+            )
+        }
+        (None, Some(code)) => format!("the session process ended with exit code {code}"),
+        (None, None) => "the session process ended".to_string(),
+    };
+    match stderr.lines().rev().find_map(|l| l.strip_prefix("error: ")) {
+        Some(error) => format!("{how}:\n{error}"),
+        None => format!("{how}; it printed no error"),
+    }
+}
+
+/// What a session that ended badly saved, and how to continue it (`resume`: the command).
+fn what_was_saved(paths: &SessionPaths, resume: &str) -> Option<String> {
+    let progress = Progress::read(paths).ok()?;
+    let mut text = format!(
+        "{} of {} trials saved in {}",
+        progress.rows,
+        progress.record.trials_planned,
+        paths.data.display()
+    );
+    if progress.unfinished() {
+        text.push_str(&format!(
+            ".\nResume it from the session page (trial {} comes next), or: {resume}",
+            progress.rows + 1
+        ));
+    }
+    Some(text)
 }
 
 /// The rows a session printed under `rows not saved (N):` before its error.
@@ -73,6 +128,15 @@ fn unsaved_rows(stderr: &str) -> Vec<String> {
         .take_while(|l| !l.starts_with("error: "))
         .map(String::from)
         .collect()
+}
+
+/// A command of `program` as the experimenter would type it.
+fn command_line(program: &Path, args: &[String]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| crate::hints::quoted(Path::new(a)))
+        .collect();
+    format!("{} {}", crate::hints::program_at(program), words.join(" "))
 }
 
 /// The session page's state.
@@ -93,10 +157,18 @@ pub struct SessionForm {
     pub participant: Participant,
     /// Run in a window instead of fullscreen.
     pub windowed: bool,
+    /// The window's size in pixels, `WxH`, as typed (used with `windowed`).
+    pub window_size: String,
+    /// Only the first N trials (piloting), as typed; empty for all.
+    pub trial_limit: String,
+    /// The answers about the participant, by the config's `participant_info` name.
+    pub info: std::collections::BTreeMap<String, String>,
     /// The refresh measured on the launcher's window.
     pub refresh: Refresh,
     running: Option<Running>,
     outcome: Option<Outcome>,
+    /// The subject's last session when it did not complete: its number and how far it got.
+    unfinished: Option<(u32, Progress)>,
 }
 
 impl SessionForm {
@@ -113,9 +185,13 @@ impl SessionForm {
             practice: false,
             participant: Participant::Person,
             windowed: false,
+            window_size: "1024x768".into(),
+            trial_limit: String::new(),
+            info: Default::default(),
             refresh: Refresh::Measuring,
             running: None,
             outcome: None,
+            unfinished: None,
         };
         form.load();
         form
@@ -166,11 +242,14 @@ impl SessionForm {
                     .and_then(|reader| reader.join().ok())
                     .unwrap_or_default();
                 let paths = running.paths.clone();
+                let resume = running.resume.clone();
                 self.running = None;
                 self.outcome = Some(if !status.success() {
-                    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
                     Outcome::Failed {
-                        error: last.unwrap_or("the session ended with an error").into(),
+                        error: how_it_ended(status, &stderr),
+                        saved: paths
+                            .as_ref()
+                            .and_then(|p| what_was_saved(p, &command_line(&self.program, &resume))),
                         unsaved: unsaved_rows(&stderr),
                     }
                 } else if let Some(paths) = paths {
@@ -209,9 +288,25 @@ impl SessionForm {
                 self.subject = next;
             }
         }
+        self.unfinished = None;
         if check_subject(self.subject.trim()).is_err() {
             return;
         }
+        // A simulated participant's sessions are its own (`_simulated`), apart from people's.
+        let (own_output, own_subject) = match self.simulated() {
+            true => simulated(&output, self.subject.trim()),
+            false => (output.clone(), self.subject.trim().to_string()),
+        };
+        self.unfinished = last_session(&own_output, &experiment, &own_subject)
+            .ok()
+            .flatten()
+            .and_then(|n| {
+                let paths = SessionPaths::new(&own_output, &experiment, &own_subject, n).ok()?;
+                Progress::read(&paths)
+                    .ok()
+                    .filter(Progress::unfinished)
+                    .map(|p| (n, p))
+            });
         if let Ok(next) = next_free_session(&output, &experiment, self.subject.trim()) {
             if self.session == self.suggested || self.session.trim().is_empty() {
                 self.session = next.to_string();
@@ -240,6 +335,18 @@ impl SessionForm {
         if let Err(e) = checked {
             problems.push(e.to_string());
         }
+        problems.extend(self.pilot_problems());
+        if !self.practice {
+            let answers: Vec<(String, String)> = self
+                .info
+                .iter()
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect();
+            let fields = &loaded.experiment.config.participant_info;
+            if let Err(e) = crate::config::participant::check_answers(fields, &answers) {
+                problems.push(format!("participant: {e}"));
+            }
+        }
         match self.session.trim().parse::<u32>() {
             Ok(n) if n >= 1 => {
                 let c = &loaded.experiment.config;
@@ -248,16 +355,45 @@ impl SessionForm {
                 if taken && !self.practice && !self.simulated() {
                     let next = next_free_session(&c.output, &c.experiment, subject)
                         .map_or_else(|_| "-".into(), |n| n.to_string());
-                    problems.push(format!(
-                        "session {n} of {subject} already has data (shapelab never overwrites): \
-                         the next free session is {next}"
-                    ));
+                    let unfinished = self.unfinished.as_ref().filter(|(u, _)| *u == n);
+                    problems.push(match unfinished {
+                        Some(_) => format!(
+                            "session {n} of {subject} is unfinished: resume it (below), or \
+                             start the next free session, {next}"
+                        ),
+                        None => format!(
+                            "session {n} of {subject} already has data (shapelab never \
+                             overwrites): the next free session is {next}"
+                        ),
+                    });
                 }
             }
             _ => problems.push(format!(
                 "session number: '{}' is not a whole number from 1",
                 self.session.trim()
             )),
+        }
+        problems
+    }
+
+    /// Problems of the piloting fields: the trial limit and the window size.
+    fn pilot_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let limit = self.trial_limit.trim();
+        if !limit.is_empty() && !limit.parse::<usize>().is_ok_and(|n| n >= 1) {
+            problems.push(format!(
+                "trials: '{limit}' is not a number of trials (1 or more; empty for all)"
+            ));
+        }
+        let size = self.window_size.trim();
+        let fits = size
+            .split_once(['x', 'X'])
+            .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+            .is_some_and(|(w, h)| (100..=16384).contains(&w) && (100..=16384).contains(&h));
+        if self.windowed && !self.simulated() && !fits {
+            problems.push(format!(
+                "window size: '{size}' is not a size like 1024x768 (100 to 16384 pixels a side)"
+            ));
         }
         problems
     }
@@ -278,13 +414,41 @@ impl SessionForm {
         if !self.simulated() {
             args.extend(["--session".into(), self.session.trim().to_string()]);
         }
+        if !self.trial_limit.trim().is_empty() {
+            args.extend(["--trials".into(), self.trial_limit.trim().to_string()]);
+        }
+        for (name, value) in self.info.iter().filter(|(_, v)| !v.trim().is_empty()) {
+            args.extend(["--info".into(), format!("{name}={}", value.trim())]);
+        }
+        args.extend(self.window_arguments());
+        args
+    }
+
+    /// The arguments that make `run` continue session `session` as the form describes it.
+    fn resume_arguments(&self, session: u32) -> Vec<String> {
+        let mut args = vec![
+            "run".to_string(),
+            self.config.trim().to_string(),
+            "--subject".into(),
+            self.subject.trim().to_string(),
+            "--session".into(),
+            session.to_string(),
+            "--resume".into(),
+        ];
+        args.extend(self.window_arguments());
+        args
+    }
+
+    /// Practice, window and simulated participant, as `run` options.
+    fn window_arguments(&self) -> Vec<String> {
+        let mut args = Vec::new();
         if self.practice {
             args.push("--practice".into());
         }
         match self.participant {
             Participant::Person => {
                 if self.windowed {
-                    args.extend(["--windowed".into(), "1024x768".into()]);
+                    args.extend(["--windowed".into(), self.window_size.trim().to_string()]);
                 }
             }
             Participant::Simulated(responder) => {
@@ -298,24 +462,38 @@ impl SessionForm {
         args
     }
 
-    fn start(&mut self) {
+    /// Starts the session as filled in, or continues session `resume` of the subject.
+    fn start(&mut self, resume: Option<u32>) {
         let subject = self.subject.trim();
-        let paths = match (&self.experiment(), self.session.trim().parse::<u32>()) {
+        let files = match (&self.experiment(), self.session.trim().parse::<u32>()) {
             (Some(e), _) if !self.practice && self.simulated() => {
                 let c = &e.config;
                 let (output, subj) = simulated(&c.output, subject);
-                next_free_session(&output, &c.experiment, &subj)
-                    .and_then(|n| SessionPaths::new(&output, &c.experiment, &subj, n))
+                resume
+                    .map_or_else(|| next_free_session(&output, &c.experiment, &subj), Ok)
+                    .and_then(|n| {
+                        SessionPaths::new(&output, &c.experiment, &subj, n).map(|p| (p, n))
+                    })
                     .ok()
             }
-            (Some(e), Ok(n)) if !self.practice => {
+            (Some(e), typed) if !self.practice => {
                 let c = &e.config;
-                SessionPaths::new(&c.output, &c.experiment, subject, n).ok()
+                resume.or(typed.ok()).and_then(|n| {
+                    SessionPaths::new(&c.output, &c.experiment, subject, n)
+                        .ok()
+                        .map(|p| (p, n))
+                })
             }
             _ => None,
         };
+        let (paths, number) = files.unzip();
+        let arguments = match resume {
+            Some(n) => self.resume_arguments(n),
+            None => self.run_arguments(),
+        };
+        let resume = self.resume_arguments(number.unwrap_or(1));
         let spawned = Command::new(&self.program)
-            .args(self.run_arguments())
+            .args(arguments)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -338,6 +516,7 @@ impl SessionForm {
                 self.running = Some(Running {
                     child,
                     paths,
+                    resume,
                     stderr,
                 });
             }
@@ -371,6 +550,8 @@ impl SessionForm {
             let back = outcome_ui(ui, outcome);
             if back {
                 self.outcome = None;
+                // Files may have changed meanwhile (a session run from the command line).
+                self.suggest_session();
             }
             return;
         }
@@ -422,9 +603,46 @@ impl SessionForm {
                         self.load();
                     }
                     ui.checkbox(&mut self.windowed, "In a window (pilot)");
+                    if self.windowed {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.window_size).desired_width(90.0),
+                        )
+                        .on_hover_text("window size in pixels, WxH");
+                    }
+                });
+                ui.end_row();
+                let fields = self
+                    .experiment()
+                    .map(|e| e.config.participant_info.clone())
+                    .unwrap_or_default();
+                for field in &fields {
+                    let name = match field.required {
+                        true => format!("{} *", field.name),
+                        false => field.name.clone(),
+                    };
+                    let label = ui.label(name);
+                    let value = self.info.entry(field.name.clone()).or_default();
+                    if field.choices.is_empty() {
+                        ui.add(egui::TextEdit::singleline(value).desired_width(120.0))
+                            .labelled_by(label.id);
+                    } else {
+                        ui.horizontal(|ui| {
+                            for choice in &field.choices {
+                                ui.selectable_value(value, choice.clone(), choice);
+                            }
+                        });
+                    }
+                    ui.end_row();
+                }
+                let label = ui.label("Trials");
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut self.trial_limit).desired_width(60.0))
+                        .labelled_by(label.id);
+                    ui.weak("only the first N trials (piloting); empty for all");
                 });
                 ui.end_row();
                 ui.label("Participant");
+                let before = self.participant;
                 ui.horizontal(|ui| {
                     let p = &mut self.participant;
                     ui.selectable_value(p, Participant::Person, "person");
@@ -444,6 +662,9 @@ impl SessionForm {
                         "simulated: random",
                     );
                 });
+                if self.participant != before {
+                    self.suggest_session();
+                }
                 ui.end_row();
             });
         ui.separator();
@@ -458,7 +679,33 @@ impl SessionForm {
             egui::Button::new(RichText::new("Start").size(18.0)),
         );
         if start.clicked() {
-            self.start();
+            self.start(None);
+        }
+        self.resume_ui(ui, &problems);
+    }
+
+    /// Offers to continue the subject's unfinished last session.
+    fn resume_ui(&mut self, ui: &mut Ui, problems: &[String]) {
+        let Some((n, progress)) = &self.unfinished else {
+            return;
+        };
+        if self.practice {
+            return;
+        }
+        let n = *n;
+        ui.add_space(8.0);
+        ui.label(format!(
+            "Session {n} of {} is unfinished: {}.",
+            self.subject.trim(),
+            progress.describe()
+        ));
+        // Only the session number's own problem may stand: the rest stops a resume too.
+        let blocked = problems
+            .iter()
+            .any(|p| !p.starts_with(&format!("session {n} of ")));
+        let resume = ui.add_enabled(!blocked, egui::Button::new(format!("Resume session {n}")));
+        if resume.clicked() {
+            self.start(Some(n));
         }
     }
 
@@ -501,7 +748,13 @@ impl SessionForm {
             "" => "subject-01",
             s => s,
         };
-        match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, None) {
+        let limit = self
+            .trial_limit
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1);
+        match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, limit) {
             Ok(p) => preflight_table(
                 ui,
                 &p,
@@ -560,10 +813,22 @@ fn preflight_table(
 fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
     match outcome {
         Outcome::Results(r, data) => {
-            ui.heading("Session finished");
+            let status = match r.status {
+                // The process ended normally, yet the record was not closed.
+                Status::Running => Status::Interrupted,
+                status => status,
+            };
+            ui.heading(match status {
+                Status::Completed => "Session completed",
+                Status::Aborted => "Session aborted",
+                _ => "Session interrupted",
+            });
             egui::Grid::new("results").num_columns(2).show(ui, |ui| {
                 let rows = [
-                    ("trials", r.trials.to_string()),
+                    (
+                        "trials",
+                        format!("{} of {} done", r.trials, r.trials_planned),
+                    ),
                     ("accuracy", percent(r.accuracy)),
                     ("no answer", percent(Some(r.no_answer_rate))),
                     (
@@ -595,9 +860,16 @@ fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
         Outcome::PracticeDone => {
             ui.heading("Practice finished (no data written)");
         }
-        Outcome::Failed { error, unsaved } => {
+        Outcome::Failed {
+            error,
+            saved,
+            unsaved,
+        } => {
             ui.heading("The session did not finish");
             ui.colored_label(Color32::from_rgb(220, 80, 60), error);
+            if let Some(saved) = saved {
+                ui.label(saved);
+            }
             if !unsaved.is_empty() {
                 ui.add_space(8.0);
                 ui.label(format!(
@@ -626,7 +898,9 @@ mod tests {
     #[test]
     fn the_results_page_names_the_disturbed_trials_and_their_causes() {
         let results = SessionResults {
+            status: crate::data::record::Status::Completed,
             trials: 12,
+            trials_planned: 12,
             accuracy: Some(0.5),
             no_answer_rate: 0.0,
             shape_bias: Some(0.5),
