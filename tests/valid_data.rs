@@ -406,33 +406,10 @@ fn rts_and_clicks(out: &Path) -> Vec<(String, String, String)> {
         .collect()
 }
 
-#[test]
-fn rt_from_release_gives_the_release_or_the_end_of_the_window_while_held() {
-    // The simulated participant presses at --rt-ms and releases 100 ms later.
-    for (rt_ms, expected_rt) in [("600", "0.700000"), ("1450", "1.500000")] {
-        let (dir, config) = study_with_window(1500, "rt_from: release\n");
-        let out = run(&[
-            "run",
-            config.to_str().expect("utf-8"),
-            "--simulate",
-            "--subject",
-            "s1",
-            "--trials",
-            "3",
-            "--rt-ms",
-            rt_ms,
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        for (rt, press, release) in rts_and_clicks(&dir.path().join("raw-data")) {
-            assert_eq!(rt, expected_rt, "rt_ms {rt_ms}");
-            let press: f64 = press.parse().expect("a press");
-            let release: f64 = release.parse().expect("a release");
-            assert!((press - rt_ms.parse::<f64>().expect("ms") / 1000.0).abs() < 1e-9);
-            assert!((release - press - 0.1).abs() < 1e-9);
-        }
-    }
-    // By default rt is the press.
-    let (dir, config) = study_with_window(1500, "");
+/// The rt and logged clicks of a simulated 3-trial session whose participant presses at
+/// `rt_ms` (and releases 100 ms later), with a 1,500 ms window and extra config lines.
+fn simulated_clicks(extra: &str, rt_ms: &str) -> Vec<(String, String, String)> {
+    let (dir, config) = study_with_window(1500, extra);
     let out = run(&[
         "run",
         config.to_str().expect("utf-8"),
@@ -442,10 +419,25 @@ fn rt_from_release_gives_the_release_or_the_end_of_the_window_while_held() {
         "--trials",
         "3",
         "--rt-ms",
-        "600",
+        rt_ms,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for (rt, press, _) in rts_and_clicks(&dir.path().join("raw-data")) {
+    rts_and_clicks(&dir.path().join("raw-data"))
+}
+
+#[test]
+fn rt_from_release_gives_the_release_or_the_end_of_the_window_while_held() {
+    for (rt_ms, expected_rt) in [("600", "0.700000"), ("1450", "1.500000")] {
+        for (rt, press, release) in simulated_clicks("rt_from: release\n", rt_ms) {
+            assert_eq!(rt, expected_rt, "rt_ms {rt_ms}");
+            let press: f64 = press.parse().expect("a press");
+            let release: f64 = release.parse().expect("a release");
+            assert!((press - rt_ms.parse::<f64>().expect("ms") / 1000.0).abs() < 1e-9);
+            assert!((release - press - 0.1).abs() < 1e-9);
+        }
+    }
+    // By default rt is the press.
+    for (rt, press, _) in simulated_clicks("", "600") {
         assert_eq!((rt.as_str(), press.as_str()), ("0.600000", "0.600000"));
     }
 }
