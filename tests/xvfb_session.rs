@@ -30,6 +30,18 @@ fn click(display: &str, window: &str, x: f64, y: f64) {
     );
 }
 
+/// shapelab on an X display with its own runtime folder, its output piped.
+fn shapelab_on(display: &str, runtime: &tempfile::TempDir) -> Command {
+    let mut command = common::shapelab();
+    command
+        .env("DISPLAY", display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
 /// A study with the original's timings over a one-image-per-category set in file order.
 fn original_timing_study(experiment: &str, block: usize) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -54,7 +66,7 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
     };
     let (dir, config) = original_timing_study("xvfb", 4);
     let runtime = runtime_dir();
-    let mut app = common::shapelab()
+    let mut app = shapelab_on(&x.display, &runtime)
         .args([
             "run",
             config.to_str().expect("utf-8"),
@@ -64,11 +76,6 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
             "1024x768",
         ])
         .args(["--trials", "8", "--log-phases"])
-        .env("DISPLAY", &x.display)
-        .env("XDG_RUNTIME_DIR", runtime.path())
-        .env_remove("WAYLAND_DISPLAY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("shapelab starts");
     let e = Experiment::load(&config).expect("valid");
@@ -418,7 +425,7 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     let before = common::csv_rows(&data).len();
     // Resumed on screen (a simulated participant never writes into a person's data).
     let mut resumed = common::Reaped(
-        common::shapelab()
+        shapelab_on(&x.display, &runtime)
             .args([
                 "run",
                 config.to_str().expect("utf-8"),
@@ -427,11 +434,6 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
                 "s1",
             ])
             .args(["--windowed", "1024x768", "--log-phases"])
-            .env("DISPLAY", &x.display)
-            .env("XDG_RUNTIME_DIR", runtime.path())
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .expect("shapelab starts"),
     );
@@ -574,15 +576,10 @@ fn start_and_break_screens_need_a_fresh_press_and_the_timing_log_has_press_and_r
     let runtime = runtime_dir();
     // A subject code that is not subject-NN, and a long refresh measurement to press during.
     let mut app = common::Reaped(
-        common::shapelab()
+        shapelab_on(&x.display, &runtime)
             .args(["run", config.to_str().expect("utf-8"), "--subject", "P01"])
             .args(["--windowed", "1024x768", "--trials", "2", "--log-phases"])
             .args(["--measure-flips", "4000"])
-            .env("DISPLAY", &x.display)
-            .env("XDG_RUNTIME_DIR", runtime.path())
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .expect("shapelab starts"),
     );
