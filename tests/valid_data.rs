@@ -42,7 +42,7 @@ fn a_simulated_session_shows_the_originals_sequence_with_two_fixations_between_s
         .collect::<String>()
         .replace("num_trials_per_block: 8", "num_trials_per_block: 2");
     std::fs::write(&config, defaults).expect("config written");
-    let output = run(&[
+    let output = run_ok(&[
         "run",
         config.to_str().expect("utf-8"),
         "--simulate",
@@ -52,7 +52,6 @@ fn a_simulated_session_shows_the_originals_sequence_with_two_fixations_between_s
         "3",
         "--log-phases",
     ]);
-    assert!(output.status.success(), "{}", stderr(&output));
     let phases = phases(&output);
     // Frames of each phase, from the onset of the next one.
     let frames: Vec<(&str, usize, i64)> = phases
@@ -123,8 +122,7 @@ fn practice_folder(check: &Output) -> PathBuf {
 fn practice_uses_shapelabs_own_images_none_of_which_is_a_test_image() {
     let (dir, config) = shipped_demo_study();
     let config = config.to_str().expect("utf-8");
-    let check = run(&["check", config]);
-    assert!(check.status.success(), "{}", stderr(&check));
+    let check = run_ok(&["check", config]);
     assert!(
         stdout(&check).contains("practice    208 images shapelab draws itself, in "),
         "{}",
@@ -136,8 +134,7 @@ fn practice_uses_shapelabs_own_images_none_of_which_is_a_test_image() {
     // (check writes nothing into the study: the demo set is made here.)
     let demo = dir.path().join("stimuli/demo");
     assert!(!demo.exists());
-    let made = run(&["demo-stimuli", demo.to_str().expect("utf-8")]);
-    assert!(made.status.success(), "{}", stderr(&made));
+    run_ok(&["demo-stimuli", demo.to_str().expect("utf-8")]);
     let mut test_images: Vec<PathBuf> = vec![demo];
     test_images.extend(cue_conflict_stimuli());
     for main in test_images {
@@ -150,7 +147,7 @@ fn practice_uses_shapelabs_own_images_none_of_which_is_a_test_image() {
     // A practice run on the paper's stimuli takes them too, and writes nothing.
     if let Some(stimuli) = cue_conflict_stimuli() {
         let out = dir.path().join("out");
-        let practice = run(&[
+        let practice = run_ok(&[
             "run",
             config,
             "--simulate",
@@ -162,7 +159,6 @@ fn practice_uses_shapelabs_own_images_none_of_which_is_a_test_image() {
             "--out",
             out.to_str().expect("utf-8"),
         ]);
-        assert!(practice.status.success(), "{}", stderr(&practice));
         assert!(
             stdout(&practice).contains("trials      16"),
             "{}",
@@ -187,15 +183,13 @@ fn a_practice_folder_of_its_own_is_named_by_check_and_used() {
         flipped.save(target).expect("saved");
     }
     let config = config.to_str().expect("utf-8");
-    let check = run(&["check", config]);
-    assert!(check.status.success(), "{}", stderr(&check));
+    let check = run_ok(&["check", config]);
     let line = format!(
         "practice    {} (practice.stimuli; checked to share no image with the main set)",
         dir.path().join("practice").display()
     );
     assert!(stdout(&check).contains(&line), "{}", stdout(&check));
-    let practice = run(&["run", config, "--simulate", "--subject", "s1", "--practice"]);
-    assert!(practice.status.success(), "{}", stderr(&practice));
+    let practice = run_ok(&["run", config, "--simulate", "--subject", "s1", "--practice"]);
     assert!(stdout(&practice).contains("trials      4"));
     // One image of the main set among them, under another name: refused, naming it.
     let test_image = walk(&dir.path().join("stimuli/dog"))
@@ -240,10 +234,8 @@ fn a_data_folder_written_by_killed_and_resumed_sessions_holds_only_raw_data() {
     }
     child.kill().expect("killed");
     child.wait().expect("reaped");
-    let resumed = run(&["run", config, "--simulate", "--subject", "s1", "--resume"]);
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
-    let second = run(&["run", config, "--simulate", "--subject", "s1"]);
-    assert!(second.status.success(), "{}", stderr(&second));
+    run_ok(&["run", config, "--simulate", "--subject", "s1", "--resume"]);
+    run_ok(&["run", config, "--simulate", "--subject", "s1"]);
     let folder = out.join("_simulated/quick");
     let names: Vec<String> = std::fs::read_dir(&folder)
         .expect("data folder")
@@ -274,8 +266,7 @@ fn a_simulated_participant_is_never_counted_as_a_person_nor_takes_a_persons_sess
     let (dir, config) = quick_study("");
     let config = config.to_str().expect("utf-8");
     let out = dir.path().join("raw-data");
-    let simulated = run(&["run", config, "--simulate", "--subject", "subject-05"]);
-    assert!(simulated.status.success(), "{}", stderr(&simulated));
+    let simulated = run_ok(&["run", config, "--simulate", "--subject", "subject-05"]);
     assert!(stdout(&simulated).contains("a simulated participant, never counted as a person"));
     let rows = csv_rows(&simulated_file(&out, "quick", "subject-05", 1, "csv"));
     assert_eq!(rows.len(), 32);
@@ -339,14 +330,13 @@ fn rows_of_a_pre_ordered_lab_folder_keep_each_files_own_name_and_condition() {
             .expect("png");
     }
     let config = quick_config(dir.path(), &stimuli, "condition: 0\n");
-    let output = run(&[
+    run_ok(&[
         "run",
         config.to_str().expect("utf-8"),
         "--simulate",
         "--subject",
         "subject-01",
     ]);
-    assert!(output.status.success(), "{}", stderr(&output));
     let rows = csv_rows(&simulated_file(
         &dir.path().join("raw-data"),
         "quick",
@@ -410,7 +400,7 @@ fn rts_and_clicks(out: &Path) -> Vec<(String, String, String)> {
 /// `rt_ms` (and releases 100 ms later), with a 1,500 ms window and extra config lines.
 fn simulated_clicks(extra: &str, rt_ms: &str) -> Vec<(String, String, String)> {
     let (dir, config) = study_with_window(1500, extra);
-    let out = run(&[
+    run_ok(&[
         "run",
         config.to_str().expect("utf-8"),
         "--simulate",
@@ -421,7 +411,6 @@ fn simulated_clicks(extra: &str, rt_ms: &str) -> Vec<(String, String, String)> {
         "--rt-ms",
         rt_ms,
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
     rts_and_clicks(&dir.path().join("raw-data"))
 }
 
@@ -447,8 +436,7 @@ fn a_session_written_by_an_earlier_version_keeps_its_record_and_moves_its_logs_o
     let (dir, config) = quick_study("");
     let config = config.to_str().expect("utf-8");
     let out = dir.path().join("raw-data");
-    let done = run(&["run", config, "--simulate", "--subject", "s1"]);
-    assert!(done.status.success(), "{}", stderr(&done));
+    run_ok(&["run", config, "--simulate", "--subject", "s1"]);
     // The earlier layout: record and timing log beside the CSV, and the session cut short.
     let data = simulated_file(&out, "quick", "s1", 1, "csv");
     let folder = data.parent().expect("a folder").to_path_buf();
@@ -467,8 +455,7 @@ fn a_session_written_by_an_earlier_version_keeps_its_record_and_moves_its_logs_o
         "{summary}"
     );
     // --resume moves the logs out of the data folder and completes the session.
-    let resumed = run(&["run", config, "--simulate", "--subject", "s1", "--resume"]);
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let resumed = run_ok(&["run", config, "--simulate", "--subject", "s1", "--resume"]);
     assert!(
         stderr(&resumed)
             .contains("moved quick_simulated-s1_session_1.session.json from the data folder to "),

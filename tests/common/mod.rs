@@ -154,6 +154,13 @@ pub fn shapelab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_shapelab"))
 }
 
+/// Runs shapelab with arguments, which must succeed; returns its output.
+pub fn run_ok(args: &[&str]) -> Output {
+    let output = run(args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    output
+}
+
 /// Runs shapelab with arguments and returns its output.
 pub fn run(args: &[&str]) -> Output {
     shapelab().args(args).output().expect("shapelab runs")
