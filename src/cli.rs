@@ -146,8 +146,8 @@ struct ClassifyArgs {
     /// How each category's ImageNet probabilities are combined.
     #[arg(long, value_enum, default_value = "mean")]
     aggregation: Aggregation,
-    /// Experiment name of a single stimulus set (default: the paper's name for its folder,
-    /// else the config's; with several sets, the paper's name or the folder's).
+    /// Experiment name of a single stimulus set (default, alone or with other sets: the
+    /// paper's name for its folders, the config's for the config's stimuli, else the folder's).
     #[arg(long)]
     experiment: Option<String>,
     /// Experiment code inside image names (default: the paper's for its folder, else the
@@ -542,15 +542,10 @@ fn classify(args: ClassifyArgs) -> Result<()> {
     let mut datasets = Vec::new();
     for folder in &folders {
         let paper = work::paper_experiment(folder);
-        let experiment_name = match (&args.experiment, paper) {
-            (Some(name), _) => name.clone(),
-            (None, Some((name, _))) => name.to_string(),
-            (None, None) if single => c.experiment.clone(),
-            (None, None) => folder
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        };
+        let experiment_name = args
+            .experiment
+            .clone()
+            .unwrap_or_else(|| work::experiment_of(folder, &c.stimuli, &c.experiment));
         crate::names::check_name_part(&experiment_name).map_err(|e| {
             Error::new(format!(
                 "the experiment name of {}: {e} (give --experiment)",
@@ -592,8 +587,26 @@ fn classify(args: ClassifyArgs) -> Result<()> {
     };
     // What the files already hold: complete tasks are skipped, partial ones finished.
     let mut left = 0;
+    let mut to_run = std::collections::BTreeSet::new();
     for (i, task) in mine.iter().enumerate() {
-        left += task.images - classify::rows_done(&output(i))?.min(task.images);
+        let images_left = task.images - classify::rows_done(&output(i))?.min(task.images);
+        if images_left > 0 {
+            to_run.insert(task.model);
+        }
+        left += images_left;
+    }
+    // Every model with work left is checked before the first is run: a broken file found
+    // after hours of the others would leave a partial job.
+    for &m in &to_run {
+        let model = &models[m];
+        if let Some(sidecar) = &model.sidecar_missing {
+            println!(
+                "note: {}: no sidecar {}; torchvision's ImageNet preprocessing is used (give --preprocess or write the sidecar if that is wrong)",
+                model.path.display(),
+                sidecar.display()
+            );
+        }
+        Network::check(&model.path, model.preprocess.size)?;
     }
     let bar = indicatif::ProgressBar::new(left as u64);
     bar.set_style(

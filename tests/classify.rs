@@ -301,3 +301,75 @@ fn two_models_on_two_sets_land_beside_the_people_and_shards_add_up_to_the_same_f
     );
     assert_eq!(files(&whole), written);
 }
+
+#[test]
+fn a_stimulus_folder_is_named_the_same_alone_or_with_another_and_its_file_resumes_across_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(models) = two_models(dir.path()) else {
+        return;
+    };
+    let cue_conflict = dir.path().join("sets/cue-conflict");
+    let other = dir.path().join("sets/other-set");
+    common::make_stimulus_set(&cue_conflict, 1);
+    common::make_stimulus_set(&other, 1);
+    let model = models.join("lite0-a.onnx");
+    let file = Path::new("cue-conflict-trained-CNNs/cue-conflict_lite0-a_session-1.csv");
+    let classify = |out: &Path, sets: &[&Path]| {
+        let mut command = common::shapelab();
+        command
+            .args(["classify", "--model"])
+            .arg(&model)
+            .arg("--stimuli")
+            .args(sets)
+            .arg("--out")
+            .arg(out);
+        let output = command.output().expect("shapelab runs");
+        assert!(output.status.success(), "{}", common::stderr(&output));
+        common::stdout(&output)
+    };
+
+    let alone = dir.path().join("alone");
+    classify(&alone, &[&cue_conflict]);
+    let together = dir.path().join("together");
+    classify(&together, &[&cue_conflict, &other]);
+    let (a, b) = (files(&alone), files(&together));
+    assert_eq!(a.keys().collect::<Vec<_>>(), [file], "alone");
+    assert_eq!(a.get(file), b.get(file), "the same file by either command");
+    assert!(b.contains_key(Path::new(
+        "other-set-trained-CNNs/other-set_lite0-a_session-1.csv"
+    )));
+
+    // The file written alone is complete for the command naming both sets.
+    let printed = classify(&alone, &[&cue_conflict, &other]);
+    assert!(printed.contains("1 already complete"), "{printed}");
+}
+
+#[test]
+fn a_broken_model_among_good_ones_is_refused_before_any_image_is_classified() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(models) = two_models(dir.path()) else {
+        return;
+    };
+    let set = dir.path().join("set");
+    common::make_stimulus_set(&set, 1);
+    // Last in name order, so it would come after the good models' work.
+    std::fs::write(models.join("zz-broken.onnx"), b"not a network").expect("written");
+    std::fs::copy(models.join("lite0-a.json"), models.join("zz-broken.json")).expect("copied");
+    let out = dir.path().join("out");
+    let output = common::shapelab()
+        .args(["classify", "--model"])
+        .arg(&models)
+        .arg("--stimuli")
+        .arg(&set)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("shapelab runs");
+    assert!(!output.status.success());
+    let err = common::stderr(&output);
+    assert!(
+        err.contains("zz-broken.onnx: is not an ONNX model tract can read"),
+        "{err}"
+    );
+    assert!(!out.exists() || files(&out).is_empty(), "files were written");
+}

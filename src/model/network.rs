@@ -48,69 +48,20 @@ pub struct OperatorTime {
 impl Network {
     /// Loads and checks an ONNX file for inputs of `size` x `size`, optimised for `setup`.
     pub fn load(path: &Path, size: u32, setup: RunSetup) -> Result<Network> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the model", e))?;
-        let model = tract_onnx::onnx()
-            .model_for_read(&mut bytes.as_slice())
-            .map_err(|e| {
-                Error::in_file(
-                    path,
-                    format!("is not an ONNX model tract can read ({})", first_line(&e)),
-                )
-            })?;
-        let declared = model
-            .input_fact(0)
-            .map_err(|e| Error::in_file(path, format!("has no input ({})", first_line(&e))))?;
-        if let Some(rank) = declared.shape.rank().concretize() {
-            if rank != 4 {
-                return Err(Error::in_file(
-                    path,
-                    format!(
-                        "the input has rank {rank}; an NCHW image input [N, 3, H, W] is needed"
-                    ),
-                ));
-            }
-        }
-        let n = size as usize;
         let batch = setup.batch.max(1);
-        let optimised = model
-            .with_input_fact(0, f32::fact([batch, 3, n, n]).into())
-            .and_then(|m| m.into_typed())
-            .and_then(|mut m| {
-                m.declutter()?;
-                unstride_depthwise(&mut m)?;
-                m.optimize()?;
-                Ok(m)
-            })
-            .map_err(|e| {
-                Error::in_file(
-                    path,
-                    format!(
-                        "does not take a [{batch}, 3, {n}, {n}] float32 input ({})",
-                        first_line(&e)
-                    ),
-                )
-            })?;
-        let output = optimised
-            .output_fact(0)
-            .map_err(|e| Error::in_file(path, format!("has no output ({})", first_line(&e))))?;
-        let classes = output
-            .shape
-            .as_concrete()
-            .map(|s| s.iter().product::<usize>() / batch);
-        if classes != Some(1000) {
-            return Err(Error::in_file(
+        let n = size as usize;
+        let mut optimised = typed(path, n, batch)?;
+        let optimise = |m: &mut TypedModel| -> TractResult<()> {
+            m.declutter()?;
+            unstride_depthwise(m)?;
+            m.optimize()
+        };
+        optimise(&mut optimised).map_err(|e| {
+            Error::in_file(
                 path,
-                format!(
-                    "the output has shape [{}], not the 1000 ImageNet classes",
-                    output
-                        .shape
-                        .iter()
-                        .map(|d| d.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
+                format!("cannot be optimised to run ({})", first_line(&e)),
+            )
+        })?;
         let options = RunOptions {
             executor: (setup.threads > 1)
                 .then(|| multithread::Executor::multithread(setup.threads)),
@@ -129,6 +80,12 @@ impl Network {
             size: n,
             batch,
         })
+    }
+
+    /// Checks, without preparing it to run, that an ONNX file is a classifier shapelab can
+    /// run on `size` x `size` images: readable, an image input, 1000 ImageNet scores out.
+    pub fn check(path: &Path, size: u32) -> Result<()> {
+        typed(path, size as usize, 1).map(drop)
     }
 
     /// Images per call.
@@ -209,6 +166,64 @@ impl Runner {
         table.sort_by_key(|o| std::cmp::Reverse(o.time));
         Ok(table)
     }
+}
+
+/// The ONNX file typed for `[batch, 3, n, n]` float32 input, with its input and output checked.
+fn typed(path: &Path, n: usize, batch: usize) -> Result<TypedModel> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the model", e))?;
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut bytes.as_slice())
+        .map_err(|e| {
+            Error::in_file(
+                path,
+                format!("is not an ONNX model tract can read ({})", first_line(&e)),
+            )
+        })?;
+    let declared = model
+        .input_fact(0)
+        .map_err(|e| Error::in_file(path, format!("has no input ({})", first_line(&e))))?;
+    if let Some(rank) = declared.shape.rank().concretize() {
+        if rank != 4 {
+            return Err(Error::in_file(
+                path,
+                format!("the input has rank {rank}; an NCHW image input [N, 3, H, W] is needed"),
+            ));
+        }
+    }
+    let typed = model
+        .with_input_fact(0, f32::fact([batch, 3, n, n]).into())
+        .and_then(|m| m.into_typed())
+        .map_err(|e| {
+            Error::in_file(
+                path,
+                format!(
+                    "does not take a [{batch}, 3, {n}, {n}] float32 input ({})",
+                    first_line(&e)
+                ),
+            )
+        })?;
+    let output = typed
+        .output_fact(0)
+        .map_err(|e| Error::in_file(path, format!("has no output ({})", first_line(&e))))?;
+    let classes = output
+        .shape
+        .as_concrete()
+        .map(|s| s.iter().product::<usize>() / batch);
+    if classes != Some(1000) {
+        return Err(Error::in_file(
+            path,
+            format!(
+                "the output has shape [{}], not the 1000 ImageNet classes",
+                output
+                    .shape
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    Ok(typed)
 }
 
 /// Depthwise convolutions with a stride run several times slower in tract 0.23 than without

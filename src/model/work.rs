@@ -18,6 +18,8 @@ pub struct Model {
     pub name: String,
     /// How images are prepared for it.
     pub preprocess: Preprocess,
+    /// The sidecar it has not, when it took the default preprocessing for want of one.
+    pub sidecar_missing: Option<PathBuf>,
 }
 
 /// A stimulus set and the experiment its human data belong to.
@@ -65,6 +67,7 @@ impl std::str::FromStr for Shard {
         let usage = "give K/N with 1 <= K <= N, e.g. --shard 1/4";
         let (k, n) = text
             .split_once('/')
+            .filter(|(_, n)| !n.contains('/'))
             .ok_or_else(|| format!("'{text}' is not K/N; {usage}"))?;
         let number = |part: &str| {
             part.trim()
@@ -100,9 +103,34 @@ pub fn paper_experiment(folder: &Path) -> Option<(&'static str, &'static str)> {
         .map(|&(_, experiment, code)| (experiment, code))
 }
 
-/// The models named on the command line: `.onnx` files, and folders whose `.onnx` files (each
-/// with its `.json` sidecar, unless `preprocess` is given) are all taken, sorted by name.
-/// `name` renames a single model; otherwise a model is named after its file.
+/// The experiment a stimulus folder's files belong to, by one rule whatever else the command
+/// line names: the paper's name for the paper's folders, the config's experiment for the
+/// config's own stimulus folder (the images its participants saw), else the folder's name
+/// (model-vs-human's dataset folders are named after their datasets).
+pub fn experiment_of(folder: &Path, config_stimuli: &Path, config_experiment: &str) -> String {
+    if let Some((experiment, _)) = paper_experiment(folder) {
+        return experiment.to_string();
+    }
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if same(folder, config_stimuli) {
+        return config_experiment.to_string();
+    }
+    folder
+        .canonicalize()
+        .unwrap_or_else(|_| folder.to_path_buf())
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The models named on the command line: `.onnx` files, and folders whose `.onnx` files are all
+/// taken, sorted by name. Each gets `preprocess` if given, else its `.json` sidecar, else
+/// torchvision's ImageNet preprocessing (the same rule for a file named alone or found in a
+/// folder; [`Model::sidecar_missing`] says which took the default). `name` renames a single
+/// model; otherwise a model is named after its file.
 pub fn find_models(
     paths: &[PathBuf],
     name: Option<&str>,
@@ -122,18 +150,10 @@ pub fn find_models(
             }
             files.sort();
             for file in files {
-                let preprocess = match preprocess {
-                    Some(p) => p.clone(),
-                    None => sidecar_of(&file, true)?,
-                };
-                models.push(model(file, preprocess));
+                models.push(model(file, preprocess)?);
             }
         } else {
-            let preprocess = match preprocess {
-                Some(p) => p.clone(),
-                None => sidecar_of(path, false)?,
-            };
-            models.push(model(path.clone(), preprocess));
+            models.push(model(path.clone(), preprocess)?);
         }
     }
     if let Some(name) = name {
@@ -171,36 +191,25 @@ pub fn find_models(
     Ok(models)
 }
 
-/// A model named after its file.
-fn model(path: PathBuf, preprocess: Preprocess) -> Model {
+/// A model named after its file, prepared by `preprocess`, else by its sidecar, else by
+/// torchvision's ImageNet preprocessing.
+fn model(path: PathBuf, preprocess: Option<&Preprocess>) -> Result<Model> {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Model {
+    let sidecar = path.with_extension("json");
+    let (preprocess, sidecar_missing) = match preprocess {
+        Some(p) => (p.clone(), None),
+        None if sidecar.exists() => (Preprocess::from_sidecar(&sidecar)?, None),
+        None => (Preprocess::imagenet(), Some(sidecar)),
+    };
+    Ok(Model {
         path,
         name,
         preprocess,
-    }
-}
-
-/// A model's preprocessing from the `.json` sidecar beside it; without one, torchvision's
-/// ImageNet preprocessing for a file named on its own, an error for a file found in a folder.
-fn sidecar_of(model: &Path, required: bool) -> Result<Preprocess> {
-    let sidecar = model.with_extension("json");
-    if sidecar.exists() {
-        Preprocess::from_sidecar(&sidecar)
-    } else if required {
-        Err(Error::in_file(
-            model,
-            format!(
-                "has no sidecar {} describing its preprocessing (or give --preprocess for every model)",
-                sidecar.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-            ),
-        ))
-    } else {
-        Ok(Preprocess::imagenet())
-    }
+        sidecar_missing,
+    })
 }
 
 /// Every model on every dataset, models in name order and each model's sets in the given order.
@@ -271,6 +280,10 @@ mod tests {
             let err = bad.parse::<Shard>().expect_err(bad);
             assert!(err.contains("K/N"), "{err}");
         }
+        assert_eq!(
+            "1/2/3".parse::<Shard>(),
+            Err("'1/2/3' is not K/N; give K/N with 1 <= K <= N, e.g. --shard 1/4".into())
+        );
     }
 
     #[test]
@@ -300,6 +313,23 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_is_named_by_one_rule_alone_or_with_others() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let own = dir.path().join("stimuli");
+        let other = dir.path().join("cue-conflict");
+        let edges = dir.path().join("edges");
+        for d in [&own, &other, &edges] {
+            std::fs::create_dir(d).expect("made");
+        }
+        let name = |folder: &Path| experiment_of(folder, &own, "my-study");
+        assert_eq!(name(&own), "my-study");
+        assert_eq!(name(&dir.path().join(".").join("stimuli")), "my-study");
+        assert_eq!(name(&other), "cue-conflict");
+        assert_eq!(name(&dir.path().join("cue-conflict/.")), "cue-conflict");
+        assert_eq!(name(&edges), "edge-experiment");
+    }
+
+    #[test]
     fn the_papers_folders_name_their_experiments() {
         assert_eq!(
             paper_experiment(Path::new("stimuli/edges")),
@@ -309,21 +339,31 @@ mod tests {
     }
 
     #[test]
-    fn a_model_in_a_folder_needs_its_sidecar_and_names_come_from_files() {
+    fn a_model_without_a_sidecar_takes_imagenet_whether_named_alone_or_found_in_a_folder() {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("b-net.onnx"), b"x").expect("written");
         std::fs::write(dir.path().join("a-net.onnx"), b"x").expect("written");
+        std::fs::write(
+            dir.path().join("b-net.json"),
+            r#"{"input": {"value_scaling": "raw", "normalisation": {"mean": [127, 127, 127], "std": [128, 128, 128]}}}"#,
+        )
+        .expect("written");
         let folder = [dir.path().to_path_buf()];
-        let err = find_models(&folder, None, None).expect_err("no sidecars");
-        assert!(
-            err.to_string().ends_with(
-                "a-net.onnx: has no sidecar a-net.json describing its preprocessing (or give --preprocess for every model)"
-            ),
-            "{err}"
-        );
+        let alone = [dir.path().join("a-net.onnx"), dir.path().join("b-net.onnx")];
+        for paths in [&folder[..], &alone[..]] {
+            let models = find_models(paths, None, None).expect("found");
+            let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
+            assert_eq!(names, ["a-net", "b-net"]);
+            assert_eq!(models[0].preprocess, Preprocess::imagenet());
+            assert_eq!(
+                models[0].sidecar_missing,
+                Some(dir.path().join("a-net.json"))
+            );
+            assert_ne!(models[1].preprocess, Preprocess::imagenet());
+            assert_eq!(models[1].sidecar_missing, None);
+        }
         let models = find_models(&folder, None, Some(&Preprocess::inception())).expect("found");
-        let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["a-net", "b-net"]);
+        assert!(models.iter().all(|m| m.sidecar_missing.is_none()));
         let err = find_models(&folder, Some("x"), Some(&Preprocess::inception()))
             .expect_err("--name with two models");
         assert!(
