@@ -1,8 +1,9 @@
-//! Benchmark: images per second of `shapelab classify` (tract) and of onnxruntime (Python
-//! package, intra-op threads = cores, same images, same preprocessing), in the same run, after
-//! a profile of where shapelab's time goes. Target: onnxruntime's throughput with the same
-//! decisions. Run with `cargo bench --bench classify` (needs `pip install onnxruntime pillow
-//! numpy`).
+//! Benchmark: images per second of whole `shapelab classify` processes (tract, and with the
+//! `onnxruntime` feature also onnxruntime's library) and of onnxruntime's Python peer
+//! (intra-op threads = cores, same images, same preprocessing), each timed from start to exit
+//! in the same run, after a profile of where tract's time goes and the engine setups on a
+//! sample. Target: onnxruntime's throughput with the same decisions. Run with `cargo bench
+//! --bench classify [--features onnxruntime]` (needs `pip install onnxruntime pillow numpy`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use shapelab::categories::Aggregation;
 use shapelab::model::classify::{
     category_scores, engine_setup, run, ClassifyJob, EngineSetup, Output,
 };
-use shapelab::model::network::{Network, RunSetup};
+use shapelab::model::network::{Engine, Network, RunSetup};
 use shapelab::model::preprocess::Preprocess;
 use shapelab::model::work::Dataset;
 use shapelab::stimuli::StimulusSet;
@@ -45,69 +46,81 @@ fn main() {
 
     profile(&model, &preprocess, &dataset);
 
-    // The setups the engine can take, on the first 160 images.
+    // The setups each engine can take, on the first 160 images.
     let mut sample = dataset.clone();
     sample.set.stimuli.truncate(160);
-    let default = engine_setup(threads);
-    let mut setups = vec![default];
-    for (workers, tract_threads, batch) in [
-        (threads, 1, 1),
-        (threads, 1, 4),
-        (1, threads, 1),
-        (1, threads, 4),
-        (1, threads, 16),
-    ] {
-        let setup = EngineSetup {
-            network: RunSetup {
-                batch,
-                threads: tract_threads,
-            },
-            workers,
-            decoders: 1,
-        };
-        if !setups.contains(&setup) {
-            setups.push(setup);
+    for engine in engines() {
+        let default = engine_setup(threads, engine);
+        let mut setups = vec![default];
+        for (workers, engine_threads, batch) in [
+            (threads, 1, 1),
+            (threads, 1, 4),
+            (1, threads, 1),
+            (1, threads, 4),
+            (1, threads, 16),
+        ] {
+            let setup = EngineSetup {
+                network: RunSetup {
+                    engine,
+                    batch,
+                    threads: engine_threads,
+                },
+                workers,
+                decoders: 1,
+            };
+            if !setups.contains(&setup) {
+                setups.push(setup);
+            }
         }
-    }
-    for setup in &setups {
-        let (rate, _) = classify(&model, &preprocess, &sample, *setup, false);
-        println!(
-            "setup          {} network threads x {} tract threads, batch {}: {rate:.1} images/s on {} images{}",
-            setup.workers,
-            setup.network.threads,
-            setup.network.batch,
-            sample.set.stimuli.len(),
-            if *setup == default { " (the default)" } else { "" }
-        );
-    }
-
-    // All 1,280 images, shapelab with the default setup (as `shapelab classify` runs them) and
-    // onnxruntime taking turns, three times each: on a shared machine the load of the moment
-    // moves both, so each ratio compares neighbouring runs and the median one is the result.
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/peers/onnxruntime_classify.py");
-    let mut ratios = Vec::new();
-    for round in 1..=3 {
-        let (ours, decisions) = classify(&model, &preprocess, &dataset, default, true);
-        println!(
-            "shapelab       {ours:.1} images/s on {threads} cores ({} images, writing the CSVs)",
-            dataset.set.stimuli.len()
-        );
-        if round == 1 && reference.exists() {
-            let theirs = read_decisions(&reference);
-            let same = decisions
-                .iter()
-                .filter(|(image, d)| theirs.get(*image) == Some(d))
-                .count();
+        for setup in &setups {
+            let rate = classify(&model, &preprocess, &sample, *setup);
             println!(
-                "decisions      {same} of {} the same as onnxruntime's reference",
-                theirs.len()
+                "setup          {engine:?}: {} network threads x {} engine threads, batch {}: {rate:.1} images/s on {} images{}",
+                setup.workers,
+                setup.network.threads,
+                setup.network.batch,
+                sample.set.stimuli.len(),
+                if *setup == default { " (the default)" } else { "" }
             );
         }
+    }
+
+    // All 1,280 images, whole processes timed from start to exit (as a user runs them): the
+    // shapelab binary with each engine and onnxruntime's Python peer take turns, three times
+    // each; on a shared machine the load of the moment moves all, so each ratio compares
+    // neighbouring runs and the median one is the result.
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/peers/onnxruntime_classify.py");
+    let mut ratios: Vec<(Engine, f64)> = Vec::new();
+    for round in 1..=3 {
+        let mut ours = Vec::new();
+        for engine in engines() {
+            let (seconds, decisions) = whole_shapelab(&model, &stimuli, engine);
+            let rate = dataset.set.stimuli.len() as f64 / seconds;
+            println!(
+                "shapelab       {engine:?}: {rate:.1} images/s whole process ({seconds:.1} s for {} images on {threads} cores, writing the CSVs)",
+                dataset.set.stimuli.len()
+            );
+            if round == 1 && reference.exists() {
+                let theirs = read_decisions(&reference);
+                let same = decisions
+                    .iter()
+                    .filter(|(image, d)| theirs.get(*image) == Some(d))
+                    .count();
+                println!(
+                    "decisions      {engine:?}: {same} of {} the same as onnxruntime's reference",
+                    theirs.len()
+                );
+            }
+            ours.push((engine, rate));
+        }
         match onnxruntime(&script, &model, &stimuli, threads) {
-            Ok(theirs) => {
-                println!("onnxruntime    {theirs:.1} images/s on {threads} intra-op threads");
-                ratios.push(ours / theirs);
+            Ok((seconds, inner)) => {
+                let theirs = dataset.set.stimuli.len() as f64 / seconds;
+                println!(
+                    "onnxruntime    {theirs:.1} images/s whole process ({seconds:.1} s; {inner:.1} images/s inside the script, without start-up) on {threads} intra-op threads"
+                );
+                ratios.extend(ours.iter().map(|&(engine, rate)| (engine, rate / theirs)));
             }
             Err(e) => {
                 println!("onnxruntime    not measured: {e}");
@@ -115,21 +128,67 @@ fn main() {
             }
         }
     }
-    ratios.sort_by(f64::total_cmp);
-    let median = ratios[ratios.len() / 2];
-    println!(
-        "ratio          shapelab reaches {median:.2} of onnxruntime's throughput (median of {}; target 1.0: {})",
-        ratios
+    for engine in engines() {
+        let mut mine: Vec<f64> = ratios
             .iter()
-            .map(|r| format!("{r:.2}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        if median >= 1.0 { "met" } else { "MISSED" }
-    );
+            .filter(|(e, _)| *e == engine)
+            .map(|&(_, r)| r)
+            .collect();
+        mine.sort_by(f64::total_cmp);
+        let median = mine[mine.len() / 2];
+        println!(
+            "ratio          shapelab ({engine:?}) reaches {median:.2} of onnxruntime's throughput, whole process (median of {}; target 1.0: {})",
+            mine.iter()
+                .map(|r| format!("{r:.2}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if median >= 1.0 { "met" } else { "MISSED" }
+        );
+    }
 }
 
-/// onnxruntime's images per second from the peer script, or why it could not run.
-fn onnxruntime(script: &Path, model: &Path, stimuli: &Path, threads: usize) -> Result<f64, String> {
+/// The engines this build has.
+fn engines() -> Vec<Engine> {
+    if cfg!(feature = "onnxruntime") {
+        vec![Engine::Tract, Engine::Onnxruntime]
+    } else {
+        vec![Engine::Tract]
+    }
+}
+
+/// Seconds of a whole `shapelab classify` process on the stimuli with `engine`, and each
+/// image's decision by `<category>/<file>`.
+fn whole_shapelab(model: &Path, stimuli: &Path, engine: Engine) -> (f64, HashMap<String, String>) {
+    let out = tempfile::tempdir().expect("temp dir");
+    let probabilities = out.path().join("probabilities.csv");
+    let t = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_shapelab"))
+        .args(["classify", "--model"])
+        .arg(model)
+        .arg("--stimuli")
+        .arg(stimuli)
+        .arg("--out")
+        .arg(out.path())
+        .arg("--probabilities")
+        .arg(&probabilities)
+        .args(["--engine", &format!("{engine:?}").to_lowercase()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("shapelab runs");
+    let seconds = t.elapsed().as_secs_f64();
+    assert!(status.success(), "shapelab classify failed");
+    (seconds, read_decisions(&probabilities))
+}
+
+/// Seconds of the whole peer process and the images per second it measured inside itself, or
+/// why it could not run.
+fn onnxruntime(
+    script: &Path,
+    model: &Path,
+    stimuli: &Path,
+    threads: usize,
+) -> Result<(f64, f64), String> {
+    let t = Instant::now();
     let output = Command::new("python3")
         .arg(script)
         .arg(model)
@@ -144,20 +203,19 @@ fn onnxruntime(script: &Path, model: &Path, stimuli: &Path, threads: usize) -> R
             .unwrap_or("")
             .to_string());
     }
+    let seconds = t.elapsed().as_secs_f64();
     String::from_utf8_lossy(&output.stdout)
         .split_whitespace()
         .next()
         .and_then(|t| t.parse().ok())
+        .map(|inner| (seconds, inner))
         .ok_or_else(|| "the peer printed no rate".to_string())
 }
 
 /// Where one image's time goes on one thread: decoding, preparing, the network's operators,
 /// and the mapping to 16 categories.
 fn profile(model: &Path, preprocess: &Preprocess, dataset: &Dataset) {
-    let single = RunSetup {
-        batch: 1,
-        threads: 1,
-    };
+    let single = RunSetup::single(Engine::Tract);
     let network = Network::load(model, 224, single).expect("model");
     let mut runner = network.runner().expect("runner");
     let sample: Vec<_> = dataset.set.stimuli.iter().take(64).collect();
@@ -201,19 +259,12 @@ fn profile(model: &Path, preprocess: &Preprocess, dataset: &Dataset) {
     }
 }
 
-/// Images per second of a whole run through `run` (decoding, network, writing the files),
-/// and each image's decision by `<category>/<file>`.
-fn classify(
-    model: &Path,
-    preprocess: &Preprocess,
-    dataset: &Dataset,
-    setup: EngineSetup,
-    with_probabilities: bool,
-) -> (f64, HashMap<String, String>) {
+/// Images per second of a run through `run` in this process (decoding, network, writing the
+/// file).
+fn classify(model: &Path, preprocess: &Preprocess, dataset: &Dataset, setup: EngineSetup) -> f64 {
     let network = Network::load(model, 224, setup.network).expect("model");
     let out = tempfile::tempdir().expect("temp dir");
     let data = out.path().join("bench.csv");
-    let probabilities = out.path().join("probabilities.csv");
     let t = Instant::now();
     let (progress, _) = run(&ClassifyJob {
         output: Output {
@@ -221,7 +272,7 @@ fn classify(
             condition: "0",
             name: "bench",
             data: &data,
-            probabilities: with_probabilities.then_some(probabilities.as_path()),
+            probabilities: None,
         },
         network: &network,
         preprocess,
@@ -232,13 +283,7 @@ fn classify(
         progress: &|_| {},
     })
     .expect("classified");
-    let rate = progress.done as f64 / t.elapsed().as_secs_f64();
-    let decisions = if with_probabilities {
-        read_decisions(&probabilities)
-    } else {
-        HashMap::new()
-    };
-    (rate, decisions)
+    progress.done as f64 / t.elapsed().as_secs_f64()
 }
 
 /// `<category>/<file>` -> decision of a probabilities CSV.

@@ -17,7 +17,7 @@ use crate::data::raw::{read_rows, RawRow};
 use crate::data::record::{DisplayFacts, TimingMode};
 use crate::error::{Error, Result};
 use crate::model::classify;
-use crate::model::network::Network;
+use crate::model::network::{Engine, Network};
 use crate::model::preprocess::Preprocess;
 use crate::model::work::{self, Shard};
 use crate::preflight::Preflight;
@@ -160,6 +160,10 @@ struct ClassifyArgs {
     /// Threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
+    /// The library that runs the networks: tract (pure Rust, every build) or onnxruntime
+    /// (builds with the `onnxruntime` feature; its library is loaded at run time).
+    #[arg(long, value_enum, default_value = "tract")]
+    engine: Engine,
     /// Stimulus set folders (default: the config's `stimuli`).
     #[arg(long, value_name = "DIR", num_args = 1.., action = clap::ArgAction::Append)]
     stimuli: Vec<PathBuf>,
@@ -527,6 +531,7 @@ fn classify(args: ClassifyArgs) -> Result<()> {
         .map(Preprocess::parse)
         .transpose()
         .map_err(|e| Error::new(format!("--preprocess: {e}")))?;
+    args.engine.ready()?;
     let models = work::find_models(&args.model, args.name.as_deref(), preprocess.as_ref())?;
     let folders = if args.stimuli.is_empty() {
         vec![c.stimuli.clone()]
@@ -617,7 +622,7 @@ fn classify(args: ClassifyArgs) -> Result<()> {
     );
     let started = std::time::Instant::now();
     let progress = |images: usize| bar.inc(images as u64);
-    let setup = classify::engine_setup(threads);
+    let setup = classify::engine_setup(threads, args.engine);
     let (mut classified, mut skipped) = (0, 0);
     let mut loaded: Option<(usize, Network)> = None;
     let model_count = mine

@@ -16,12 +16,58 @@ use shapelab::analysis::observers::{find_csvs, load};
 
 #[test]
 fn efficientnet_lite0_matches_onnxruntime_on_every_cue_conflict_image() {
+    let (Some((out, data)), Some(stimuli), Some(model)) = (
+        classify_cue_conflict_like_onnxruntime("tract"),
+        common::cue_conflict_stimuli(),
+        common::shared("models/efficientnet-lite0.onnx"),
+    ) else {
+        return;
+    };
+
+    // A rerun finds the file complete and leaves it as it is.
+    let before = std::fs::read(&data).expect("readable");
+    let again = common::run(&[
+        "classify",
+        "experiment.yaml",
+        "--model",
+        model.to_str().expect("utf-8"),
+        "--name",
+        "efficientnet-lite0",
+        "--stimuli",
+        stimuli.to_str().expect("utf-8"),
+        "--out",
+        out.path().to_str().expect("utf-8"),
+        "--experiment",
+        "style-transfer-512-nomask-experiment",
+    ]);
+    assert!(again.status.success(), "{}", common::stderr(&again));
+    assert!(
+        common::stdout(&again).contains("0 files written, 1 already complete"),
+        "{}",
+        common::stdout(&again)
+    );
+    assert_eq!(std::fs::read(&data).expect("readable"), before);
+}
+
+/// The onnxruntime engine (a build with the `onnxruntime` feature, its library found at run
+/// time) gives onnxruntime's reference decisions too.
+#[cfg(feature = "onnxruntime")]
+#[test]
+fn efficientnet_lite0_with_the_onnxruntime_engine_matches_onnxruntime_on_every_cue_conflict_image()
+{
+    classify_cue_conflict_like_onnxruntime("onnxruntime");
+}
+
+/// Classifies the 1,280 cue-conflict images with EfficientNet-Lite0 on `engine` and checks
+/// each decision and probability against onnxruntime's reference and the raw-data file against
+/// the reference's shape bias; the output folder and the raw-data file.
+fn classify_cue_conflict_like_onnxruntime(engine: &str) -> Option<(tempfile::TempDir, PathBuf)> {
     let (Some(stimuli), Some(model), Some(reference)) = (
         common::cue_conflict_stimuli(),
         common::shared("models/efficientnet-lite0.onnx"),
         common::shared("models/efficientnet-lite0-reference.csv"),
     ) else {
-        return;
+        return None;
     };
     let out = tempfile::tempdir().expect("temp dir");
     let probabilities = out.path().join("probabilities.csv");
@@ -42,6 +88,8 @@ fn efficientnet_lite0_matches_onnxruntime_on_every_cue_conflict_image() {
         "s5n",
         "--probabilities",
         probabilities.to_str().expect("utf-8"),
+        "--engine",
+        engine,
     ]);
     assert!(output.status.success(), "{}", common::stderr(&output));
 
@@ -104,30 +152,7 @@ fn efficientnet_lite0_matches_onnxruntime_on_every_cue_conflict_image() {
     );
     assert_eq!(summary.shape_bias.value, Some(197.0 / 819.0));
     assert_eq!(summary.accuracy.value, Some(0.209375));
-
-    // A rerun finds the file complete and leaves it as it is.
-    let before = std::fs::read(&data).expect("readable");
-    let again = common::run(&[
-        "classify",
-        "experiment.yaml",
-        "--model",
-        model.to_str().expect("utf-8"),
-        "--name",
-        "efficientnet-lite0",
-        "--stimuli",
-        stimuli.to_str().expect("utf-8"),
-        "--out",
-        out.path().to_str().expect("utf-8"),
-        "--experiment",
-        "style-transfer-512-nomask-experiment",
-    ]);
-    assert!(again.status.success(), "{}", common::stderr(&again));
-    assert!(
-        common::stdout(&again).contains("0 files written, 1 already complete"),
-        "{}",
-        common::stdout(&again)
-    );
-    assert_eq!(std::fs::read(&data).expect("readable"), before);
+    Some((out, data))
 }
 
 /// A folder of two copies of EfficientNet-Lite0 (with their sidecars) under other names.
@@ -371,5 +396,41 @@ fn a_broken_model_among_good_ones_is_refused_before_any_image_is_classified() {
         err.contains("zz-broken.onnx: is not an ONNX model tract can read"),
         "{err}"
     );
-    assert!(!out.exists() || files(&out).is_empty(), "files were written");
+    assert!(
+        !out.exists() || files(&out).is_empty(),
+        "files were written"
+    );
+}
+
+/// `--engine onnxruntime` says what is missing: the build's feature, or the library.
+#[test]
+fn the_onnxruntime_engine_without_its_feature_or_library_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(models) = two_models(dir.path()) else {
+        return;
+    };
+    let set = dir.path().join("set");
+    common::make_stimulus_set(&set, 1);
+    let output = common::shapelab()
+        .args(["classify", "--engine", "onnxruntime", "--model"])
+        .arg(models.join("lite0-a.onnx"))
+        .arg("--stimuli")
+        .arg(&set)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .env(
+            "SHAPELAB_ONNXRUNTIME",
+            dir.path().join("no-such-libonnxruntime.so"),
+        )
+        .output()
+        .expect("shapelab runs");
+    assert!(!output.status.success());
+    let err = common::stderr(&output);
+    let expected = if cfg!(feature = "onnxruntime") {
+        "no-such-libonnxruntime.so: no such file"
+    } else {
+        "--engine onnxruntime: this shapelab was built without it; build it with `cargo install --path . --features onnxruntime`"
+    };
+    assert!(err.contains(expected), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
 }

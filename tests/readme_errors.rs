@@ -334,10 +334,10 @@ fn scenario(input: &str) -> Option<Output> {
             std::fs::write(s.path("m.onnx"), identity_onnx(&[1, 3, 224, 224])).expect("written");
             s.run(&classify)
         }
-        "model without its sidecar" => {
-            s.experiment("").write("models/m.onnx", "a model");
-            s.run(&["classify", "experiment.yaml", "--model", "models"])
-        }
+        "onnxruntime engine not built in" => s
+            .experiment("")
+            .write("m.onnx", "a model")
+            .run(&[&classify[..], &["--engine", "onnxruntime"]].concat()),
         "classification file of another run" => {
             s.experiment("").write("m.onnx", "a model").write(
                 "raw-data/exp-trained-CNNs/exp_net_session-1.csv",
@@ -414,7 +414,7 @@ const SCENARIOS: [&str; 35] = [
     "duplicate trial",
     "not an ONNX model",
     "model of the wrong shape",
-    "model without its sidecar",
+    "onnxruntime engine not built in",
     "classification file of another run",
     "bad shard",
     "bad window size",

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
-use super::network::{looks_like_probabilities, softmax, Network, RunSetup, Runner};
+use super::network::{looks_like_probabilities, softmax, Engine, Network, RunSetup, Runner};
 use super::preprocess::Preprocess;
 use super::work::Dataset;
 use crate::categories::{aggregate, decision, Aggregation, Category, ALL};
@@ -439,13 +439,11 @@ pub struct EngineSetup {
     pub decoders: usize,
 }
 
-/// The fastest setup measured for `threads` threads (benches/classify.rs compares them).
-pub fn engine_setup(threads: usize) -> EngineSetup {
+/// The fastest setup measured for `threads` threads with either engine (benches/classify.rs
+/// compares them).
+pub fn engine_setup(threads: usize, engine: Engine) -> EngineSetup {
     EngineSetup {
-        network: RunSetup {
-            batch: 1,
-            threads: 1,
-        },
+        network: RunSetup::single(engine),
         workers: threads.max(1),
         decoders: 1,
     }

@@ -3,5 +3,7 @@
 
 pub mod classify;
 pub mod network;
+#[cfg(feature = "onnxruntime")]
+pub mod onnxruntime;
 pub mod preprocess;
 pub mod work;

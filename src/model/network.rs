@@ -1,4 +1,5 @@
-//! An ONNX ImageNet classifier run in-process with tract (pure Rust, nothing downloaded).
+//! An ONNX ImageNet classifier run in-process with tract (pure Rust, nothing downloaded), or
+//! with onnxruntime's library in builds with the `onnxruntime` feature.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,28 +11,80 @@ use tract_onnx::tract_hir::infer::Factoid;
 
 use crate::error::{Error, Result};
 
-/// How a network is run: images per call, and threads inside one call.
+/// Which library runs the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Engine {
+    /// tract: pure Rust, in every build.
+    #[default]
+    Tract,
+    /// onnxruntime's own library, loaded at run time (builds with the `onnxruntime` feature).
+    Onnxruntime,
+}
+
+impl Engine {
+    /// Whether this engine can run here: built in, and its library found.
+    pub fn ready(self) -> Result<()> {
+        match self {
+            Engine::Tract => Ok(()),
+            #[cfg(feature = "onnxruntime")]
+            Engine::Onnxruntime => super::onnxruntime::ready(),
+            #[cfg(not(feature = "onnxruntime"))]
+            Engine::Onnxruntime => Err(Error::new(
+                "--engine onnxruntime: this shapelab was built without it; build it with `cargo install --path . --features onnxruntime`",
+            )),
+        }
+    }
+}
+
+/// How a network is run: the engine, images per call, and threads inside one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunSetup {
+    /// The library that runs it.
+    pub engine: Engine,
     /// Images per call (the network's batch dimension).
     pub batch: usize,
-    /// Threads tract's operators split one call over (1: the calling thread alone).
+    /// Threads the engine splits one call over (1: the calling thread alone).
     pub threads: usize,
+}
+
+impl RunSetup {
+    /// One image per call on the calling thread alone, with `engine`.
+    pub fn single(engine: Engine) -> RunSetup {
+        RunSetup {
+            engine,
+            batch: 1,
+            threads: 1,
+        }
+    }
 }
 
 /// A loaded, optimised network taking `[batch, 3, size, size]` float32 input and giving 1000
 /// ImageNet scores per image.
 pub struct Network {
-    plan: Arc<TypedRunnableModel>,
+    loaded: Loaded,
     size: usize,
     batch: usize,
 }
 
+/// A network as its engine holds it.
+enum Loaded {
+    Tract(Arc<TypedRunnableModel>),
+    #[cfg(feature = "onnxruntime")]
+    Onnxruntime(super::onnxruntime::Model),
+}
+
 /// One running instance of a network: its buffers are kept from call to call.
 pub struct Runner {
-    state: TypedSimpleState,
+    state: State,
     size: usize,
     batch: usize,
+}
+
+/// A running instance as its engine holds it.
+enum State {
+    Tract(TypedSimpleState),
+    #[cfg(feature = "onnxruntime")]
+    Onnxruntime(super::onnxruntime::Runner),
 }
 
 /// Time spent in one kind of tract operator.
@@ -51,6 +104,22 @@ impl Network {
         let batch = setup.batch.max(1);
         let n = size as usize;
         let mut optimised = typed(path, n, batch)?;
+        match setup.engine {
+            Engine::Tract => {}
+            #[cfg(feature = "onnxruntime")]
+            Engine::Onnxruntime => {
+                return Ok(Network {
+                    loaded: Loaded::Onnxruntime(super::onnxruntime::Model::load(
+                        path,
+                        setup.threads,
+                    )?),
+                    size: n,
+                    batch,
+                })
+            }
+            #[cfg(not(feature = "onnxruntime"))]
+            Engine::Onnxruntime => Engine::Onnxruntime.ready()?,
+        }
         let optimise = |m: &mut TypedModel| -> TractResult<()> {
             m.declutter()?;
             unstride_depthwise(m)?;
@@ -76,7 +145,7 @@ impl Network {
                 )
             })?;
         Ok(Network {
-            plan,
+            loaded: Loaded::Tract(plan),
             size: n,
             batch,
         })
@@ -95,10 +164,13 @@ impl Network {
 
     /// A new running instance (one per thread that runs the network).
     pub fn runner(&self) -> Result<Runner> {
-        let state = self
-            .plan
-            .spawn()
-            .map_err(|e| Error::new(format!("the network cannot start: {}", first_line(&e))))?;
+        let state = match &self.loaded {
+            Loaded::Tract(plan) => State::Tract(plan.spawn().map_err(|e| {
+                Error::new(format!("the network cannot start: {}", first_line(&e)))
+            })?),
+            #[cfg(feature = "onnxruntime")]
+            Loaded::Onnxruntime(model) => State::Onnxruntime(model.runner()?),
+        };
         Ok(Runner {
             state,
             size: self.size,
@@ -107,44 +179,64 @@ impl Network {
     }
 }
 
+/// tract's input for one `[batch, 3, size, size]` call.
+fn tract_input(shape: [usize; 4], input: Vec<f32>) -> Result<TVec<TValue>> {
+    let tensor = tract_ndarray::Array4::from_shape_vec(shape, input)
+        .map_err(|e| Error::new(format!("bad network input: {e}")))?
+        .into_tensor();
+    Ok(tvec![tensor.into()])
+}
+
+/// tract's first output as float32 scores.
+fn scores(outputs: &[TValue]) -> Result<Vec<f32>> {
+    let view = outputs[0].to_plain_array_view::<f32>().map_err(|e| {
+        Error::new(format!(
+            "the network's output is not float32: {}",
+            first_line(&e)
+        ))
+    })?;
+    Ok(view.iter().copied().collect())
+}
+
 impl Runner {
-    fn input(&self, input: Vec<f32>) -> Result<TVec<TValue>> {
-        let tensor =
-            tract_ndarray::Array4::from_shape_vec((self.batch, 3, self.size, self.size), input)
-                .map_err(|e| Error::new(format!("bad network input: {e}")))?
-                .into_tensor();
-        Ok(tvec![tensor.into()])
-    }
-
-    fn scores(outputs: &[TValue]) -> Result<Vec<f32>> {
-        let view = outputs[0].to_plain_array_view::<f32>().map_err(|e| {
-            Error::new(format!(
-                "the network's output is not float32: {}",
-                first_line(&e)
-            ))
-        })?;
-        Ok(view.iter().copied().collect())
-    }
-
     /// The raw outputs for one batch of preprocessed images (batch x 3 x size x size, NCHW):
     /// 1000 scores per image, image after image.
     pub fn run(&mut self, input: Vec<f32>) -> Result<Vec<f32>> {
-        let input = self.input(input)?;
-        let outputs = self
-            .state
-            .run(input)
-            .map_err(|e| Error::new(format!("the network failed: {}", first_line(&e))))?;
-        Runner::scores(&outputs)
+        let shape = [self.batch, 3, self.size, self.size];
+        match &mut self.state {
+            State::Tract(state) => {
+                let input = tract_input(shape, input)?;
+                let outputs = state
+                    .run(input)
+                    .map_err(|e| Error::new(format!("the network failed: {}", first_line(&e))))?;
+                scores(&outputs)
+            }
+            #[cfg(feature = "onnxruntime")]
+            State::Onnxruntime(runner) => runner.run(shape, input),
+        }
     }
 
     /// Where the time of one call goes: the time of each kind of operator, slowest first,
     /// averaged over `calls` calls on `input`.
+    // Without the onnxruntime feature the match below has one arm.
+    #[cfg_attr(
+        not(feature = "onnxruntime"),
+        allow(clippy::infallible_destructuring_match)
+    )]
     pub fn profile(&mut self, input: &[f32], calls: usize) -> Result<Vec<OperatorTime>> {
         let mut times: HashMap<String, (std::collections::HashSet<usize>, Duration)> =
             HashMap::new();
+        let shape = [self.batch, 3, self.size, self.size];
+        let state = match &mut self.state {
+            State::Tract(state) => state,
+            #[cfg(feature = "onnxruntime")]
+            State::Onnxruntime(_) => {
+                return Err(Error::new("operator profiles are of tract's plan"));
+            }
+        };
         for _ in 0..calls.max(1) {
-            let input = self.input(input.to_vec())?;
-            self.state
+            let input = tract_input(shape, input.to_vec())?;
+            state
                 .run_plan_with_eval(input, |context, state, node, inputs| {
                     let start = Instant::now();
                     let outputs = tract_onnx::tract_core::plan::eval(context, state, node, inputs);
@@ -333,17 +425,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("model.onnx");
         std::fs::write(&path, b"this is not a model").expect("written");
-        let err = Network::load(
-            &path,
-            224,
-            RunSetup {
-                batch: 1,
-                threads: 1,
-            },
-        )
-        .err()
-        .expect("refused")
-        .to_string();
+        let err = Network::load(&path, 224, RunSetup::single(Engine::Tract))
+            .err()
+            .expect("refused")
+            .to_string();
         assert!(
             err.starts_with(&format!("{}: is not an ONNX model", path.display())),
             "{err}"
