@@ -3,7 +3,8 @@
 //! (intra-op threads = cores, same images, same preprocessing), each timed from start to exit
 //! in the same run, after a profile of where tract's time goes and the engine setups on a
 //! sample. Target: onnxruntime's throughput with the same decisions. Run with `cargo bench
-//! --bench classify [--features onnxruntime]` (needs `pip install onnxruntime pillow numpy`).
+//! --bench classify [--features onnxruntime]` (the peer's Python: `SHAPELAB_PEERS_PYTHON` from
+//! `scripts/setup-peers`, else `python3` with onnxruntime, pillow and numpy).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -189,7 +190,9 @@ fn onnxruntime(
     threads: usize,
 ) -> Result<(f64, f64), String> {
     let t = Instant::now();
-    let output = Command::new("python3")
+    // SHAPELAB_PEERS_PYTHON: the Python of `scripts/setup-peers`, with the peer's packages.
+    let python = std::env::var_os("SHAPELAB_PEERS_PYTHON").unwrap_or_else(|| "python3".into());
+    let output = Command::new(python)
         .arg(script)
         .arg(model)
         .arg(stimuli)

@@ -6,7 +6,7 @@
 //! its code needs a model): shapelab's numbers against its own analysis code, and the time of
 //! both; and `shapelab compare` with every metric and pair on all 90 + 299 files. Needs a
 //! checkout of bethgelab/model-vs-human in `$MODELVSHUMAN_CHECKOUT` and a Python with its
-//! analysis dependencies in `$MODELVSHUMAN_PYTHON` (`scripts/setup-peers` makes both).
+//! analysis dependencies in `$SHAPELAB_PEERS_PYTHON` (`scripts/setup-peers` makes both).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,7 +95,7 @@ fn paper_shape_bias() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/peers/pandas_shape_bias.py");
     let mut times = Vec::new();
     for _ in 0..3 {
-        let out = Command::new("python3").arg(&script).arg(&raw).output();
+        let out = Command::new(peers_python()).arg(&script).arg(&raw).output();
         match out {
             Ok(o) if o.status.success() => {
                 let text = String::from_utf8_lossy(&o.stdout);
@@ -139,7 +139,7 @@ fn model_vs_human_peer(raw: &Path, out: &Path) -> Option<(f64, serde_json::Value
         println!("model-vs-human not measured: set MODELVSHUMAN_CHECKOUT (scripts/setup-peers)");
         return None;
     };
-    let python = std::env::var_os("MODELVSHUMAN_PYTHON").unwrap_or_else(|| "python3".into());
+    let python = peers_python();
     let script =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/peers/model_vs_human_benchmark.py");
     let output = Command::new(python)
@@ -249,4 +249,10 @@ fn model_vs_human_benchmark() {
         if largest <= 1e-6 { "met" } else { "MISSED" }
     );
     println!("ratio          shapelab is {:.0}x faster", theirs / ours);
+}
+
+/// The Python that runs the peers: `SHAPELAB_PEERS_PYTHON` (`scripts/setup-peers` makes one
+/// with every peer's packages), else `python3`.
+fn peers_python() -> std::ffi::OsString {
+    std::env::var_os("SHAPELAB_PEERS_PYTHON").unwrap_or_else(|| "python3".into())
 }
