@@ -70,6 +70,30 @@ pub struct Benchmark {
     pub by_condition: Vec<ConditionPoint>,
 }
 
+impl Benchmark {
+    /// One line per model whose overall row averages fewer datasets than the humans' does:
+    /// its mean and the humans' ceiling are then over different datasets.
+    pub fn partial_models(&self) -> Vec<String> {
+        let all: Vec<&BenchmarkRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.dataset == ALL_DATASETS)
+            .collect();
+        let Some(humans) = all.iter().find(|r| r.observer == HUMANS) else {
+            return Vec::new();
+        };
+        all.iter()
+            .filter(|r| r.observer != HUMANS && r.datasets < humans.datasets)
+            .map(|r| {
+                format!(
+                    "benchmark: {}'s row '{ALL_DATASETS}' averages {} of the humans' {} datasets; compare it with the humans per dataset",
+                    r.observer, r.datasets, humans.datasets
+                )
+            })
+            .collect()
+    }
+}
+
 /// One observer's accuracy and error consistency with the humans in one condition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConditionPoint {
@@ -498,5 +522,30 @@ mod tests {
             .map(|r| r.observer.as_str())
             .collect();
         assert_eq!(all, vec!["net", HUMANS]);
+    }
+
+    #[test]
+    fn a_model_missing_a_dataset_is_named_in_a_note() {
+        let twelve: Vec<bool> = (0..12).map(|i| i > 2).collect();
+        let mut observers = Vec::new();
+        for experiment in ["exp", "other"] {
+            for subj in ["subject-01", "subject-02"] {
+                let mut o = observer(subj, "0", &twelve);
+                o.experiment = experiment.into();
+                observers.push(o);
+            }
+        }
+        observers.push(observer("net", "0", &twelve));
+        let b = benchmark(&observers, 10, true);
+        assert_eq!(
+            b.partial_models(),
+            [format!(
+                "benchmark: net's row '{ALL_DATASETS}' averages 1 of the humans' 2 datasets; compare it with the humans per dataset"
+            )]
+        );
+        let mut everywhere = observer("net", "0", &twelve);
+        everywhere.experiment = "other".into();
+        observers.push(everywhere);
+        assert!(benchmark(&observers, 10, true).partial_models().is_empty());
     }
 }

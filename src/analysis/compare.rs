@@ -131,6 +131,7 @@ pub fn compare_with(observers: &[Observer], options: Options) -> Comparison {
     };
     out.notes
         .extend(observers.iter().filter_map(unreadable_textures));
+    out.notes.extend(out.benchmark.partial_models());
     for (experiment, group) in by_experiment {
         let humans: Vec<&RawRow> = group
             .iter()
