@@ -876,6 +876,8 @@ fn imagenet_preprocessing_leaves_stimuli_already_at_the_input_size_as_they_are()
             spec,
             "--stimuli",
             subset.path().to_str().expect("utf-8"),
+            "--experiment",
+            "subset",
             "--out",
             out.to_str().expect("utf-8"),
             "--probabilities",
