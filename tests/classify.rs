@@ -26,20 +26,7 @@ fn efficientnet_lite0_matches_onnxruntime_on_every_cue_conflict_image() {
 
     // A rerun finds the file complete and leaves it as it is.
     let before = std::fs::read(&data).expect("readable");
-    let again = common::run(&[
-        "classify",
-        "experiment.yaml",
-        "--model",
-        model.to_str().expect("utf-8"),
-        "--name",
-        "efficientnet-lite0",
-        "--stimuli",
-        stimuli.to_str().expect("utf-8"),
-        "--out",
-        out.path().to_str().expect("utf-8"),
-        "--experiment",
-        "style-transfer-512-nomask-experiment",
-    ]);
+    let again = lite0_on(&stimuli, &model, out.path(), &[]);
     assert!(again.status.success(), "{}", common::stderr(&again));
     assert!(
         common::stdout(&again).contains("0 files written, 1 already complete"),
@@ -58,6 +45,33 @@ fn efficientnet_lite0_with_the_onnxruntime_engine_matches_onnxruntime_on_every_c
     classify_cue_conflict_like_onnxruntime("onnxruntime");
 }
 
+/// `shapelab classify` of EfficientNet-Lite0 as the paper's cue-conflict experiment into
+/// `out`, with extra arguments.
+fn lite0_on(stimuli: &Path, model: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let path = |p: &Path| p.to_str().expect("utf-8").to_string();
+    let mut args: Vec<String> = [
+        "classify",
+        "experiment.yaml",
+        "--model",
+        &path(model),
+        "--name",
+        "efficientnet-lite0",
+        "--stimuli",
+        &path(stimuli),
+        "--out",
+        &path(out),
+        "--experiment",
+        "style-transfer-512-nomask-experiment",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    common::shapelab()
+        .args(&args)
+        .output()
+        .expect("shapelab runs")
+}
+
 /// Classifies the 1,280 cue-conflict images with EfficientNet-Lite0 on `engine` and checks
 /// each decision and probability against onnxruntime's reference and the raw-data file against
 /// the reference's shape bias; the output folder and the raw-data file.
@@ -71,26 +85,19 @@ fn classify_cue_conflict_like_onnxruntime(engine: &str) -> Option<(tempfile::Tem
     };
     let out = tempfile::tempdir().expect("temp dir");
     let probabilities = out.path().join("probabilities.csv");
-    let output = common::run(&[
-        "classify",
-        "experiment.yaml",
-        "--model",
-        model.to_str().expect("utf-8"),
-        "--name",
-        "efficientnet-lite0",
-        "--stimuli",
-        stimuli.to_str().expect("utf-8"),
-        "--out",
-        out.path().to_str().expect("utf-8"),
-        "--experiment",
-        "style-transfer-512-nomask-experiment",
-        "--code",
-        "s5n",
-        "--probabilities",
-        probabilities.to_str().expect("utf-8"),
-        "--engine",
-        engine,
-    ]);
+    let output = lite0_on(
+        &stimuli,
+        &model,
+        out.path(),
+        &[
+            "--code",
+            "s5n",
+            "--probabilities",
+            probabilities.to_str().expect("utf-8"),
+            "--engine",
+            engine,
+        ],
+    );
     assert!(output.status.success(), "{}", common::stderr(&output));
 
     let table = |path: &std::path::Path| -> HashMap<String, (String, Vec<f64>)> {
