@@ -72,13 +72,7 @@ fn a_shape_responder_on_the_papers_1280_images_has_shape_bias_exactly_one_and_a_
 
 #[test]
 fn every_phase_lasts_exactly_its_planned_frames_at_common_refresh_rates() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = quick_config(
-        dir.path(),
-        &dir.path().join("stimuli"),
-        "visual_feedback: 1\n",
-    );
+    let (dir, config) = quick_study("visual_feedback: 1\n");
     for (hz, session) in [("60", "1"), ("100", "2"), ("120", "3"), ("144", "4")] {
         let output = run(&[
             "run",
@@ -171,13 +165,7 @@ fn an_existing_session_is_never_overwritten_and_the_next_free_one_is_offered() {
 
 #[test]
 fn a_practice_run_writes_no_data() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = quick_config(
-        dir.path(),
-        &dir.path().join("stimuli"),
-        "practice:\n  trials: 5\n",
-    );
+    let (dir, config) = quick_study("practice:\n  trials: 5\n");
     let output = run(&[
         "run",
         config.to_str().expect("utf-8"),
