@@ -246,6 +246,19 @@ fn profile(model: &Path, preprocess: &Preprocess, dataset: &Dataset) {
     println!(
         "one thread     per image: decode {decode:.2} ms, prepare {prepare:.2} ms, network {infer:.2} ms, 16 categories {categories:.3} ms"
     );
+    if cfg!(feature = "onnxruntime") {
+        let network =
+            Network::load(model, 224, RunSetup::single(Engine::Onnxruntime)).expect("model");
+        let mut runner = network.runner().expect("runner");
+        let t = Instant::now();
+        for x in &inputs {
+            runner.run(x.clone()).expect("ran");
+        }
+        println!(
+            "one thread     per image: network {:.2} ms with onnxruntime",
+            per_image(t)
+        );
+    }
     let table = runner.profile(&inputs[0], 20).expect("profiled");
     let total: f64 = table.iter().map(|o| o.time.as_secs_f64()).sum();
     for op in table

@@ -541,12 +541,12 @@ fn classify(args: ClassifyArgs) -> Result<()> {
     let single = folders.len() == 1;
     if !single && (args.experiment.is_some() || args.code.is_some()) {
         return Err(Error::new(
-            "--experiment and --code name one stimulus set's experiment; with several sets each takes the paper's name or its folder's",
+            "--experiment and --code name one stimulus set's experiment; with several sets each takes the paper's name, the config's experiment for the config's stimuli, or its folder's",
         ));
     }
     let mut datasets = Vec::new();
     for folder in &folders {
-        let paper = work::paper_experiment(folder);
+        let paper = work::paper_experiment(&work::resolved(folder));
         let experiment_name = args
             .experiment
             .clone()
@@ -611,7 +611,7 @@ fn classify(args: ClassifyArgs) -> Result<()> {
                 sidecar.display()
             );
         }
-        Network::check(&model.path, model.preprocess.size)?;
+        Network::check(&model.path, model.preprocess.size, args.engine)?;
     }
     let bar = indicatif::ProgressBar::new(left as u64);
     bar.set_style(

@@ -442,6 +442,10 @@ fn every_message_in_the_readme_table_is_what_shapelab_prints() {
             !spans.is_empty(),
             "the README row '{input}' shows no message"
         );
+        // The table is of the default build: a build with the feature has the engine.
+        if cfg!(feature = "onnxruntime") && input == "onnxruntime engine not built in" {
+            continue;
+        }
         let Some(output) = scenario(input) else {
             continue;
         };

@@ -439,8 +439,9 @@ pub struct EngineSetup {
     pub decoders: usize,
 }
 
-/// The fastest setup measured for `threads` threads with either engine (benches/classify.rs
-/// compares them).
+/// The setup for `threads` threads with either engine: one network per thread on one image at
+/// a time, the fastest for tract and within the noise of the best for onnxruntime
+/// (benches/classify.rs compares them).
 pub fn engine_setup(threads: usize, engine: Engine) -> EngineSetup {
     EngineSetup {
         network: RunSetup::single(engine),

@@ -12,10 +12,9 @@ use tract_onnx::tract_hir::infer::Factoid;
 use crate::error::{Error, Result};
 
 /// Which library runs the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
     /// tract: pure Rust, in every build.
-    #[default]
     Tract,
     /// onnxruntime's own library, loaded at run time (builds with the `onnxruntime` feature).
     Onnxruntime,
@@ -103,7 +102,6 @@ impl Network {
     pub fn load(path: &Path, size: u32, setup: RunSetup) -> Result<Network> {
         let batch = setup.batch.max(1);
         let n = size as usize;
-        let mut optimised = typed(path, n, batch)?;
         match setup.engine {
             Engine::Tract => {}
             #[cfg(feature = "onnxruntime")]
@@ -120,6 +118,7 @@ impl Network {
             #[cfg(not(feature = "onnxruntime"))]
             Engine::Onnxruntime => Engine::Onnxruntime.ready()?,
         }
+        let mut optimised = typed(path, n, batch)?;
         let optimise = |m: &mut TypedModel| -> TractResult<()> {
             m.declutter()?;
             unstride_depthwise(m)?;
@@ -151,10 +150,16 @@ impl Network {
         })
     }
 
-    /// Checks, without preparing it to run, that an ONNX file is a classifier shapelab can
-    /// run on `size` x `size` images: readable, an image input, 1000 ImageNet scores out.
-    pub fn check(path: &Path, size: u32) -> Result<()> {
-        typed(path, size as usize, 1).map(drop)
+    /// Checks, as `engine` reads it and without preparing it to run, that an ONNX file is a
+    /// classifier of `size` x `size` images: readable, an image input, 1000 ImageNet scores out.
+    pub fn check(path: &Path, size: u32, engine: Engine) -> Result<()> {
+        match engine {
+            Engine::Tract => typed(path, size as usize, 1).map(drop),
+            #[cfg(feature = "onnxruntime")]
+            Engine::Onnxruntime => super::onnxruntime::check(path, size),
+            #[cfg(not(feature = "onnxruntime"))]
+            Engine::Onnxruntime => Engine::Onnxruntime.ready(),
+        }
     }
 
     /// Images per call.

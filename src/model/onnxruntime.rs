@@ -28,6 +28,71 @@ pub struct Runner {
     input: String,
 }
 
+/// Checks, as onnxruntime reads it, that an ONNX file is a classifier of `size` x `size`
+/// images: an NCHW image input and 1000 scores out per image.
+pub fn check(path: &Path, size: u32) -> Result<()> {
+    let session = Session::builder(environment()?)
+        .and_then(|mut b| b.commit_from_file(path))
+        .map_err(|e| {
+            Error::in_file(
+                path,
+                format!(
+                    "is not an ONNX model onnxruntime can read ({})",
+                    first_line(&e)
+                ),
+            )
+        })?;
+    let shape = |outlets: &[ort::value::Outlet]| -> Vec<i64> {
+        outlets
+            .first()
+            .and_then(|o| o.dtype().tensor_shape())
+            .map(|s| s.to_vec())
+            .unwrap_or_default()
+    };
+    let dims = |shape: &[i64]| {
+        shape
+            .iter()
+            .map(|d| {
+                if *d < 0 {
+                    "N".to_string()
+                } else {
+                    d.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let input = shape(session.inputs());
+    let fits = |dim: i64, want: i64| dim < 0 || dim == want;
+    let n = i64::from(size);
+    if input.len() != 4 || !fits(input[1], 3) || !fits(input[2], n) || !fits(input[3], n) {
+        return Err(Error::in_file(
+            path,
+            format!(
+                "the input has shape [{}]; an NCHW image input [N, 3, {size}, {size}] is needed",
+                dims(&input)
+            ),
+        ));
+    }
+    let output = shape(session.outputs());
+    let classes: i64 = output.iter().skip(1).product();
+    if output.len() < 2 || classes != 1000 {
+        return Err(Error::in_file(
+            path,
+            format!(
+                "the output has shape [{}], not the 1000 ImageNet classes",
+                dims(&output)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The first line of an error, without onnxruntime's trailing detail.
+fn first_line(e: &impl std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or("").to_string()
+}
+
 impl Model {
     /// Reads a model for sessions of `threads` intra-op threads, after finding onnxruntime.
     pub fn load(path: &Path, threads: usize) -> Result<Model> {
@@ -102,10 +167,14 @@ fn library() -> std::result::Result<PathBuf, String> {
     for variable in ["SHAPELAB_ONNXRUNTIME", "ORT_DYLIB_PATH"] {
         if let Some(path) = std::env::var_os(variable).filter(|p| !p.is_empty()) {
             let path = PathBuf::from(path);
-            return if path.is_file() {
-                Ok(path)
-            } else {
-                Err(format!("{variable}={}: no such file", path.display()))
+            // The loader searches the system's folders for a bare name, not this one.
+            return match std::path::absolute(&path) {
+                Ok(absolute) if absolute.is_file() => Ok(absolute),
+                _ if path.is_dir() => Err(format!(
+                    "{variable}={}: is a folder; name the library file in it (libonnxruntime.so...)",
+                    path.display()
+                )),
+                _ => Err(format!("{variable}={}: no such file", path.display())),
             };
         }
     }

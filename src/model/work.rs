@@ -104,26 +104,29 @@ pub fn paper_experiment(folder: &Path) -> Option<(&'static str, &'static str)> {
 }
 
 /// The experiment a stimulus folder's files belong to, by one rule whatever else the command
-/// line names: the paper's name for the paper's folders, the config's experiment for the
-/// config's own stimulus folder (the images its participants saw), else the folder's name
-/// (model-vs-human's dataset folders are named after their datasets).
+/// line names and however the folder's path is written (`.`, `../edges`, a symbolic link: the
+/// folder it resolves to): the paper's name for the paper's folders, the config's experiment
+/// for the config's own stimulus folder (the images its participants saw), else the folder's
+/// name (model-vs-human's dataset folders are named after their datasets).
 pub fn experiment_of(folder: &Path, config_stimuli: &Path, config_experiment: &str) -> String {
-    if let Some((experiment, _)) = paper_experiment(folder) {
+    let folder = resolved(folder);
+    if let Some((experiment, _)) = paper_experiment(&folder) {
         return experiment.to_string();
     }
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    };
-    if same(folder, config_stimuli) {
+    if folder == resolved(config_stimuli) {
         return config_experiment.to_string();
     }
     folder
-        .canonicalize()
-        .unwrap_or_else(|_| folder.to_path_buf())
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// The folder a path names, with links and `.`/`..` resolved (as written when it cannot be).
+pub fn resolved(folder: &Path) -> PathBuf {
+    folder
+        .canonicalize()
+        .unwrap_or_else(|_| folder.to_path_buf())
 }
 
 /// The models named on the command line: `.onnx` files, and folders whose `.onnx` files are all
@@ -327,6 +330,13 @@ mod tests {
         assert_eq!(name(&other), "cue-conflict");
         assert_eq!(name(&dir.path().join("cue-conflict/.")), "cue-conflict");
         assert_eq!(name(&edges), "edge-experiment");
+        assert_eq!(name(&own.join("../edges/.")), "edge-experiment");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("my-edges");
+            std::os::unix::fs::symlink(&edges, &link).expect("linked");
+            assert_eq!(name(&link), "edge-experiment");
+        }
     }
 
     #[test]
