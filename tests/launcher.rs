@@ -48,6 +48,13 @@ fn step_until(
     }
 }
 
+/// Clicks the button labelled `label` and lets the launcher act on it and show the result.
+fn press(h: &mut Harness<'_, Launcher>, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
 fn loaded(h: &Harness<'_, Launcher>) -> bool {
     !h.state()
         .session
@@ -391,4 +398,182 @@ fn participant_information_is_asked_as_the_config_defines_it_and_kept_out_of_the
         assert_eq!(fields.len(), 8, "{line}");
         assert!(!fields.iter().any(|f| *f == "77" || *f == "left"), "{line}");
     }
+}
+
+#[test]
+fn folders_are_browsed_by_clicking_taken_from_the_configs_folder_and_passed_to_the_session() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let study = dir.path().join("study");
+    std::fs::create_dir(&study).expect("study folder");
+    // The config's own stimulus folder is missing: the experimenter picks another.
+    let config = study.join("experiment.yaml");
+    std::fs::write(
+        &config,
+        "experiment: demo-experiment\nstimuli: missing\noutput: raw-data\nnum_trials_per_block: 16\n",
+    )
+    .expect("config written");
+    let made = shapelab::stimuli::demo::write_set(&study.join("pictures"));
+    made.expect("a demo set in study/pictures");
+    let mut h = harness(config);
+    step_until(&mut h, "the config check", loaded);
+    h.step();
+    assert!(
+        h.state().session.problems()[0].contains("missing"),
+        "{:?}",
+        h.state().session.problems()
+    );
+
+    // The browser opens at the nearest folder that exists: the config's.
+    h.get_by_label("Browse stimulus folder").click();
+    for _ in 0..3 {
+        // The browser's window is sized in a frame of its own before it is shown.
+        h.step();
+    }
+    assert!(h.query_by_label("Choose the stimulus folder").is_some());
+    assert!(h.query_by_label("raw-data/").is_none(), "not made yet");
+    press(&mut h, "pictures/");
+    assert!(
+        h.query_by_label("airplane/").is_some(),
+        "inside the pictures"
+    );
+    press(&mut h, "Up");
+    press(&mut h, "pictures/");
+    press(&mut h, "Choose this folder");
+    assert!(h.query_by_label("Choose the stimulus folder").is_none());
+    assert_eq!(
+        h.state().session.stimuli,
+        "pictures",
+        "shown from the config's folder"
+    );
+    h.step();
+    step_until(&mut h, "the config check", loaded);
+
+    // A relative output folder is taken from the config's folder, not the working folder.
+    h.state_mut().session.output = "elsewhere".into();
+    h.get_by_label("Reload").click();
+    h.step();
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("simulated: shape").click();
+    h.state_mut().session.trial_limit = "3".into();
+    h.step();
+    assert!(
+        h.state().session.problems().is_empty(),
+        "{:?}",
+        h.state().session.problems()
+    );
+    let args = h.state().session.run_arguments();
+    let given = |option: &str| {
+        args.windows(2)
+            .find(|w| w[0] == option)
+            .map(|w| PathBuf::from(&w[1]))
+    };
+    assert_eq!(given("--stimuli"), Some(study.join("pictures")), "{args:?}");
+    assert_eq!(given("--out"), Some(study.join("elsewhere")), "{args:?}");
+    h.get_by_label("Start").click();
+    h.step();
+    step_until(&mut h, "the session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    assert!(h.query_by_label("3 of 3 done").is_some());
+    let session = study.join("elsewhere/_simulated/demo-experiment");
+    assert!(session.is_dir(), "the session wrote into study/elsewhere");
+
+    // The compare page takes its relative paths from the config's folder too.
+    h.get_by_label("Back to the launcher").click();
+    h.step();
+    h.get_by_label("Compare").click();
+    h.step();
+    assert!(h
+        .query_by_label(&format!(
+            "Relative paths are taken from the config's folder, {}",
+            study.display()
+        ))
+        .is_some());
+    h.state_mut().compare.paths = String::new();
+    h.get_by_label("Add a folder").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    press(&mut h, "elsewhere/");
+    // A simulated participant's sessions are compared when their folder is given itself.
+    press(&mut h, "_simulated/");
+    press(&mut h, "Choose this folder");
+    assert_eq!(h.state().compare.paths, "elsewhere/_simulated");
+    h.state_mut().compare.out = "comparison".into();
+    // The second "Compare" is the page's button (the first is its tab).
+    h.get_all_by_label("Compare")
+        .nth(1)
+        .expect("the Compare button")
+        .click();
+    h.step();
+    step_until(&mut h, "the comparison", |h| !h.state().compare.busy());
+    h.step();
+    h.step();
+    assert!(
+        study.join("comparison/summary.csv").is_file(),
+        "tables written in the config's folder"
+    );
+    assert!(h.query_by_label("simulated-subj-01").is_some());
+}
+
+#[test]
+fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
+    use shapelab::present::launcher::{MeasureRequest, Refresh};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = demo_study(dir.path(), "refresh_hz: 100\nmonitor:\n  select: DP-2\n");
+    let mut h = harness(config.clone());
+    step_until(&mut h, "the config check", loaded);
+    let wanted = h.state_mut().session.wanted_measurement();
+    assert_eq!(
+        wanted,
+        Some(MeasureRequest {
+            monitor: "DP-2".into(),
+            expected_hz: 100.0
+        })
+    );
+    assert_eq!(
+        h.state_mut().session.wanted_measurement(),
+        None,
+        "measured once"
+    );
+    h.step();
+    assert!(h
+        .get_by_label("Measure the refresh again")
+        .accesskit_node()
+        .is_disabled());
+    h.state_mut().session.refresh = Refresh::Measured {
+        monitor: "monitor 'DP-2-1' (monitor.select: DP-2)".into(),
+        hz: 99.98,
+        sd_ms: 0.05,
+        problem: None,
+    };
+    h.step();
+    assert!(h
+        .query_by_label(
+            "display: 99.98 Hz measured on monitor 'DP-2-1' (monitor.select: DP-2) (SD 0.05 ms), \
+             100 Hz expected; synchronised"
+        )
+        .is_some());
+    h.get_by_label("Measure the refresh again").click();
+    h.step();
+    assert_eq!(
+        h.state_mut()
+            .session
+            .wanted_measurement()
+            .map(|r| r.monitor),
+        Some("DP-2".into())
+    );
+    // Another monitor in the config is measured as soon as the config is loaded again.
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("select: DP-2", "select: '1'")).expect("written");
+    h.get_by_label("Reload").click();
+    h.step();
+    step_until(&mut h, "the config check", loaded);
+    assert_eq!(
+        h.state_mut()
+            .session
+            .wanted_measurement()
+            .map(|r| r.monitor),
+        Some("1".into())
+    );
 }

@@ -878,10 +878,9 @@ fn a_killed_on_screen_run_keeps_its_flip_log_and_the_resumed_run_writes_its_own(
     let own = std::fs::read_to_string(&second_log).expect("the resumed run's flip log");
     assert!(own.starts_with("flip,time_s,interval_ms\n0,"));
     assert!(own.lines().count() > 60, "{own}");
-    let record = shapelab::data::record::SessionRecord::read(
-        &logs.join("quick_s1_session_1.session.json"),
-    )
-    .expect("the record");
+    let record =
+        shapelab::data::record::SessionRecord::read(&logs.join("quick_s1_session_1.session.json"))
+            .expect("the record");
     let runs: Vec<(&str, usize, Option<&str>)> = record
         .runs
         .iter()
