@@ -1,8 +1,12 @@
 //! The launcher, driven as an experimenter would through egui's test harness (AccessKit
 //! queries, no window): entering a subject and starting the demo with a simulated
-//! participant, which runs the real `shapelab run` and produces the session's CSV.
+//! participant, which runs the real `shapelab run` and produces the session's CSV; and the
+//! real launcher window under Xvfb, clicked with xdotool.
+
+mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -576,4 +580,124 @@ fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
             .map(|r| r.monitor),
         Some("1".into())
     );
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The first window whose title contains `name`, once there is one (within `seconds`).
+fn window_named(display: &str, name: &str, seconds: u64) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        let found = xdotool(display, &["search", "--name", name]);
+        if let Some(window) = found.lines().next() {
+            return Some(window.to_string());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// Waits until no window's title contains `name`.
+fn gone(display: &str, name: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if xdotool(display, &["search", "--name", name]).is_empty() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn the_real_launcher_measures_on_the_sessions_monitor_and_takes_a_folder_picked_by_clicking() {
+    let Some(x) = common::xvfb() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let study = dir.path().join("study");
+    std::fs::create_dir(&study).expect("study folder");
+    let config = study.join("experiment.yaml");
+    std::fs::write(
+        &config,
+        "experiment: demo-experiment\nstimuli: missing\noutput: raw-data\nnum_trials_per_block: 16\n",
+    )
+    .expect("config written");
+    shapelab::stimuli::demo::write_set(&study.join("pictures")).expect("a demo set");
+    let runtime = common::runtime_dir();
+    // Started from another folder: the study's relative paths are the config's folder's.
+    let _launcher = common::Reaped(
+        common::shapelab()
+            .args(["launch", config.to_str().expect("utf-8")])
+            .current_dir(dir.path())
+            .env("DISPLAY", &x.display)
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the launcher starts"),
+    );
+    let measuring = "shapelab: measuring the refresh";
+    let probe = window_named(&x.display, measuring, 60).expect("a window measures the refresh");
+    // It opens, is made fullscreen on the monitor, measures and closes.
+    let mut sizes = Vec::new();
+    while let Some(size) = xdotool(&x.display, &["getwindowgeometry", &probe])
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Geometry: ").map(String::from))
+    {
+        sizes.push(size);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        sizes.iter().any(|s| s == "1280x1024"),
+        "it covers the monitor: {sizes:?}"
+    );
+    assert!(gone(&x.display, measuring), "the measuring window closes");
+    let window = window_named(&x.display, "shapelab launcher", 10).expect("the launcher");
+    // Positions on the 960x820 page as laid out (see docs/screenshots/launcher.png).
+    let click = |x_px: u32, y_px: u32| {
+        let (x_px, y_px) = (x_px.to_string(), y_px.to_string());
+        xdotool(
+            &x.display,
+            &["mousemove", "--window", &window, &x_px, &y_px, "click", "1"],
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    click(99, 338); // Measure the refresh again
+    assert!(
+        window_named(&x.display, measuring, 10).is_some(),
+        "measured again when asked"
+    );
+    assert!(gone(&x.display, measuring));
+    click(478, 87); // Browse stimulus folder: opens at the config's folder
+    click(260, 161); // pictures/
+    click(327, 129); // Choose this folder
+    click(236, 255); // simulated: shape
+    click(146, 227); // Trials
+    xdotool(&x.display, &["type", "2"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    click(43, 633); // Start
+    let csv = study.join(
+        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subj-01_session_1.csv",
+    );
+    let rows = || std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count().saturating_sub(1));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rows() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the session on the picked folder did not run"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(rows(), 2, "the trial limit typed was taken");
 }

@@ -46,8 +46,13 @@ impl Measurement {
         let monitor_hz = monitor
             .refresh_rate_millihertz()
             .map(|mhz| f64::from(mhz) / 1000.0);
+        // Placed and sized on the monitor too, for an X server without a window manager,
+        // which would not act on the request for fullscreen.
         let attributes = Window::default_attributes()
             .with_title(TITLE)
+            .with_decorations(false)
+            .with_position(monitor.position())
+            .with_inner_size(monitor.size())
             .with_fullscreen(Some(Fullscreen::Borderless(Some(monitor))));
         let window = Arc::new(
             event_loop
