@@ -276,7 +276,7 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
         config,
         "--simulate",
         "--subject",
-        "s1",
+        "participant-0001",
         "--trials",
         "60",
         "--out",
@@ -287,17 +287,18 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     let logs = dir.path().join("raw-data/_logs/quick");
     std::fs::create_dir_all(&folder).expect("data folder");
     std::fs::create_dir_all(&logs).expect("log folder");
-    let name = "quick_s1_session_1";
+    let name = "quick_participant-0001_session_1";
     let record = logs.join(format!("{name}.session.json"));
-    // The simulated participant's session becomes s1's (it has s1's order and masks).
-    let as_s1 = |ext: &str| {
-        let path = common::simulated_file(&full, "quick", "s1", 1, ext);
+    // The simulated participant's session becomes the person's (it has their order and
+    // masks). A long code makes long rows: room for the record's second run.
+    let as_person = |ext: &str| {
+        let path = common::simulated_file(&full, "quick", "participant-0001", 1, ext);
         std::fs::read_to_string(path)
             .expect("simulated session")
-            .replace("simulated-s1", "s1")
+            .replace("simulated-participant-0001", "participant-0001")
     };
-    std::fs::write(&record, as_s1("session.json")).expect("copied");
-    let rows = as_s1("csv");
+    std::fs::write(&record, as_person("session.json")).expect("copied");
+    let rows = as_person("csv");
     let first: String = rows.lines().take(56).map(|l| format!("{l}\n")).collect();
     let data = folder.join(format!("{name}.csv"));
     std::fs::write(&data, &first).expect("written");
@@ -307,7 +308,7 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     let limit = first.len() as u64 + 100;
     let record_size = std::fs::metadata(&record).expect("record").len();
     assert!(
-        record_size + 600 < limit,
+        record_size + 800 < limit,
         "the record must fit: {record_size} of {limit}"
     );
     let runtime = runtime_dir();
@@ -316,7 +317,7 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
             "run",
             config,
             "--subject",
-            "s1",
+            "participant-0001",
             "--session",
             "1",
             "--resume",
@@ -341,7 +342,10 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
         .iter()
         .position(|l| l == "rows not saved (1):")
         .unwrap_or_else(|| panic!("{rest:?}"));
-    assert!(rest[listed + 1].starts_with("s1,1,57,NaN,na,"), "{rest:?}");
+    assert!(
+        rest[listed + 1].starts_with("participant-0001,1,57,NaN,na,"),
+        "{rest:?}"
+    );
     let error = rest.last().expect("an error line");
     assert!(
         error.contains(
