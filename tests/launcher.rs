@@ -679,8 +679,8 @@ fn the_real_launcher_measures_on_the_sessions_monitor_and_takes_a_folder_picked_
     );
     assert!(gone(&x.display, measuring));
     click(478, 87); // Browse stimulus folder: opens at the config's folder
-    click(260, 161); // pictures/
-    click(327, 129); // Choose this folder
+    click(260, 179); // pictures/
+    click(327, 147); // Choose this folder
     click(236, 255); // simulated: shape
     click(146, 227); // Trials
     xdotool(&x.display, &["type", "2"]);

@@ -195,14 +195,18 @@ impl CompareView {
         egui::Grid::new("compare form")
             .num_columns(2)
             .show(ui, |ui| {
-                let label = ui.label("Raw-data files and folders\n(one per line)");
-                ui.horizontal(|ui| {
-                    ui.text_edit_multiline(&mut self.paths)
-                        .labelled_by(label.id);
-                    if ui.button("Add a folder").clicked() {
-                        browse = Some(FolderField::RawData);
-                    }
-                });
+                // The button goes under the label: beside the tall field it would not fit the row.
+                let label = ui
+                    .vertical(|ui| {
+                        let label = ui.label("Raw-data files and folders\n(one per line)");
+                        if ui.button("Add a folder").clicked() {
+                            browse = Some(FolderField::RawData);
+                        }
+                        label
+                    })
+                    .inner;
+                ui.text_edit_multiline(&mut self.paths)
+                    .labelled_by(label.id);
                 ui.end_row();
                 let label = ui.label("Icons folder (optional)");
                 ui.horizontal(|ui| {

@@ -77,6 +77,10 @@ impl<T> FileBrowser<T> {
             .anchor(egui::Align2::CENTER_TOP, [0.0, 60.0])
             .show(ctx, |ui| {
                 ui.label(RichText::new(self.folder.display().to_string()).monospace());
+                ui.weak(match self.pick {
+                    Pick::Folder => "Click a folder to open it; Choose takes the folder shown.",
+                    Pick::File(_) => "Click a folder to open it, a file to choose it.",
+                });
                 ui.horizontal(|ui| {
                     if let Some(parent) = self.folder.parent() {
                         if ui.button("Up").clicked() {
