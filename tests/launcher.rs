@@ -669,7 +669,8 @@ fn the_real_launcher_measures_on_the_sessions_monitor_and_takes_a_folder_picked_
             &x.display,
             &["mousemove", "--window", &window, &x_px, &y_px, "click", "1"],
         );
-        std::thread::sleep(Duration::from_millis(500));
+        // Time to draw what the click opens (a new egui window takes two frames) under load.
+        std::thread::sleep(Duration::from_millis(1000));
     };
     std::thread::sleep(Duration::from_millis(500));
     click(99, 338); // Measure the refresh again
