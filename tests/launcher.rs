@@ -702,3 +702,51 @@ fn the_real_launcher_measures_on_the_sessions_monitor_and_takes_a_folder_picked_
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(rows(), 2, "the trial limit typed was taken");
 }
+
+#[test]
+fn a_config_file_is_picked_in_the_browser_and_its_relative_stimuli_are_its_folders() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    for study in [&first, &second] {
+        std::fs::create_dir(study).expect("study folder");
+    }
+    let mut h = harness(demo_study(&first, ""));
+    std::fs::write(second.join("notes.txt"), "not a config").expect("written");
+    std::fs::write(
+        second.join("pilot.yaml"),
+        "experiment: pilot\nstimuli: pictures\noutput: raw-data\n",
+    )
+    .expect("config written");
+    shapelab::stimuli::demo::write_set(&second.join("pictures")).expect("a demo set");
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("Browse config").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(h.query_by_label("Choose the config file").is_some());
+    assert!(
+        h.query_by_label("experiment.yaml").is_some(),
+        "opens in the config's folder"
+    );
+    press(&mut h, "Up");
+    press(&mut h, "second/");
+    assert!(
+        h.query_by_label("notes.txt").is_none(),
+        "only configs are offered"
+    );
+    press(&mut h, "pilot.yaml");
+    assert!(h.query_by_label("Choose the config file").is_none());
+    assert_eq!(
+        PathBuf::from(&h.state().session.config),
+        second.join("pilot.yaml")
+    );
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("simulated: shape").click();
+    h.step();
+    assert!(
+        h.state().session.problems().is_empty(),
+        "its stimuli are found in its own folder: {:?}",
+        h.state().session.problems()
+    );
+    assert_eq!(h.state().session.config_folder(), second);
+}
