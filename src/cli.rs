@@ -361,10 +361,7 @@ fn check_icons(experiment: &Experiment) -> Result<()> {
 fn launch(config: PathBuf) -> Result<()> {
     let program = std::env::current_exe()
         .map_err(|e| Error::new(format!("cannot find the shapelab program itself: {e}")))?;
-    // The preflight judges the refresh against the config's rate; a broken config is shown
-    // in the launcher, so fall back to the usual 60 Hz here.
-    let expected_hz = Experiment::load(&config).map_or(60.0, |e| e.config.refresh_hz);
-    launcher_window::run(Launcher::new(config, program), expected_hz)
+    launcher_window::run(Launcher::new(config, program))
 }
 
 /// The commented config of a new study: the demo experiment's, named after the study.

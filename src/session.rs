@@ -171,6 +171,7 @@ pub fn open(
         trials_with_late_frames: 0,
         disturbed_trials: 0,
         notes: Vec::new(),
+        flip_log: None,
     };
     let (plan, recorder, history) = if options.resume {
         resume(experiment, set, options, &labels, paths, &mut request, run)?

@@ -1,8 +1,12 @@
 //! The launcher, driven as an experimenter would through egui's test harness (AccessKit
 //! queries, no window): entering a subject and starting the demo with a simulated
-//! participant, which runs the real `shapelab run` and produces the session's CSV.
+//! participant, which runs the real `shapelab run` and produces the session's CSV; and the
+//! real launcher window under Xvfb, clicked with xdotool.
+
+mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -46,6 +50,13 @@ fn step_until(
         std::thread::sleep(Duration::from_millis(20));
         h.step();
     }
+}
+
+/// Clicks the button labelled `label` and lets the launcher act on it and show the result.
+fn press(h: &mut Harness<'_, Launcher>, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
 }
 
 fn loaded(h: &Harness<'_, Launcher>) -> bool {
@@ -391,4 +402,351 @@ fn participant_information_is_asked_as_the_config_defines_it_and_kept_out_of_the
         assert_eq!(fields.len(), 8, "{line}");
         assert!(!fields.iter().any(|f| *f == "77" || *f == "left"), "{line}");
     }
+}
+
+#[test]
+fn folders_are_browsed_by_clicking_taken_from_the_configs_folder_and_passed_to_the_session() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let study = dir.path().join("study");
+    std::fs::create_dir(&study).expect("study folder");
+    // The config's own stimulus folder is missing: the experimenter picks another.
+    let config = study.join("experiment.yaml");
+    std::fs::write(
+        &config,
+        "experiment: demo-experiment\nstimuli: missing\noutput: raw-data\nnum_trials_per_block: 16\n",
+    )
+    .expect("config written");
+    let made = shapelab::stimuli::demo::write_set(&study.join("pictures"));
+    made.expect("a demo set in study/pictures");
+    let mut h = harness(config);
+    step_until(&mut h, "the config check", loaded);
+    h.step();
+    assert!(
+        h.state().session.problems()[0].contains("missing"),
+        "{:?}",
+        h.state().session.problems()
+    );
+
+    // The browser opens at the nearest folder that exists: the config's.
+    h.get_by_label("Browse stimulus folder").click();
+    for _ in 0..3 {
+        // The browser's window is sized in a frame of its own before it is shown.
+        h.step();
+    }
+    assert!(h.query_by_label("Choose the stimulus folder").is_some());
+    assert!(h.query_by_label("raw-data/").is_none(), "not made yet");
+    press(&mut h, "pictures/");
+    assert!(
+        h.query_by_label("airplane/").is_some(),
+        "inside the pictures"
+    );
+    press(&mut h, "Up");
+    press(&mut h, "pictures/");
+    press(&mut h, "Choose this folder");
+    assert!(h.query_by_label("Choose the stimulus folder").is_none());
+    assert_eq!(
+        h.state().session.stimuli,
+        "pictures",
+        "shown from the config's folder"
+    );
+    h.step();
+    step_until(&mut h, "the config check", loaded);
+
+    // A relative output folder is taken from the config's folder, not the working folder.
+    h.state_mut().session.output = "elsewhere".into();
+    h.get_by_label("Reload").click();
+    h.step();
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("simulated: shape").click();
+    h.state_mut().session.trial_limit = "3".into();
+    h.step();
+    assert!(
+        h.state().session.problems().is_empty(),
+        "{:?}",
+        h.state().session.problems()
+    );
+    let args = h.state().session.run_arguments();
+    let given = |option: &str| {
+        args.windows(2)
+            .find(|w| w[0] == option)
+            .map(|w| PathBuf::from(&w[1]))
+    };
+    assert_eq!(given("--stimuli"), Some(study.join("pictures")), "{args:?}");
+    assert_eq!(given("--out"), Some(study.join("elsewhere")), "{args:?}");
+    h.get_by_label("Start").click();
+    h.step();
+    step_until(&mut h, "the session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    assert!(h.query_by_label("3 of 3 done").is_some());
+    let session = study.join("elsewhere/_simulated/demo-experiment");
+    assert!(session.is_dir(), "the session wrote into study/elsewhere");
+
+    // The compare page takes its relative paths from the config's folder too.
+    h.get_by_label("Back to the launcher").click();
+    h.step();
+    h.get_by_label("Compare").click();
+    h.step();
+    assert!(h
+        .query_by_label(&format!(
+            "Relative paths are taken from the config's folder, {}",
+            study.display()
+        ))
+        .is_some());
+    h.state_mut().compare.paths = String::new();
+    h.get_by_label("Add a folder").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    press(&mut h, "elsewhere/");
+    // A simulated participant's sessions are compared when their folder is given itself.
+    press(&mut h, "_simulated/");
+    press(&mut h, "Choose this folder");
+    assert_eq!(h.state().compare.paths, "elsewhere/_simulated");
+    h.state_mut().compare.out = "comparison".into();
+    // The second "Compare" is the page's button (the first is its tab).
+    h.get_all_by_label("Compare")
+        .nth(1)
+        .expect("the Compare button")
+        .click();
+    h.step();
+    step_until(&mut h, "the comparison", |h| !h.state().compare.busy());
+    h.step();
+    h.step();
+    assert!(
+        study.join("comparison/summary.csv").is_file(),
+        "tables written in the config's folder"
+    );
+    assert!(h.query_by_label("simulated-subj-01").is_some());
+}
+
+#[test]
+fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
+    use shapelab::present::launcher::{MeasureRequest, Refresh};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = demo_study(dir.path(), "refresh_hz: 100\nmonitor:\n  select: DP-2\n");
+    let mut h = harness(config.clone());
+    step_until(&mut h, "the config check", loaded);
+    let wanted = h.state_mut().session.wanted_measurement();
+    assert_eq!(
+        wanted,
+        Some(MeasureRequest {
+            monitor: "DP-2".into(),
+            expected_hz: 100.0
+        })
+    );
+    assert_eq!(
+        h.state_mut().session.wanted_measurement(),
+        None,
+        "measured once"
+    );
+    h.step();
+    assert!(h
+        .get_by_label("Measure the refresh again")
+        .accesskit_node()
+        .is_disabled());
+    h.state_mut().session.refresh = Refresh::Measured {
+        monitor: "monitor 'DP-2-1' (monitor.select: DP-2)".into(),
+        hz: 99.98,
+        sd_ms: 0.05,
+        problem: None,
+    };
+    h.step();
+    assert!(h
+        .query_by_label(
+            "display: 99.98 Hz measured on monitor 'DP-2-1' (monitor.select: DP-2) (SD 0.05 ms), \
+             100 Hz expected; synchronised"
+        )
+        .is_some());
+    h.get_by_label("Measure the refresh again").click();
+    h.step();
+    assert_eq!(
+        h.state_mut()
+            .session
+            .wanted_measurement()
+            .map(|r| r.monitor),
+        Some("DP-2".into())
+    );
+    // Another monitor in the config is measured as soon as the config is loaded again.
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("select: DP-2", "select: '1'")).expect("written");
+    h.get_by_label("Reload").click();
+    h.step();
+    step_until(&mut h, "the config check", loaded);
+    assert_eq!(
+        h.state_mut()
+            .session
+            .wanted_measurement()
+            .map(|r| r.monitor),
+        Some("1".into())
+    );
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The first window whose title contains `name`, once there is one (within `seconds`).
+fn window_named(display: &str, name: &str, seconds: u64) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        let found = xdotool(display, &["search", "--name", name]);
+        if let Some(window) = found.lines().next() {
+            return Some(window.to_string());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// Waits until no window's title contains `name`.
+fn gone(display: &str, name: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if xdotool(display, &["search", "--name", name]).is_empty() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn the_real_launcher_measures_on_the_sessions_monitor_and_takes_a_folder_picked_by_clicking() {
+    let Some(x) = common::xvfb() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let study = dir.path().join("study");
+    std::fs::create_dir(&study).expect("study folder");
+    let config = study.join("experiment.yaml");
+    std::fs::write(
+        &config,
+        "experiment: demo-experiment\nstimuli: missing\noutput: raw-data\nnum_trials_per_block: 16\n",
+    )
+    .expect("config written");
+    shapelab::stimuli::demo::write_set(&study.join("pictures")).expect("a demo set");
+    let runtime = common::runtime_dir();
+    // Started from another folder: the study's relative paths are the config's folder's.
+    let _launcher = common::Reaped(
+        common::shapelab()
+            .args(["launch", config.to_str().expect("utf-8")])
+            .current_dir(dir.path())
+            .env("DISPLAY", &x.display)
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the launcher starts"),
+    );
+    let measuring = "shapelab: measuring the refresh";
+    let probe = window_named(&x.display, measuring, 60).expect("a window measures the refresh");
+    // It opens, is made fullscreen on the monitor, measures and closes.
+    let mut sizes = Vec::new();
+    while let Some(size) = xdotool(&x.display, &["getwindowgeometry", &probe])
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Geometry: ").map(String::from))
+    {
+        sizes.push(size);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        sizes.iter().any(|s| s == "1280x1024"),
+        "it covers the monitor: {sizes:?}"
+    );
+    assert!(gone(&x.display, measuring), "the measuring window closes");
+    let window = window_named(&x.display, "shapelab launcher", 10).expect("the launcher");
+    // Positions on the 960x820 page as laid out (see docs/screenshots/launcher.png).
+    let click = |x_px: u32, y_px: u32| {
+        let (x_px, y_px) = (x_px.to_string(), y_px.to_string());
+        xdotool(
+            &x.display,
+            &["mousemove", "--window", &window, &x_px, &y_px, "click", "1"],
+        );
+        // Time to draw what the click opens (a new egui window takes two frames) under load.
+        std::thread::sleep(Duration::from_millis(1000));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    click(99, 338); // Measure the refresh again
+    assert!(
+        window_named(&x.display, measuring, 10).is_some(),
+        "measured again when asked"
+    );
+    assert!(gone(&x.display, measuring));
+    click(478, 87); // Browse stimulus folder: opens at the config's folder
+    click(260, 179); // pictures/
+    click(327, 147); // Choose this folder
+    click(236, 255); // simulated: shape
+    click(146, 227); // Trials
+    xdotool(&x.display, &["type", "2"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    click(43, 633); // Start
+    let csv = study.join(
+        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subj-01_session_1.csv",
+    );
+    let rows = || std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count().saturating_sub(1));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rows() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the session on the picked folder did not run"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(rows(), 2, "the trial limit typed was taken");
+}
+
+#[test]
+fn a_config_file_is_picked_in_the_browser_and_its_relative_stimuli_are_its_folders() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    for study in [&first, &second] {
+        std::fs::create_dir(study).expect("study folder");
+    }
+    let mut h = harness(demo_study(&first, ""));
+    std::fs::write(second.join("notes.txt"), "not a config").expect("written");
+    std::fs::write(
+        second.join("pilot.yaml"),
+        "experiment: pilot\nstimuli: pictures\noutput: raw-data\n",
+    )
+    .expect("config written");
+    shapelab::stimuli::demo::write_set(&second.join("pictures")).expect("a demo set");
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("Browse config").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(h.query_by_label("Choose the config file").is_some());
+    assert!(
+        h.query_by_label("experiment.yaml").is_some(),
+        "opens in the config's folder"
+    );
+    press(&mut h, "Up");
+    press(&mut h, "second/");
+    assert!(
+        h.query_by_label("notes.txt").is_none(),
+        "only configs are offered"
+    );
+    press(&mut h, "pilot.yaml");
+    assert!(h.query_by_label("Choose the config file").is_none());
+    assert_eq!(
+        PathBuf::from(&h.state().session.config),
+        second.join("pilot.yaml")
+    );
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("simulated: shape").click();
+    h.step();
+    assert!(
+        h.state().session.problems().is_empty(),
+        "its stimuli are found in its own folder: {:?}",
+        h.state().session.problems()
+    );
+    assert_eq!(h.state().session.config_folder(), second);
 }

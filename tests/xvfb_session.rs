@@ -276,7 +276,7 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
         config,
         "--simulate",
         "--subject",
-        "s1",
+        "participant-0001",
         "--trials",
         "60",
         "--out",
@@ -287,17 +287,18 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     let logs = dir.path().join("raw-data/_logs/quick");
     std::fs::create_dir_all(&folder).expect("data folder");
     std::fs::create_dir_all(&logs).expect("log folder");
-    let name = "quick_s1_session_1";
+    let name = "quick_participant-0001_session_1";
     let record = logs.join(format!("{name}.session.json"));
-    // The simulated participant's session becomes s1's (it has s1's order and masks).
-    let as_s1 = |ext: &str| {
-        let path = common::simulated_file(&full, "quick", "s1", 1, ext);
+    // The simulated participant's session becomes the person's (it has their order and
+    // masks). A long code makes long rows: room for the record's second run.
+    let as_person = |ext: &str| {
+        let path = common::simulated_file(&full, "quick", "participant-0001", 1, ext);
         std::fs::read_to_string(path)
             .expect("simulated session")
-            .replace("simulated-s1", "s1")
+            .replace("simulated-participant-0001", "participant-0001")
     };
-    std::fs::write(&record, as_s1("session.json")).expect("copied");
-    let rows = as_s1("csv");
+    std::fs::write(&record, as_person("session.json")).expect("copied");
+    let rows = as_person("csv");
     let first: String = rows.lines().take(56).map(|l| format!("{l}\n")).collect();
     let data = folder.join(format!("{name}.csv"));
     std::fs::write(&data, &first).expect("written");
@@ -307,7 +308,7 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     let limit = first.len() as u64 + 100;
     let record_size = std::fs::metadata(&record).expect("record").len();
     assert!(
-        record_size + 600 < limit,
+        record_size + 800 < limit,
         "the record must fit: {record_size} of {limit}"
     );
     let runtime = runtime_dir();
@@ -316,7 +317,7 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
             "run",
             config,
             "--subject",
-            "s1",
+            "participant-0001",
             "--session",
             "1",
             "--resume",
@@ -327,7 +328,7 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     let stdout = line_reader(app.stdout.take().expect("piped"));
     let stderr = line_reader(app.stderr.take().expect("piped"));
     let window = click_start(&x.display, &stdout);
-    let warning = wait_for(&stderr, |l| l.contains("cannot write"));
+    let warning = wait_for(&stderr, |l| l.contains("the session is paused"));
     assert!(
         warning.contains(&format!("{name}.csv: cannot write a row: File too large"))
             && warning.ends_with("the session is paused; kept in memory: the row of trial 57"),
@@ -341,7 +342,10 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
         .iter()
         .position(|l| l == "rows not saved (1):")
         .unwrap_or_else(|| panic!("{rest:?}"));
-    assert!(rest[listed + 1].starts_with("s1,1,57,NaN,na,"), "{rest:?}");
+    assert!(
+        rest[listed + 1].starts_with("participant-0001,1,57,NaN,na,"),
+        "{rest:?}"
+    );
     let error = rest.last().expect("an error line");
     assert!(
         error.contains(
@@ -377,7 +381,7 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
     let stdout = line_reader(app.stdout.take().expect("piped"));
     let stderr = line_reader(app.stderr.take().expect("piped"));
     let window = click_start(&x.display, &stdout);
-    let warning = wait_for(&stderr, |l| l.contains("cannot write"));
+    let warning = wait_for(&stderr, |l| l.contains("the session is paused"));
     assert!(
         warning.contains("timing.csv: cannot write a row: File too large")
             && warning.contains("the session is paused; kept in memory: the timing of trial"),
@@ -813,5 +817,92 @@ fn timing_test_gives_a_verdict_and_monitors_says_whether_the_physical_size_is_kn
     assert_eq!(
         common::stdout(&monitors).trim(),
         "0: screen (1280x1024, unknown refresh), primary, physical size not reported (measure the image's width for monitor.width_cm)"
+    );
+}
+
+#[test]
+fn a_killed_on_screen_run_keeps_its_flip_log_and_the_resumed_run_writes_its_own() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    // Trials of about a second (no answers: the response window times out).
+    let (dir, config) = common::quick_study("");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let slow = text.replace("ms_resp_object: 100", "ms_resp_object: 1000");
+    std::fs::write(&config, slow).expect("config written");
+    let runtime = runtime_dir();
+    let logs = dir.path().join("raw-data/_logs/quick");
+    let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
+    let (first_log, second_log) = (
+        logs.join("quick_s1_session_1.flips.csv"),
+        logs.join("quick_s1_session_1.run-2.flips.csv"),
+    );
+    let start = |extra: &[&str]| {
+        common::Reaped(
+            shapelab_on(&x.display, &runtime)
+                .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+                .args(["--windowed", "1024x768", "--log-phases"])
+                .args(extra)
+                .spawn()
+                .expect("shapelab starts"),
+        )
+    };
+    let mut app = start(&["--trials", "6"]);
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    click_start(&x.display, &stdout);
+    wait_for(&stdout, |l| l.contains(" trial 3 "));
+    app.kill().expect("SIGKILL sent");
+    app.wait().expect("reaped");
+    let rows_at_kill = common::csv_rows(&data).len();
+    assert!((2..6).contains(&rows_at_kill), "{rows_at_kill} rows");
+    // The killed run's frames are on disk up to about a second before the kill.
+    let killed = std::fs::read_to_string(&first_log).expect("the killed run's flip log");
+    assert!(killed.starts_with("flip,time_s,interval_ms\n0,"));
+    assert!(killed.ends_with('\n'), "only whole lines");
+    assert!(
+        killed.lines().count() > 60,
+        "{} flips logged",
+        killed.lines().count() - 1
+    );
+
+    let mut resumed = start(&["--resume"]);
+    let resumed_stdout = line_reader(resumed.stdout.take().expect("piped"));
+    click_start(&x.display, &resumed_stdout);
+    let status = resumed.wait().expect("ends");
+    let messages: Vec<String> = line_reader(resumed.stderr.take().expect("piped"))
+        .iter()
+        .collect();
+    assert!(status.success(), "{messages:?}");
+    assert_eq!(common::csv_rows(&data).len(), 6);
+    assert_eq!(
+        std::fs::read_to_string(&first_log).expect("flip log"),
+        killed,
+        "the resumed run leaves the killed run's flip log as it was"
+    );
+    let own = std::fs::read_to_string(&second_log).expect("the resumed run's flip log");
+    assert!(own.starts_with("flip,time_s,interval_ms\n0,"));
+    assert!(own.lines().count() > 60, "{own}");
+    let record =
+        shapelab::data::record::SessionRecord::read(&logs.join("quick_s1_session_1.session.json"))
+            .expect("the record");
+    let runs: Vec<(&str, usize, Option<&str>)> = record
+        .runs
+        .iter()
+        .map(|r| (r.status.word(), r.trials_done, r.flip_log.as_deref()))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            (
+                "interrupted",
+                rows_at_kill,
+                Some("quick_s1_session_1.flips.csv")
+            ),
+            (
+                "completed",
+                6 - rows_at_kill,
+                Some("quick_s1_session_1.run-2.flips.csv")
+            )
+        ]
     );
 }

@@ -1,6 +1,7 @@
 //! Data written during a session: the raw-data CSV (one synced row per trial), the per-trial
 //! timing log, and the session record.
 
+pub mod flip_log;
 pub mod paths;
 pub mod progress;
 pub mod raw;
@@ -259,6 +260,18 @@ impl Recorder {
     pub fn save(&mut self) -> Result<()> {
         self.record_unsaved = true;
         self.flush()
+    }
+
+    /// Starts the flip log of the run in progress (its own file, named in the record).
+    pub fn open_flip_log(&mut self) -> Result<flip_log::FlipLogWriter> {
+        let run = self.record.runs.len().max(1);
+        let path = self.paths.flips_of_run(run);
+        let log = flip_log::FlipLogWriter::create(&path)?;
+        if let Some(current) = self.record.current_run() {
+            current.flip_log = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        }
+        self.save()?;
+        Ok(log)
     }
 
     /// The session's files.

@@ -56,7 +56,8 @@ pub struct SessionPaths {
     pub record: PathBuf,
     /// The per-trial timing log (CSV).
     pub timing: PathBuf,
-    /// Every display flip of an on-screen session (CSV).
+    /// Every display flip of the first run of an on-screen session (CSV); see
+    /// [`SessionPaths::flips_of_run`] for the runs after it.
     pub flips: PathBuf,
 }
 
@@ -137,6 +138,19 @@ impl SessionPaths {
             }
         }
         Ok(moved)
+    }
+
+    /// The flip log of run `run` (1 for the first start; each resume adds one):
+    /// `<stem>.flips.csv` for the first, `<stem>.run-N.flips.csv` after, so that a resumed run
+    /// never overwrites the frames of the run before it.
+    pub fn flips_of_run(&self, run: usize) -> PathBuf {
+        if run <= 1 {
+            return self.flips.clone();
+        }
+        let name = self.flips.file_name().map(|n| n.to_string_lossy());
+        let stem = name.as_deref().and_then(|n| n.strip_suffix(".flips.csv"));
+        self.logs
+            .join(format!("{}.run-{run}.flips.csv", stem.unwrap_or_default()))
     }
 
     /// Creates the data and log folders.

@@ -92,6 +92,9 @@ pub struct RunRecord {
     pub disturbed_trials: usize,
     /// Notable moments, e.g. the window losing focus.
     pub notes: Vec<String>,
+    /// The file name of the run's flip log, beside the record (on-screen runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flip_log: Option<String>,
 }
 
 /// The session record, written next to the data file.

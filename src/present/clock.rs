@@ -286,19 +286,6 @@ impl FlipLog {
         &self.timestamps
     }
 
-    /// The log as CSV: flip number, time (s), interval since the previous flip (ms).
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from("flip,time_s,interval_ms\n");
-        let mut previous = None;
-        for (i, t) in self.timestamps.iter().enumerate() {
-            let interval =
-                previous.map_or_else(String::new, |p: f64| format!("{:.3}", (t - p) * 1000.0));
-            out.push_str(&format!("{i},{t:.6},{interval}\n"));
-            previous = Some(*t);
-        }
-        out
-    }
-
     /// Summarises the log against the refresh period (s).
     pub fn report(&self, period: f64) -> FlipReport {
         let mut report = FlipReport {

@@ -204,12 +204,8 @@ pub fn run(
         "flip report: {} flips, {} late intervals, {} missed refreshes, longest {:.1} ms",
         report.flips, report.late_intervals, report.missed_refreshes, report.longest_ms
     ));
-    // The session's own error (e.g. data it could not save) comes before these.
-    let saved = recorder.save().and_then(|()| {
-        let flips = &recorder.paths().flips;
-        std::fs::write(flips, p.flips().to_csv())
-            .map_err(|e| Error::io(flips, "write the flip log", e))
-    });
+    // The session's own error (e.g. data it could not save) comes before this one.
+    let saved = recorder.save();
     let ended = result?;
     saved?;
     Ok(Outcome {
@@ -297,6 +293,9 @@ pub(super) fn run_session<T: FrameTarget>(
         // complete up to now. Unsynchronised: it appears as soon as it is drawn.
         let flip = target.seconds(acquired);
         target.flips().push(flip);
+        if let Some(writer) = parts.writer.as_deref_mut() {
+            writer.flip(flip);
+        }
         let onset = if settings.synced { flip + period } else { flip };
         pending.extend(target.take_disturbances().into_iter().map(Input::Disturbed));
         if settings.synced {

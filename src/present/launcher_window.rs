@@ -1,6 +1,9 @@
-//! The launcher's window: winit + wgpu hosting the egui [`Launcher`]. Its first frames are
-//! flipped back to back under Fifo to measure the refresh of the screen it is on, for the
-//! preflight; after that it draws only when something changes.
+//! The launcher's window: winit + wgpu hosting the egui [`Launcher`]; it draws only when
+//! something changes. For the preflight it measures the refresh of the monitor the config's
+//! `monitor.select` names, in a window of its own there (see [`measure`]), when the config is
+//! loaded, when the config names another monitor, and when the experimenter asks.
+
+mod measure;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,23 +13,23 @@ use winit::event::{StartCause, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow};
 use winit::window::{Window, WindowId};
 
-use super::clock::{judge, RefreshEstimate};
 use super::gpu::Gpu;
 use super::launcher::{Launcher, Refresh};
 use super::presenter::Display;
 use crate::error::{Error, Result};
+use measure::Measurement;
 
 /// Flips measured for the preflight (the first few are dropped: the window is settling).
 const MEASURED_FLIPS: usize = 130;
 const SETTLING_FLIPS: usize = 10;
 
 /// Opens the launcher and runs it until its window is closed.
-pub fn run(launcher: Launcher, expected_hz: f64) -> Result<()> {
+pub fn run(launcher: Launcher) -> Result<()> {
     let event_loop = super::window::event_loop::<()>()?;
     let mut app = App {
         launcher,
-        expected_hz,
         open: None,
+        measurement: None,
         error: None,
     };
     event_loop
@@ -37,9 +40,36 @@ pub fn run(launcher: Launcher, expected_hz: f64) -> Result<()> {
 
 struct App {
     launcher: Launcher,
-    expected_hz: f64,
     open: Option<Open>,
+    measurement: Option<Measurement>,
     error: Option<Error>,
+}
+
+/// The window's next frame, or `None` when there is none to draw now (the surface is
+/// reconfigured when it went out of date).
+fn next_frame(
+    window: &Window,
+    gpu: &Gpu,
+    display: &mut Display,
+) -> Result<Option<wgpu::SurfaceTexture>> {
+    use wgpu::CurrentSurfaceTexture as C;
+    match display.surface.get_current_texture() {
+        C::Success(frame) | C::Suboptimal(frame) => Ok(Some(frame)),
+        C::Timeout | C::Occluded => Ok(None),
+        C::Outdated | C::Lost => {
+            let size = window.inner_size();
+            resize(gpu, display, size.width, size.height);
+            Ok(None)
+        }
+        C::Validation => Err(Error::new("the graphics driver refused the window surface")),
+    }
+}
+
+/// Configures the surface for a window's new size.
+fn resize(gpu: &Gpu, display: &mut Display, width: u32, height: u32) {
+    display.config.width = width.max(1);
+    display.config.height = height.max(1);
+    display.surface.configure(&gpu.device, &display.config);
 }
 
 /// The window and what draws into it.
@@ -49,9 +79,6 @@ struct Open {
     display: Display,
     egui: egui_winit::State,
     renderer: egui_wgpu::Renderer,
-    epoch: Instant,
-    flips: Vec<f64>,
-    waits_ms: Vec<f64>,
 }
 
 impl Open {
@@ -85,47 +112,14 @@ impl Open {
             display,
             egui,
             renderer,
-            epoch: Instant::now(),
-            flips: Vec::new(),
-            waits_ms: Vec::new(),
         })
     }
 
-    fn measuring(&self) -> bool {
-        self.flips.len() < MEASURED_FLIPS
-    }
-
-    fn resize(&mut self, width: u32, height: u32) {
-        self.display.config.width = width.max(1);
-        self.display.config.height = height.max(1);
-        self.display
-            .surface
-            .configure(&self.gpu.device, &self.display.config);
-    }
-
-    /// Draws one frame; while measuring, also timestamps the flip.
-    fn redraw(&mut self, launcher: &mut Launcher, expected_hz: f64) -> Result<()> {
-        use wgpu::CurrentSurfaceTexture as C;
-        let asked = Instant::now();
-        let frame = match self.display.surface.get_current_texture() {
-            C::Success(frame) | C::Suboptimal(frame) => frame,
-            C::Timeout | C::Occluded => return Ok(()),
-            C::Outdated | C::Lost => {
-                let size = self.window.inner_size();
-                self.resize(size.width, size.height);
-                return Ok(());
-            }
-            C::Validation => {
-                return Err(Error::new("the graphics driver refused the window surface"))
-            }
+    /// Draws one frame.
+    fn redraw(&mut self, launcher: &mut Launcher) -> Result<()> {
+        let Some(frame) = next_frame(&self.window, &self.gpu, &mut self.display)? else {
+            return Ok(());
         };
-        if self.measuring() {
-            self.waits_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
-            self.flips.push(self.epoch.elapsed().as_secs_f64());
-            if !self.measuring() {
-                launcher.session.refresh = self.verdict(expected_hz);
-            }
-        }
         let raw = self.egui.take_egui_input(&self.window);
         let context = self.egui.egui_ctx().clone();
         let mut output = context.run_ui(raw, |ui| launcher.ui(ui));
@@ -183,24 +177,6 @@ impl Open {
         }
         Ok(())
     }
-
-    fn verdict(&self, expected_hz: f64) -> Refresh {
-        let flips = &self.flips[SETTLING_FLIPS..];
-        let waits = &self.waits_ms[SETTLING_FLIPS..];
-        let Some(estimate) = RefreshEstimate::from_timestamps(flips, waits) else {
-            return Refresh::Measuring;
-        };
-        let monitor_hz = self
-            .window
-            .current_monitor()
-            .and_then(|m| m.refresh_rate_millihertz())
-            .map(|mhz| f64::from(mhz) / 1000.0);
-        Refresh::Measured {
-            hz: estimate.hz(),
-            sd_ms: estimate.sd_ms,
-            problem: judge(&estimate, expected_hz, monitor_hz).problem,
-        }
-    }
 }
 
 impl ApplicationHandler for App {
@@ -220,16 +196,38 @@ impl ApplicationHandler for App {
         }
     }
 
-    fn window_event(&mut self, event_loop: &ActiveEventLoop, _: WindowId, event: WindowEvent) {
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, id: WindowId, event: WindowEvent) {
+        if let Some(measurement) = self.measurement.as_mut().filter(|m| m.window.id() == id) {
+            match event {
+                WindowEvent::Resized(size) => measurement.resize(size.width, size.height),
+                WindowEvent::RedrawRequested => {
+                    let verdict = measurement
+                        .flip()
+                        .unwrap_or_else(|e| Some(Refresh::Failed(e.to_string())));
+                    if let Some(verdict) = verdict {
+                        // Dropping the measurement closes its window.
+                        self.measurement = None;
+                        self.launcher.session.refresh = verdict;
+                        if let Some(open) = &self.open {
+                            open.window.request_redraw();
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
         let Some(open) = &mut self.open else {
             return;
         };
         let response = open.egui.on_window_event(&open.window, &event);
         match event {
             WindowEvent::CloseRequested => event_loop.exit(),
-            WindowEvent::Resized(size) => open.resize(size.width, size.height),
+            WindowEvent::Resized(size) => {
+                resize(&open.gpu, &mut open.display, size.width, size.height)
+            }
             WindowEvent::RedrawRequested => {
-                if let Err(e) = open.redraw(&mut self.launcher, self.expected_hz) {
+                if let Err(e) = open.redraw(&mut self.launcher) {
                     self.error = Some(e);
                     event_loop.exit();
                 }
@@ -251,8 +249,17 @@ impl ApplicationHandler for App {
         let Some(open) = &self.open else {
             return;
         };
-        if open.measuring() {
-            open.window.request_redraw();
+        if self.measurement.is_none() {
+            if let Some(request) = self.launcher.session.wanted_measurement() {
+                match Measurement::open(event_loop, &request) {
+                    Ok(measurement) => self.measurement = Some(measurement),
+                    Err(e) => self.launcher.session.refresh = Refresh::Failed(e.to_string()),
+                }
+                open.window.request_redraw();
+            }
+        }
+        if let Some(measurement) = &self.measurement {
+            measurement.window.request_redraw();
             event_loop.set_control_flow(ControlFlow::Poll);
         } else if self.launcher.busy() {
             // A session or comparison runs elsewhere: look at it a few times a second.

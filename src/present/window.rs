@@ -222,7 +222,8 @@ fn describe(index: usize, monitor: &MonitorHandle, primary: bool) -> String {
     )
 }
 
-fn choose_monitor(event_loop: &ActiveEventLoop, select: &str) -> Result<MonitorHandle> {
+/// The monitor `monitor.select` names: its index, or part of its name (case ignored).
+pub(super) fn choose_monitor(event_loop: &ActiveEventLoop, select: &str) -> Result<MonitorHandle> {
     let monitors: Vec<MonitorHandle> = event_loop.available_monitors().collect();
     let found = match select.trim().parse::<usize>() {
         Ok(index) => monitors.get(index).cloned(),

@@ -1,5 +1,6 @@
-//! The data writer thread: rows, timing lines and the record are written (and fsynced) here,
-//! never on the render thread, so that a slow disk cannot hold a frame on screen. The render
+//! The data writer thread: rows, timing lines, the record and the flip log are written (and
+//! fsynced) here, never on the render thread, so that a slow disk cannot hold a frame on
+//! screen. The render
 //! thread hands over each frame's events and reads back how many rows are on disk and whether
 //! the disk has failed; what cannot be written stays in the recorder's memory, in order, and is
 //! retried every [`STORAGE_RETRY`] (or at once when asked).
@@ -9,6 +10,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::data::flip_log::FlipLogWriter;
 use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::{Error, Result};
 use crate::trials::timeline::Event;
@@ -34,8 +36,12 @@ struct Shared {
     fault: Mutex<Option<StorageFault>>,
 }
 
+/// Flips handed to the writer at a time: about a second of frames, one synced write each.
+const FLIPS_PER_BATCH: usize = 60;
+
 enum Job {
     Events(Vec<Event>),
+    Flips(Vec<f64>),
     RetryNow,
 }
 
@@ -45,24 +51,33 @@ pub struct DataWriter {
     shared: Arc<Shared>,
     rows_sent: usize,
     jobs_sent: usize,
+    /// Flips not yet handed over.
+    flips: Vec<f64>,
     thread: Option<JoinHandle<Recorder>>,
 }
 
 impl DataWriter {
-    /// Starts the writer thread over a session's recorder.
-    pub fn start(recorder: Recorder, plan: SessionPlan) -> Result<DataWriter> {
+    /// Starts the run's flip log and the writer thread over a session's recorder.
+    pub fn start(mut recorder: Recorder, plan: SessionPlan) -> Result<DataWriter> {
+        let flip_log = recorder.open_flip_log()?;
         let (jobs, receiver) = mpsc::channel::<Job>();
         let shared = Arc::new(Shared::default());
         let theirs = shared.clone();
+        let files = Files {
+            recorder,
+            flip_log,
+            flip_log_failing: false,
+        };
         let thread = std::thread::Builder::new()
             .name("shapelab data writer".into())
-            .spawn(move || write_until_closed(recorder, plan, receiver, theirs))
+            .spawn(move || write_until_closed(files, plan, receiver, theirs))
             .map_err(|e| Error::new(format!("cannot start the data writer: {e}")))?;
         Ok(DataWriter {
             jobs: Some(jobs),
             shared,
             rows_sent: 0,
             jobs_sent: 0,
+            flips: Vec::with_capacity(FLIPS_PER_BATCH),
             thread: Some(thread),
         })
     }
@@ -86,6 +101,21 @@ impl DataWriter {
         if let Some(jobs) = &self.jobs {
             self.jobs_sent += 1;
             let _ = jobs.send(Job::Events(events));
+        }
+    }
+
+    /// Logs a flip (s); the flips go to the writer about once a second.
+    pub fn flip(&mut self, t: f64) {
+        self.flips.push(t);
+        if self.flips.len() >= FLIPS_PER_BATCH {
+            self.send_flips();
+        }
+    }
+
+    fn send_flips(&mut self) {
+        let batch = std::mem::replace(&mut self.flips, Vec::with_capacity(FLIPS_PER_BATCH));
+        if let (Some(jobs), false) = (&self.jobs, batch.is_empty()) {
+            let _ = jobs.send(Job::Flips(batch));
         }
     }
 
@@ -116,6 +146,7 @@ impl DataWriter {
     /// Stops taking events and returns the recorder once everything it could write is written
     /// (a storage fault that persists is left in the recorder's memory).
     pub fn finish(mut self) -> Result<Recorder> {
+        self.send_flips();
         self.jobs = None;
         self.thread
             .take()
@@ -125,8 +156,54 @@ impl DataWriter {
     }
 }
 
+/// What the writer thread writes to.
+struct Files {
+    recorder: Recorder,
+    flip_log: FlipLogWriter,
+    /// The flip log's last write failed (said once on the console, not again until it works).
+    flip_log_failing: bool,
+}
+
+impl Files {
+    /// Writes flips. The flip log documents the frames; unlike the rows and timing it does
+    /// not pause the session when it cannot be written: its flips wait in memory.
+    fn flips(&mut self, batch: &[f64]) {
+        match self.flip_log.append(batch) {
+            Ok(()) if self.flip_log_failing => {
+                self.flip_log_failing = false;
+                eprintln!(
+                    "the flip log is written again: {}",
+                    self.flip_log.path().display()
+                );
+            }
+            Ok(()) => {}
+            Err(e) if !self.flip_log_failing => {
+                self.flip_log_failing = true;
+                eprintln!(
+                    "warning: the flip log is not on disk ({e}); its flips wait in memory \
+                     and are tried again every second"
+                );
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// At the end: what the flip log could not take is noted in the record.
+    fn close(mut self) -> Recorder {
+        self.flips(&[]);
+        let unsaved = self.flip_log.unsaved();
+        if unsaved > 0 {
+            self.recorder.note(format!(
+                "the last {unsaved} flips could not be written to the flip log {}",
+                self.flip_log.path().display()
+            ));
+        }
+        self.recorder
+    }
+}
+
 fn write_until_closed(
-    mut recorder: Recorder,
+    mut files: Files,
     plan: SessionPlan,
     jobs: mpsc::Receiver<Job>,
     shared: Arc<Shared>,
@@ -138,11 +215,16 @@ fn write_until_closed(
         } else {
             jobs.recv().map_err(|_| RecvTimeoutError::Disconnected)
         };
+        let recorder = &mut files.recorder;
         let result = match job {
             Ok(Job::Events(events)) => {
                 let result = recorder.handle(&plan, &events);
                 shared.handled.fetch_add(1, Ordering::AcqRel);
                 result
+            }
+            Ok(Job::Flips(batch)) => {
+                files.flips(&batch);
+                continue;
             }
             Ok(Job::RetryNow) | Err(RecvTimeoutError::Timeout) => recorder.flush(),
             // Closed while the disk fails: what is unsaved stays in the recorder's memory.
@@ -163,5 +245,5 @@ fn write_until_closed(
             });
         }
     }
-    recorder
+    files.close()
 }

@@ -6,7 +6,8 @@ use std::thread::JoinHandle;
 
 use egui::{Color32, TextureHandle, Ui};
 
-use super::percent;
+use super::file_browser::{Choice, FileBrowser, Pick};
+use super::{from_config_folder, percent};
 use crate::analysis::compare::{compare, Comparison};
 use crate::analysis::metrics::{Bootstrap, Summary};
 use crate::analysis::observers::{find_csvs, load_with, LoadOptions};
@@ -20,8 +21,18 @@ struct Done {
     figures: Vec<PathBuf>,
 }
 
-/// The compare page's state.
+/// The page's fields that take a folder from the file browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FolderField {
+    RawData,
+    Icons,
+    Out,
+}
+
+/// The compare page's state. Relative paths are taken from the config's folder.
 pub struct CompareView {
+    /// The folder relative paths start from: the session page's config's.
+    pub base: PathBuf,
     /// Raw-data files and folders, one per line.
     pub paths: String,
     /// Where tables and figures are written.
@@ -33,11 +44,13 @@ pub struct CompareView {
     working: Option<JoinHandle<Result<Done>>>,
     done: Option<std::result::Result<Done, String>>,
     shown: Vec<(PathBuf, TextureHandle)>,
+    browser: Option<FileBrowser<FolderField>>,
 }
 
 impl Default for CompareView {
     fn default() -> Self {
         CompareView {
+            base: PathBuf::from("."),
             paths: "raw-data".into(),
             out: "comparison".into(),
             icons: String::new(),
@@ -45,6 +58,7 @@ impl Default for CompareView {
             working: None,
             done: None,
             shown: Vec::new(),
+            browser: None,
         }
     }
 }
@@ -55,18 +69,23 @@ impl CompareView {
         self.working.is_some()
     }
 
+    /// Where a path typed on the page is: a relative one from the config's folder.
+    fn resolve(&self, typed: &str) -> PathBuf {
+        from_config_folder(&self.base, typed)
+    }
+
     fn start(&mut self) {
         let paths: Vec<PathBuf> = self
             .paths
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(PathBuf::from)
+            .map(|l| self.resolve(l))
             .collect();
-        let out = PathBuf::from(self.out.trim());
+        let out = self.resolve(&self.out);
         let icons = Some(self.icons.trim())
             .filter(|i| !i.is_empty())
-            .map(PathBuf::from);
+            .map(|i| self.resolve(i));
         let options = LoadOptions {
             lenient: true,
             leave_out_disturbed: self.leave_out_disturbed,
@@ -119,22 +138,92 @@ impl CompareView {
         self.done = Some(done);
     }
 
+    /// Opens the file browser for `field`, at the folder it names now.
+    fn browse(&mut self, field: FolderField) {
+        let (title, typed) = match field {
+            FolderField::RawData => (
+                "Add a folder of raw-data CSV files",
+                self.paths.lines().rev().find(|l| !l.trim().is_empty()),
+            ),
+            FolderField::Icons => ("Choose the icons folder", Some(self.icons.as_str())),
+            FolderField::Out => (
+                "Choose where tables and figures go",
+                Some(self.out.as_str()),
+            ),
+        };
+        let start = self.resolve(typed.unwrap_or_default());
+        self.browser = Some(FileBrowser::new(field, title, Pick::Folder, &start));
+    }
+
+    fn chosen(&mut self, field: FolderField, folder: &Path) {
+        // Inside the config's folder, a folder is shown from there.
+        let base = std::path::absolute(&self.base).unwrap_or_default();
+        let shown = folder
+            .strip_prefix(&base)
+            .ok()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(folder)
+            .display()
+            .to_string();
+        match field {
+            FolderField::RawData => {
+                if !self.paths.trim().is_empty() && !self.paths.ends_with('\n') {
+                    self.paths.push('\n');
+                }
+                self.paths.push_str(&shown);
+            }
+            FolderField::Icons => self.icons = shown,
+            FolderField::Out => self.out = shown,
+        }
+    }
+
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut Ui) {
         self.poll(ui.ctx());
+        if let Some(browser) = &mut self.browser {
+            let field = browser.target;
+            match browser.ui(ui.ctx()) {
+                Some(Choice::Chosen(folder)) => {
+                    self.browser = None;
+                    self.chosen(field, &folder);
+                }
+                Some(Choice::Cancelled) => self.browser = None,
+                None => {}
+            }
+        }
+        let mut browse = None;
         egui::Grid::new("compare form")
             .num_columns(2)
             .show(ui, |ui| {
-                let label = ui.label("Raw-data files and folders\n(one per line)");
+                // The button goes under the label: beside the tall field it would not fit the row.
+                let label = ui
+                    .vertical(|ui| {
+                        let label = ui.label("Raw-data files and folders\n(one per line)");
+                        if ui.button("Add a folder").clicked() {
+                            browse = Some(FolderField::RawData);
+                        }
+                        label
+                    })
+                    .inner;
                 ui.text_edit_multiline(&mut self.paths)
                     .labelled_by(label.id);
                 ui.end_row();
                 let label = ui.label("Icons folder (optional)");
-                ui.text_edit_singleline(&mut self.icons)
-                    .labelled_by(label.id);
+                ui.horizontal(|ui| {
+                    ui.text_edit_singleline(&mut self.icons)
+                        .labelled_by(label.id);
+                    if ui.button("Browse icons folder").clicked() {
+                        browse = Some(FolderField::Icons);
+                    }
+                });
                 ui.end_row();
                 let label = ui.label("Write tables and figures to");
-                ui.text_edit_singleline(&mut self.out).labelled_by(label.id);
+                ui.horizontal(|ui| {
+                    ui.text_edit_singleline(&mut self.out).labelled_by(label.id);
+                    if ui.button("Browse output folder").clicked() {
+                        browse = Some(FolderField::Out);
+                    }
+                });
                 ui.end_row();
                 ui.label("Trials");
                 ui.checkbox(
@@ -143,6 +232,13 @@ impl CompareView {
                 );
                 ui.end_row();
             });
+        if let Some(field) = browse {
+            self.browse(field);
+        }
+        ui.weak(format!(
+            "Relative paths are taken from the config's folder, {}",
+            self.base.display()
+        ));
         if self.busy() {
             ui.horizontal(|ui| {
                 ui.spinner();

@@ -5,22 +5,25 @@
 //! compares observers; a results page follows each session.
 
 mod compare_view;
+mod file_browser;
 mod session_form;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use egui::{RichText, Ui};
 
 pub use compare_view::CompareView;
 pub use session_form::{Participant, SessionForm};
 
-/// The refresh rate measured on the launcher's own window, for the preflight.
+/// The refresh rate measured for the preflight, on the monitor `monitor.select` names.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refresh {
-    /// Still flipping frames.
+    /// Not measured yet, or still flipping frames.
     Measuring,
     /// Measured: rate, SD of the interval, and whether frames were synchronised.
     Measured {
+        /// The monitor measured, e.g. `monitor 0 (DP-1)`.
+        monitor: String,
         /// Frames per second.
         hz: f64,
         /// SD of the frame interval in ms.
@@ -28,6 +31,17 @@ pub enum Refresh {
         /// `None` when synchronised; else why the timing cannot be trusted.
         problem: Option<String>,
     },
+    /// The measurement could not run (e.g. no monitor of that name).
+    Failed(String),
+}
+
+/// What the launcher's window is asked to measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureRequest {
+    /// The config's `monitor.select`: an index or part of a name.
+    pub monitor: String,
+    /// The config's `refresh_hz`.
+    pub expected_hz: f64,
 }
 
 /// Which page is shown.
@@ -71,6 +85,7 @@ impl Launcher {
             ui.selectable_value(&mut self.tab, Tab::Compare, "Compare");
         });
         ui.separator();
+        self.compare.base = self.session.config_folder();
         match self.tab {
             Tab::Session => self.session.ui(ui),
             Tab::Compare => self.compare.ui(ui),
@@ -81,6 +96,14 @@ impl Launcher {
     pub fn busy(&self) -> bool {
         self.session.busy() || self.compare.busy()
     }
+}
+
+/// A path as typed in the launcher: a relative one is taken from `folder` (the config's
+/// folder), as the config's own paths are.
+pub fn from_config_folder(folder: &Path, typed: &str) -> PathBuf {
+    let typed = Path::new(typed.trim());
+    let path = folder.join(typed);
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 /// A percentage with one decimal, or a dash.

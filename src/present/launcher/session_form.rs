@@ -8,7 +8,8 @@ use std::thread::JoinHandle;
 
 use egui::{Color32, RichText, Ui};
 
-use super::{percent, Refresh};
+use super::file_browser::{Choice, FileBrowser, Pick};
+use super::{from_config_folder, percent, MeasureRequest, Refresh};
 use crate::analysis::session_results::{disturbed_line, SessionResults};
 use crate::config::Experiment;
 use crate::data::paths::{
@@ -34,8 +35,19 @@ pub enum Participant {
 
 /// A config and its stimulus set, checked.
 struct Loaded {
+    /// The config with the page's folders in place of its own.
     experiment: Experiment,
+    /// The config's own stimulus and output folders.
+    own_folders: (PathBuf, PathBuf),
     stimuli: Result<StimulusSet, String>,
+}
+
+/// The page's fields that take a path from the file browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathField {
+    Config,
+    Stimuli,
+    Output,
 }
 
 /// A session running as a child process.
@@ -142,8 +154,17 @@ fn command_line(program: &Path, args: &[String]) -> String {
 /// The session page's state.
 pub struct SessionForm {
     program: PathBuf,
-    /// The config file, as typed.
+    /// The config file, as typed (relative: from the working folder).
     pub config: String,
+    /// The stimulus folder, as typed; empty for the config's `stimuli` (relative: from the
+    /// config's folder).
+    pub stimuli: String,
+    /// The output folder, as typed; empty for the config's `output` (relative: from the
+    /// config's folder).
+    pub output: String,
+    browser: Option<FileBrowser<PathField>>,
+    /// The stimulus and output folders the config was last loaded with.
+    loaded_folders: (String, String),
     loading: Option<JoinHandle<Result<Loaded, String>>>,
     loaded: Option<Result<Loaded, String>>,
     /// Subject code, as typed.
@@ -163,8 +184,12 @@ pub struct SessionForm {
     pub trial_limit: String,
     /// The answers about the participant, by the config's `participant_info` name.
     pub info: std::collections::BTreeMap<String, String>,
-    /// The refresh measured on the launcher's window.
+    /// The refresh measured on the monitor `monitor.select` names.
     pub refresh: Refresh,
+    /// The `monitor.select` the refresh was last measured for.
+    measured_monitor: Option<String>,
+    /// The experimenter asked to measure again.
+    measure_again: bool,
     running: Option<Running>,
     outcome: Option<Outcome>,
     /// The subject's last session when it did not complete: its number and how far it got.
@@ -177,6 +202,10 @@ impl SessionForm {
         let mut form = SessionForm {
             program,
             config: config.display().to_string(),
+            stimuli: String::new(),
+            output: String::new(),
+            browser: None,
+            loaded_folders: Default::default(),
             loading: None,
             loaded: None,
             subject: String::new(),
@@ -189,12 +218,32 @@ impl SessionForm {
             trial_limit: String::new(),
             info: Default::default(),
             refresh: Refresh::Measuring,
+            measured_monitor: None,
+            measure_again: false,
             running: None,
             outcome: None,
             unfinished: None,
         };
         form.load();
         form
+    }
+
+    /// The refresh measurement the page wants, once: when a config is loaded whose
+    /// `monitor.select` was not measured yet, and when the experimenter asks again.
+    pub fn wanted_measurement(&mut self) -> Option<MeasureRequest> {
+        let config = &self.experiment()?.config;
+        let monitor = config.monitor.select.clone();
+        if !self.measure_again && self.measured_monitor.as_ref() == Some(&monitor) {
+            return None;
+        }
+        let request = MeasureRequest {
+            monitor: monitor.clone(),
+            expected_hz: config.refresh_hz,
+        };
+        self.measure_again = false;
+        self.measured_monitor = Some(monitor);
+        self.refresh = Refresh::Measuring;
+        Some(request)
     }
 
     /// Whether a config is loading or a session running.
@@ -207,15 +256,102 @@ impl SessionForm {
     fn load(&mut self) {
         let path = PathBuf::from(self.config.trim());
         let practice = self.practice;
+        let (stimuli, output) = (self.stimuli_folder(), self.output_folder());
+        self.loaded_folders = (self.stimuli.clone(), self.output.clone());
         self.loaded = None;
         self.loading = Some(std::thread::spawn(move || {
-            let experiment = Experiment::load(&path).map_err(|e| e.to_string())?;
+            let mut experiment = Experiment::load(&path).map_err(|e| e.to_string())?;
+            let own = &mut experiment.config;
+            let own_folders = (own.stimuli.clone(), own.output.clone());
+            if let Some(stimuli) = stimuli {
+                own.stimuli = stimuli;
+            }
+            if let Some(output) = output {
+                own.output = output;
+            }
             let stimuli = stimulus_set(&experiment, practice).map_err(|e| e.to_string());
             Ok(Loaded {
                 experiment,
+                own_folders,
                 stimuli,
             })
         }));
+    }
+
+    /// Loads the config again when a folder field differs from what it was loaded with.
+    fn reload_if_changed(&mut self) {
+        if self.loaded_folders != (self.stimuli.clone(), self.output.clone()) {
+            self.load();
+        }
+    }
+
+    /// Opens the file browser for `field`, at the path it names now.
+    fn browse(&mut self, field: PathField) {
+        let own = match &self.loaded {
+            Some(Ok(loaded)) => Some(loaded.own_folders.clone()),
+            _ => None,
+        };
+        let (title, pick, start) = match field {
+            PathField::Config => (
+                "Choose the config file",
+                Pick::File(&["yaml", "yml"]),
+                self.config_folder(),
+            ),
+            PathField::Stimuli => (
+                "Choose the stimulus folder",
+                Pick::Folder,
+                self.stimuli_folder()
+                    .or(own.map(|o| o.0))
+                    .unwrap_or_default(),
+            ),
+            PathField::Output => (
+                "Choose the output folder",
+                Pick::Folder,
+                self.output_folder()
+                    .or(own.map(|o| o.1))
+                    .unwrap_or_default(),
+            ),
+        };
+        self.browser = Some(FileBrowser::new(field, title, pick, &start));
+    }
+
+    /// Puts the path chosen in the browser into its field and loads the config with it.
+    fn chosen(&mut self, field: PathField, path: &Path) {
+        // Inside the config's folder, a path is shown from there, as the config writes it.
+        let folder = std::path::absolute(self.config_folder()).unwrap_or_default();
+        let shown = path
+            .strip_prefix(&folder)
+            .ok()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        match field {
+            PathField::Config => self.config = path.display().to_string(),
+            PathField::Stimuli => self.stimuli = shown,
+            PathField::Output => self.output = shown,
+        }
+        self.load();
+    }
+
+    /// The folder of the config file, where relative paths start.
+    pub fn config_folder(&self) -> PathBuf {
+        let config = from_config_folder(Path::new("."), &self.config);
+        config
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
+    /// The stimulus folder typed, from the config's folder; `None` for the config's own.
+    fn stimuli_folder(&self) -> Option<PathBuf> {
+        let typed = self.stimuli.trim();
+        (!typed.is_empty()).then(|| from_config_folder(&self.config_folder(), typed))
+    }
+
+    /// The output folder typed, from the config's folder; `None` for the config's own.
+    fn output_folder(&self) -> Option<PathBuf> {
+        let typed = self.output.trim();
+        (!typed.is_empty()).then(|| from_config_folder(&self.config_folder(), typed))
     }
 
     fn poll(&mut self) {
@@ -414,6 +550,7 @@ impl SessionForm {
         if !self.simulated() {
             args.extend(["--session".into(), self.session.trim().to_string()]);
         }
+        args.extend(self.folder_arguments());
         if !self.trial_limit.trim().is_empty() {
             args.extend(["--trials".into(), self.trial_limit.trim().to_string()]);
         }
@@ -435,7 +572,23 @@ impl SessionForm {
             session.to_string(),
             "--resume".into(),
         ];
+        args.extend(self.folder_arguments());
         args.extend(self.window_arguments());
+        args
+    }
+
+    /// The stimulus and output folders typed, as `run` options (whole paths, as `run` takes
+    /// relative ones from the working folder).
+    fn folder_arguments(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (option, folder) in [
+            ("--stimuli", self.stimuli_folder()),
+            ("--out", self.output_folder()),
+        ] {
+            if let Some(folder) = folder {
+                args.extend([option.to_string(), folder.display().to_string()]);
+            }
+        }
         args
     }
 
@@ -532,6 +685,17 @@ impl SessionForm {
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut Ui) {
         self.poll();
+        if let Some(browser) = &mut self.browser {
+            let field = browser.target;
+            match browser.ui(ui.ctx()) {
+                Some(Choice::Chosen(path)) => {
+                    self.browser = None;
+                    self.chosen(field, &path);
+                }
+                Some(Choice::Cancelled) => self.browser = None,
+                None => {}
+            }
+        }
         if self.running.is_some() {
             ui.add_space(40.0);
             ui.vertical_centered(|ui| {
@@ -570,8 +734,56 @@ impl SessionForm {
                     if ui.button("Reload").clicked() {
                         self.load();
                     }
+                    if ui.button("Browse config").clicked() {
+                        self.browse(PathField::Config);
+                    }
                 });
                 ui.end_row();
+                let own = match &self.loaded {
+                    Some(Ok(loaded)) => Some(loaded.own_folders.clone()),
+                    _ => None,
+                };
+                let folders = [
+                    (
+                        "Stimulus folder",
+                        PathField::Stimuli,
+                        own.as_ref().map(|o| &o.0),
+                    ),
+                    (
+                        "Output folder",
+                        PathField::Output,
+                        own.as_ref().map(|o| &o.1),
+                    ),
+                ];
+                for (name, field, own) in folders {
+                    let label = ui.label(name);
+                    ui.horizontal(|ui| {
+                        let hint = own.map_or_else(String::new, |o| {
+                            format!("{} (the config's)", o.display())
+                        });
+                        let text = match field {
+                            PathField::Stimuli => &mut self.stimuli,
+                            _ => &mut self.output,
+                        };
+                        let edit = ui
+                            .add(egui::TextEdit::singleline(text).hint_text(hint))
+                            .labelled_by(label.id)
+                            .on_hover_text(
+                                "empty: the config's; a relative folder is taken from the \
+                                 config's folder",
+                            );
+                        if edit.lost_focus() {
+                            self.reload_if_changed();
+                        }
+                        if ui
+                            .button(format!("Browse {}", name.to_lowercase()))
+                            .clicked()
+                        {
+                            self.browse(field);
+                        }
+                    });
+                    ui.end_row();
+                }
                 let label = ui.label("Subject code");
                 ui.vertical(|ui| {
                     if ui
@@ -668,7 +880,7 @@ impl SessionForm {
                 ui.end_row();
             });
         ui.separator();
-        self.preflight_ui(ui);
+        self.measure_again |= self.preflight_ui(ui);
         ui.separator();
         let problems = self.problems();
         for problem in &problems {
@@ -709,39 +921,23 @@ impl SessionForm {
         }
     }
 
-    fn preflight_ui(&self, ui: &mut Ui) {
+    /// Draws the preflight; true when the experimenter asks to measure the refresh again.
+    fn preflight_ui(&self, ui: &mut Ui) -> bool {
         ui.strong("Preflight");
         let Some(Ok(loaded)) = &self.loaded else {
-            return;
+            return false;
         };
         let c = &loaded.experiment.config;
-        let measured = match &self.refresh {
-            Refresh::Measuring => {
-                ui.label(format!(
-                    "display: measuring ... ({} Hz expected)",
-                    c.refresh_hz
-                ));
-                None
-            }
-            Refresh::Measured { hz, sd_ms, problem } => {
-                let line = format!(
-                    "display: {hz:.2} Hz measured on this screen (SD {sd_ms:.2} ms), {} Hz expected",
-                    c.refresh_hz
-                );
-                match problem {
-                    None => {
-                        ui.label(format!("{line}; synchronised"));
-                        Some(*hz)
-                    }
-                    Some(p) => {
-                        ui.colored_label(Color32::from_rgb(230, 160, 40), format!("{line}; {p}"));
-                        None
-                    }
-                }
-            }
-        };
+        let measured = refresh_line(ui, &self.refresh, c.refresh_hz);
+        let again = ui
+            .add_enabled(
+                self.refresh != Refresh::Measuring,
+                egui::Button::new("Measure the refresh again"),
+            )
+            .on_hover_text("covers the session's monitor with grey frames for about two seconds")
+            .clicked();
         let Ok(set) = &loaded.stimuli else {
-            return;
+            return again;
         };
         let hz = measured.unwrap_or(c.refresh_hz);
         let subject = match self.subject.trim() {
@@ -764,6 +960,45 @@ impl SessionForm {
             ),
             Err(e) => {
                 ui.colored_label(Color32::from_rgb(220, 80, 60), e);
+            }
+        }
+        again
+    }
+}
+
+/// The preflight's display line; the rate measured when frames were synchronised to it.
+fn refresh_line(ui: &mut Ui, refresh: &Refresh, expected_hz: f64) -> Option<f64> {
+    let warn = Color32::from_rgb(230, 160, 40);
+    match refresh {
+        Refresh::Measuring => {
+            ui.label(format!(
+                "display: measuring on the session's monitor ... ({expected_hz} Hz expected)"
+            ));
+            None
+        }
+        Refresh::Failed(e) => {
+            ui.colored_label(warn, format!("display: not measured: {e}"));
+            None
+        }
+        Refresh::Measured {
+            monitor,
+            hz,
+            sd_ms,
+            problem,
+        } => {
+            let line = format!(
+                "display: {hz:.2} Hz measured on {monitor} (SD {sd_ms:.2} ms), {expected_hz} Hz \
+                 expected"
+            );
+            match problem {
+                None => {
+                    ui.label(format!("{line}; synchronised"));
+                    Some(*hz)
+                }
+                Some(p) => {
+                    ui.colored_label(warn, format!("{line}; {p}"));
+                    None
+                }
             }
         }
     }

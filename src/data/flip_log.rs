@@ -1,0 +1,96 @@
+//! The flip log of an on-screen run: the time of every frame it showed, written as the session
+//! goes (a batch of flips about once a second, synced to disk), so that a run killed from
+//! outside keeps the frames it showed. Every run of a session has its own flip log (see
+//! [`super::paths::SessionPaths::flips_of_run`]): a resumed run never touches the log of the
+//! run before it.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::synced::SyncedFile;
+use crate::error::Result;
+
+/// The flip log's header: flip number, time (s on the session's clock), interval since the
+/// previous flip (ms; empty for the first).
+pub const HEADER: &str = "flip,time_s,interval_ms";
+
+/// Appends flips to a run's flip log; what cannot be written waits in memory for the next
+/// batch.
+#[derive(Debug)]
+pub struct FlipLogWriter {
+    file: SyncedFile,
+    /// Flips on disk.
+    written: usize,
+    /// The last flip on disk, for the next interval.
+    previous: Option<f64>,
+    /// Flips not yet on disk, in order.
+    unsaved: Vec<f64>,
+}
+
+impl FlipLogWriter {
+    /// Starts a new flip log; refuses to touch an existing file.
+    pub fn create(path: &Path) -> Result<FlipLogWriter> {
+        Ok(FlipLogWriter {
+            file: SyncedFile::create(path, HEADER)?,
+            written: 0,
+            previous: None,
+            unsaved: Vec::new(),
+        })
+    }
+
+    /// Adds `flips` (s) and writes every flip not yet on disk in one synced write; on an error
+    /// they all stay in memory and are tried again with the next batch.
+    pub fn append(&mut self, flips: &[f64]) -> Result<()> {
+        self.unsaved.extend_from_slice(flips);
+        if self.unsaved.is_empty() {
+            return Ok(());
+        }
+        let mut lines = String::new();
+        let mut previous = self.previous;
+        for (i, t) in self.unsaved.iter().enumerate() {
+            let _ = write!(lines, "{},{t:.6},", self.written + i);
+            if let Some(p) = previous {
+                let _ = write!(lines, "{:.3}", (t - p) * 1000.0);
+            }
+            lines.push('\n');
+            previous = Some(*t);
+        }
+        self.file.append(&lines)?;
+        self.written += self.unsaved.len();
+        self.previous = previous;
+        self.unsaved.clear();
+        Ok(())
+    }
+
+    /// Flips waiting in memory.
+    pub fn unsaved(&self) -> usize {
+        self.unsaved.len()
+    }
+
+    /// The file written.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flips_written_in_batches_read_as_one_log_with_intervals_across_the_batches() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("s.flips.csv");
+        let mut log = FlipLogWriter::create(&path).expect("created");
+        log.append(&[1.0, 1.0125]).expect("written");
+        log.append(&[1.025]).expect("written");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "flip,time_s,interval_ms\n0,1.000000,\n1,1.012500,12.500\n2,1.025000,12.500\n"
+        );
+        assert!(
+            FlipLogWriter::create(&path).is_err(),
+            "an existing log is never overwritten"
+        );
+    }
+}
