@@ -299,3 +299,39 @@ fn the_participants_texts_come_from_the_config_with_the_original_english_by_defa
         "exp.yaml:3: texts: unknown key `ending` (did you mean `end`?)"
     );
 }
+
+#[test]
+fn the_photodiode_patch_is_off_unless_configured() {
+    assert_eq!(parse("experiment: x\n").expect("valid").config.photodiode, None);
+    let e = parse("photodiode:\n  corner: top-right\n  size: 80\n").expect("valid");
+    assert_eq!(
+        e.config.photodiode,
+        Some(Photodiode {
+            corner: Corner::TopRight,
+            size: 80
+        })
+    );
+    // Keys left out take their defaults: bottom-left, 60 pixels.
+    let e = parse("photodiode: {}\n").expect("valid");
+    assert_eq!(e.config.photodiode, Some(Photodiode::default()));
+}
+
+#[test]
+fn a_wrong_photodiode_patch_names_its_line_and_key() {
+    assert_eq!(
+        error("experiment: x\nphotodiode:\n  corner: middle\n"),
+        "exp.yaml:3: photodiode.corner: must be top-left, top-right, bottom-left or bottom-right, got middle"
+    );
+    assert_eq!(
+        error("experiment: x\nphotodiode:\n  corner: top-left\n  size: 0\n"),
+        "exp.yaml:4: photodiode.size: must be a size from 1 to 8192 pixels, got 0"
+    );
+    assert_eq!(
+        error("photodiode:\n  size_px: 40\n"),
+        "exp.yaml:2: photodiode: unknown key `size_px` (did you mean `size`?)"
+    );
+    assert_eq!(
+        error("photodiode:\n  size: big\n"),
+        "exp.yaml:2: photodiode.size: expected a whole number, got \"big\""
+    );
+}
