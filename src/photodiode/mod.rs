@@ -1,0 +1,180 @@
+//! The photodiode check: a recording of a photodiode on the photodiode patch (through a sound
+//! card's microphone input) against the session's timing log, trial by trial: how long each
+//! stimulus really stayed on screen against its planned frames, and the intervals between
+//! consecutive stimulus onsets against the flip log's.
+
+pub mod matching;
+pub mod pulses;
+pub mod report;
+pub mod wav;
+
+use crate::data::timing::StimulusTiming;
+use pulses::{Edges, Pulse};
+use wav::Recording;
+
+/// How far (s) a pulse may lie from where the logged intervals put it, at least.
+const MIN_TOLERANCE: f64 = 0.05;
+
+/// One trial's stimulus as logged and as the photodiode saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialCheck {
+    /// The stimulus as the timing log gives it.
+    pub logged: StimulusTiming,
+    /// Its light pulse, when one was found (s in the recording).
+    pub pulse: Option<Pulse>,
+    /// How long the light was on (ms, display clock); `None`: no pulse.
+    pub duration_ms: Option<f64>,
+    /// The onset interval since the previous stimulus of the same run (ms, display clock),
+    /// measured and by the flip log, when both stimuli have their pulse.
+    pub interval_ms: Option<(f64, f64)>,
+}
+
+impl TrialCheck {
+    /// The measured duration in whole refresh periods.
+    pub fn frames(&self, period_ms: f64) -> Option<i64> {
+        self.duration_ms.map(|d| (d / period_ms).round() as i64)
+    }
+
+    /// Refreshes more (positive) or fewer than planned, by the photodiode.
+    pub fn frame_error(&self, period_ms: f64) -> Option<i64> {
+        self.frames(period_ms)
+            .map(|f| f - i64::from(self.logged.planned))
+    }
+
+    /// What is wrong with this trial, in the lab's words; empty when nothing is.
+    pub fn problems(&self, period_ms: f64) -> Vec<String> {
+        let Some(frames) = self.frames(period_ms) else {
+            return vec!["missing pulse".into()];
+        };
+        let mut problems = Vec::new();
+        let error = frames - i64::from(self.logged.planned);
+        let plural = |n: i64| if n.abs() == 1 { "" } else { "s" };
+        if error > 0 {
+            problems.push(format!(
+                "{error} frame{} longer than planned (dropped frame)",
+                plural(error)
+            ));
+        } else if error < 0 {
+            problems.push(format!(
+                "{} frame{} shorter than planned",
+                -error,
+                plural(error)
+            ));
+        }
+        if frames != i64::from(self.logged.refreshes) {
+            problems.push(format!(
+                "the flip log says {} refreshes",
+                self.logged.refreshes
+            ));
+        }
+        if let Some((measured, logged)) = self.interval_ms {
+            if (measured - logged).abs() > period_ms / 2.0 {
+                problems.push(format!(
+                    "onset interval {:+.1} ms off the flip log's",
+                    measured - logged
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// The whole check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// The refresh period the frames are counted in (ms).
+    pub period_ms: f64,
+    /// Whether light steps the signal up (else down).
+    pub light_up: bool,
+    /// The edges found and the levels that found them.
+    pub edges: Edges,
+    /// Every pulse found.
+    pub pulses: Vec<Pulse>,
+    /// The sound card's clock against the display's: recording seconds per display second.
+    pub clock: f64,
+    /// One per stimulus shown, in the log's order.
+    pub trials: Vec<TrialCheck>,
+}
+
+impl Check {
+    /// Pulses that go with no stimulus.
+    pub fn unmatched_pulses(&self) -> usize {
+        self.pulses.len() - self.trials.iter().filter(|t| t.pulse.is_some()).count()
+    }
+}
+
+/// Checks the stimuli of a timing log (those shown) against a recording, counting frames in
+/// refresh periods of `period_ms`.
+pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) -> Check {
+    let shown: Vec<&StimulusTiming> = stimuli.iter().filter(|s| s.onset.is_some()).collect();
+    let onsets: Vec<f64> = shown.iter().filter_map(|s| s.onset).collect();
+    let period = period_ms / 1000.0;
+    let tolerance = (3.0 * period).max(MIN_TOLERANCE);
+    let edges = pulses::edges(recording);
+    // The circuit decides the light's direction: take the one whose pulses fit the log.
+    let (light_up, pulses, matched) = [true, false]
+        .into_iter()
+        .map(|up| {
+            let found = pulses::pulses(&edges.edges, up, period / 2.0);
+            let matched = matching::align(&found, &onsets, tolerance);
+            (up, found, matched)
+        })
+        .max_by_key(|(up, _, matched)| (matched.iter().flatten().count(), *up))
+        .unwrap_or_default();
+    let pairs: Vec<(f64, f64)> = matched
+        .iter()
+        .zip(&onsets)
+        .filter_map(|(p, &t)| p.map(|p| (t, pulses[p].onset)))
+        .collect();
+    let clock = clock_rate(&pairs);
+    let mut trials: Vec<TrialCheck> = Vec::with_capacity(shown.len());
+    for (k, stimulus) in shown.iter().enumerate() {
+        let pulse = matched[k].map(|p| pulses[p]);
+        let interval_ms = match (k.checked_sub(1), pulse) {
+            (Some(before), Some(now)) if onsets[k] > onsets[before] => {
+                matched[before].map(|p| {
+                    (
+                        (now.onset - pulses[p].onset) / clock * 1000.0,
+                        (onsets[k] - onsets[before]) * 1000.0,
+                    )
+                })
+            }
+            _ => None,
+        };
+        trials.push(TrialCheck {
+            logged: (*stimulus).clone(),
+            pulse,
+            duration_ms: pulse.map(|p| p.duration() / clock * 1000.0),
+            interval_ms,
+        });
+    }
+    Check {
+        period_ms,
+        light_up,
+        edges,
+        pulses,
+        clock,
+        trials,
+    }
+}
+
+/// The slope of recording time against display time over matched onsets within one run (the
+/// longest stretch without a clock restart); 1 with fewer than two.
+fn clock_rate(pairs: &[(f64, f64)]) -> f64 {
+    let runs = pairs.chunk_by(|a, b| b.0 > a.0 && b.1 > a.1);
+    let Some(run) = runs.max_by_key(|r| r.len()).filter(|r| r.len() >= 2) else {
+        return 1.0;
+    };
+    let n = run.len() as f64;
+    let (mx, my) = (
+        run.iter().map(|p| p.0).sum::<f64>() / n,
+        run.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let sxx: f64 = run.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = run.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if sxx > 0.0 {
+        sxy / sxx
+    } else {
+        1.0
+    }
+}
