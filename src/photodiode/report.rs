@@ -168,9 +168,12 @@ pub fn summary(check: &Check) -> (String, bool) {
             .collect()
     };
     let listed = |what: &str, trials: Vec<String>| {
-        let shown: Vec<&str> = trials.iter().take(10).map(String::as_str).collect();
-        let more = if trials.len() > 10 { ", ..." } else { "" };
-        format!("{} {what} (trial {}{more})", trials.len(), shown.join(", "))
+        let shown = trials[..trials.len().min(10)].join(", ");
+        match trials.len() {
+            1 => format!("{what}: trial {shown}"),
+            n if n <= 10 => format!("{what}: trials {shown}"),
+            n => format!("{what}: trials {shown}, ... ({n} in all)"),
+        }
     };
     let long = trials_of(&|t| t.frame_error(period).is_some_and(|e| e > 0));
     let short = trials_of(&|t| t.frame_error(period).is_some_and(|e| e < 0));
