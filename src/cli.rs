@@ -872,7 +872,9 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
         Some(hz) => return Err(Error::new(format!("--hz: {hz} is not a refresh rate"))),
         None => {
             let read = crate::data::record::SessionRecord::read(&record).map_err(|e| {
-                Error::new(format!("{e}; without the session record, give the refresh rate with --hz"))
+                Error::new(format!(
+                    "{e}; without the session record, give the refresh rate with --hz"
+                ))
             })?;
             let display = read.runs.last().map(|run| &run.display);
             let measured = display.and_then(|d| d.refresh_hz_measured);

@@ -162,22 +162,42 @@ fn a_clean_recording_passes_with_every_stimulus_its_twelve_frames() {
         &["--histogram", png.to_str().expect("utf-8")],
     );
     assert_eq!(code, 0, "{report}");
-    assert!(report.contains("pulses      10 found; light steps the signal down"), "{report}");
-    assert!(report.contains("matched     10 of 10 stimuli; 0 pulses belong to none; sound card clock +40 ppm"), "{report}");
-    assert!(report.contains("durations   10 as planned, 0 longer, 0 shorter, 0 missing"), "{report}");
+    assert!(
+        report.contains("pulses      10 found; light steps the signal down"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "matched     10 of 10 stimuli; 0 pulses belong to none; sound card clock +40 ppm"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("durations   10 as planned, 0 longer, 0 shorter, 0 missing"),
+        "{report}"
+    );
     assert!(report.contains("  +0 fr      10  #####"), "{report}");
-    assert!(report.contains("verdict     PASS: all 10 stimuli lasted their planned frames"), "{report}");
+    assert!(
+        report.contains("verdict     PASS: all 10 stimuli lasted their planned frames"),
+        "{report}"
+    );
     for trial in 1..=10 {
         let line = trial_line(&report, trial);
         assert!((measured_ms(line) - 200.0).abs() < 0.05, "{line}");
-        assert!(line.contains(" ms  12 fr") && line.ends_with(" ok"), "{line}");
+        assert!(
+            line.contains(" ms  12 fr") && line.ends_with(" ok"),
+            "{line}"
+        );
     }
     // Onset intervals agree with the flip log's to the sample, across the break too.
     let intervals = report
         .lines()
         .find(|l| l.starts_with("intervals   9 onset intervals"))
         .unwrap_or_else(|| panic!("{report}"));
-    assert!(intervals.contains("largest +0.0") || intervals.contains("largest -0.0"), "{intervals}");
+    assert!(
+        intervals.contains("largest +0.0") || intervals.contains("largest -0.0"),
+        "{intervals}"
+    );
     let image = image::open(&png).expect("the histogram is a PNG");
     assert_eq!((image.width(), image.height()), (900, 500));
 }
@@ -191,7 +211,10 @@ fn noise_and_hum_on_the_second_channel_of_a_stereo_file_still_pass() {
     let (code, report) = check(dir.path(), &data, &[&quiet, &signal], &[]);
     assert_eq!(code, 0, "{report}");
     assert!(report.contains("channel 2 of 2"), "{report}");
-    assert!(report.contains("matched     10 of 10 stimuli; 0 pulses belong to none"), "{report}");
+    assert!(
+        report.contains("matched     10 of 10 stimuli; 0 pulses belong to none"),
+        "{report}"
+    );
     let durations = report
         .lines()
         .find(|l| l.starts_with("durations   10 as planned"))
@@ -219,11 +242,16 @@ fn a_dropped_frame_the_flip_log_missed_is_found_and_fails_the_check() {
     assert!((measured_ms(line) - 216.67).abs() < 0.05, "{line}");
     assert!(
         line.contains(" ms  13 fr")
-            && line.ends_with("1 frame longer than planned (dropped frame); the flip log says 12 refreshes"),
+            && line.ends_with(
+                "1 frame longer than planned (dropped frame); the flip log says 12 refreshes"
+            ),
         "{line}"
     );
     assert!(trial_line(&report, 4).ends_with(" ok"), "{report}");
-    assert!(report.contains("durations   9 as planned, 1 longer, 0 shorter, 0 missing"), "{report}");
+    assert!(
+        report.contains("durations   9 as planned, 1 longer, 0 shorter, 0 missing"),
+        "{report}"
+    );
     assert!(report.contains("  +1 fr       1  ######\n"), "{report}");
     assert!(
         report.contains("verdict     FAIL: stimuli longer than planned: trial 3; durations the flip log does not show: trial 3\n"),
@@ -240,12 +268,21 @@ fn a_missing_pulse_is_named_and_the_others_still_line_up() {
     let timing = common::simulated_file(&dir.path().join("raw-data"), "pd", "s1", 1, "timing.csv");
     let (code, report) = check(dir.path(), &timing, &[&signal], &[]);
     assert_eq!(code, 1, "{report}");
-    assert!(trial_line(&report, 7).ends_with("missing pulse"), "{report}");
+    assert!(
+        trial_line(&report, 7).ends_with("missing pulse"),
+        "{report}"
+    );
     for trial in [1, 6, 8, 10] {
         assert!(trial_line(&report, trial).ends_with(" ok"), "{report}");
     }
-    assert!(report.contains("matched     9 of 10 stimuli; 0 pulses belong to none"), "{report}");
-    assert!(report.contains("verdict     FAIL: missing pulses: trial 7\n"), "{report}");
+    assert!(
+        report.contains("matched     9 of 10 stimuli; 0 pulses belong to none"),
+        "{report}"
+    );
+    assert!(
+        report.contains("verdict     FAIL: missing pulses: trial 7\n"),
+        "{report}"
+    );
 }
 
 #[test]

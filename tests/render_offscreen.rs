@@ -178,8 +178,7 @@ fn the_stimulus_mask_and_fixation_frames_hold_exactly_the_intended_pixels() {
 }
 
 #[test]
-fn the_photodiode_patch_is_white_on_stimulus_frames_black_on_others_and_absent_unless_configured(
-) {
+fn the_photodiode_patch_is_white_on_stimulus_frames_black_on_others_and_absent_unless_configured() {
     let Some(gpu) = gpu() else {
         return;
     };
@@ -216,7 +215,11 @@ fn the_photodiode_patch_is_white_on_stimulus_frames_black_on_others_and_absent_u
         );
         // Right up to its edge and no further: the pixel beside and below it is background.
         assert_eq!(frame.rgb(patch.left - 1, 0), GREY, "{screen:?} beside");
-        assert_eq!(frame.rgb(639, patch.height as i32), GREY, "{screen:?} below");
+        assert_eq!(
+            frame.rgb(639, patch.height as i32),
+            GREY,
+            "{screen:?} below"
+        );
     }
     // The stimulus itself is untouched.
     let frame = rig.render(Screen::Stimulus(0));

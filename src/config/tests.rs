@@ -302,7 +302,10 @@ fn the_participants_texts_come_from_the_config_with_the_original_english_by_defa
 
 #[test]
 fn the_photodiode_patch_is_off_unless_configured() {
-    assert_eq!(parse("experiment: x\n").expect("valid").config.photodiode, None);
+    assert_eq!(
+        parse("experiment: x\n").expect("valid").config.photodiode,
+        None
+    );
     let e = parse("photodiode:\n  corner: top-right\n  size: 80\n").expect("valid");
     assert_eq!(
         e.config.photodiode,

@@ -360,7 +360,10 @@ mod tests {
         std::fs::write(&path, text.replace(",1.250000,", ",soon,")).expect("written");
         assert_eq!(
             stimuli(&path).expect_err("not a number").to_string(),
-            format!("{}:2: stimulus_onset: 'soon' is not a number", path.display())
+            format!(
+                "{}:2: stimulus_onset: 'soon' is not a number",
+                path.display()
+            )
         );
         std::fs::write(&path, "trial,imagename\n1,a.png\n").expect("written");
         assert_eq!(

@@ -111,7 +111,9 @@ pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) 
     let period = period_ms / 1000.0;
     let tolerance = (3.0 * period).max(MIN_TOLERANCE);
     let edges = pulses::edges(recording);
-    // The circuit decides the light's direction: take the one whose pulses fit the log.
+    // The circuit decides the light's direction: take the one whose pulses fit the log, the
+    // more stimuli matched the better, then the closer to the planned durations (the other
+    // direction's "pulses" are the gaps, from one stimulus' offset to the next one's onset).
     let (light_up, pulses, matched) = [true, false]
         .into_iter()
         .map(|up| {
@@ -119,7 +121,21 @@ pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) 
             let matched = matching::align(&found, &onsets, tolerance);
             (up, found, matched)
         })
-        .max_by_key(|(up, _, matched)| (matched.iter().flatten().count(), *up))
+        .max_by(|a, b| {
+            let count = |m: &[Option<usize>]| m.iter().flatten().count();
+            let off = |(_, found, matched): &(bool, Vec<Pulse>, Vec<Option<usize>>)| {
+                matched
+                    .iter()
+                    .zip(&shown)
+                    .filter_map(|(p, s)| {
+                        p.map(|p| (found[p].duration() - f64::from(s.planned) * period).abs())
+                    })
+                    .sum::<f64>()
+            };
+            count(&a.2)
+                .cmp(&count(&b.2))
+                .then(off(b).total_cmp(&off(a)))
+        })
         .unwrap_or_default();
     let pairs: Vec<(f64, f64)> = matched
         .iter()
@@ -131,14 +147,12 @@ pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) 
     for (k, stimulus) in shown.iter().enumerate() {
         let pulse = matched[k].map(|p| pulses[p]);
         let interval_ms = match (k.checked_sub(1), pulse) {
-            (Some(before), Some(now)) if onsets[k] > onsets[before] => {
-                matched[before].map(|p| {
-                    (
-                        (now.onset - pulses[p].onset) / clock * 1000.0,
-                        (onsets[k] - onsets[before]) * 1000.0,
-                    )
-                })
-            }
+            (Some(before), Some(now)) if onsets[k] > onsets[before] => matched[before].map(|p| {
+                (
+                    (now.onset - pulses[p].onset) / clock * 1000.0,
+                    (onsets[k] - onsets[before]) * 1000.0,
+                )
+            }),
             _ => None,
         };
         trials.push(TrialCheck {
@@ -176,5 +190,93 @@ fn clock_rate(pairs: &[(f64, f64)]) -> f64 {
         sxy / sxx
     } else {
         1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: u32 = 8000;
+
+    /// Stimuli of 12 frames every 2.5 s from 1 s on (display clock).
+    fn stimuli(count: usize) -> Vec<StimulusTiming> {
+        (0..count)
+            .map(|i| StimulusTiming {
+                trial: i + 1,
+                imagename: format!("{i}.png"),
+                planned: 12,
+                refreshes: 12,
+                onset: Some(1.0 + 2.5 * i as f64),
+            })
+            .collect()
+    }
+
+    /// A DC-coupled recording of light `height` during each (onset, duration) pulse, started
+    /// 0.5 s before the display clock's zero, `seconds` long.
+    fn recording(pulses: &[(f64, f64)], height: f32, seconds: f64) -> Recording {
+        let samples = (0..(seconds * f64::from(RATE)) as usize)
+            .map(|i| {
+                let t = i as f64 / f64::from(RATE) - 0.5;
+                let on = pulses.iter().any(|&(a, d)| t >= a && t < a + d);
+                if on {
+                    height
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Recording {
+            rate: RATE,
+            channels: 1,
+            channel: 0,
+            samples,
+        }
+    }
+
+    #[test]
+    fn light_stepping_down_is_told_from_up_by_the_planned_durations() {
+        let logged = stimuli(4);
+        let pulses: Vec<(f64, f64)> = logged
+            .iter()
+            .map(|s| (s.onset.unwrap_or_default(), 0.2))
+            .collect();
+        // The recording stops during the last stimulus: as many gaps as pulses end.
+        let end = 0.5 + 1.0 + 2.5 * 3.0 + 0.1;
+        for height in [0.5f32, -0.5] {
+            let check = check(&recording(&pulses, height, end), &logged, 1000.0 / 60.0);
+            assert_eq!(check.light_up, height > 0.0);
+            let durations: Vec<Option<i64>> = check
+                .trials
+                .iter()
+                .map(|t| t.frames(check.period_ms))
+                .collect();
+            assert_eq!(durations, [Some(12), Some(12), Some(12), None]);
+            assert!((check.clock - 1.0).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn a_trial_reports_what_is_wrong_in_the_labs_words() {
+        let logged = stimuli(1).remove(0);
+        let period = 1000.0 / 60.0;
+        let trial = |duration_ms: Option<f64>, interval_ms| TrialCheck {
+            logged: logged.clone(),
+            pulse: None,
+            duration_ms,
+            interval_ms,
+        };
+        assert!(trial(Some(200.3), Some((2500.0, 2500.2)))
+            .problems(period)
+            .is_empty());
+        assert_eq!(trial(None, None).problems(period), ["missing pulse"]);
+        assert_eq!(
+            trial(Some(166.7), Some((2516.7, 2500.0))).problems(period),
+            [
+                "2 frames shorter than planned",
+                "the flip log says 12 refreshes",
+                "onset interval +16.7 ms off the flip log's"
+            ]
+        );
     }
 }

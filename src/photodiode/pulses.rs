@@ -240,7 +240,13 @@ mod tests {
 
     /// A recording of light pulses (onset, offset in s) through an AC coupling of time
     /// constant `tau` (s), light stepping the signal by `height`, plus uniform noise.
-    fn recording(pulses: &[(f64, f64)], seconds: f64, tau: f64, height: f32, noise: f32) -> Recording {
+    fn recording(
+        pulses: &[(f64, f64)],
+        seconds: f64,
+        tau: f64,
+        height: f32,
+        noise: f32,
+    ) -> Recording {
         let n = (seconds * f64::from(RATE)) as usize;
         let decay = (-1.0 / (tau * f64::from(RATE))).exp() as f32;
         let mut seed: u32 = 12345;
@@ -303,14 +309,23 @@ mod tests {
         let got = found(&r, true);
         assert_eq!(got.len(), 3, "{got:?}");
         for (p, (on, off)) in got.iter().zip(truth) {
-            assert!((p.onset - on).abs() < 1e-4 && (p.offset - off).abs() < 1e-4, "{p:?}");
+            assert!(
+                (p.onset - on).abs() < 1e-4 && (p.offset - off).abs() < 1e-4,
+                "{p:?}"
+            );
         }
     }
 
     #[test]
     fn a_flicker_inside_a_frame_is_bridged_and_a_spike_is_not_a_pulse() {
         // Light off for 2 ms inside a pulse (backlight), then a 1 ms flash.
-        let r = recording(&[(0.2, 0.3), (0.302, 0.4), (0.7, 0.701)], 1.0, 1.0, 0.5, 0.0);
+        let r = recording(
+            &[(0.2, 0.3), (0.302, 0.4), (0.7, 0.701)],
+            1.0,
+            1.0,
+            0.5,
+            0.0,
+        );
         let got = found(&r, true);
         assert_eq!(got.len(), 1, "{got:?}");
         assert!((got[0].duration() - 0.2).abs() < 1e-3);

@@ -45,13 +45,11 @@ fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let largest = values.iter().copied().fold(0.0, |a: f64, v| {
-        if v.abs() > a.abs() {
-            v
-        } else {
-            a
-        }
-    });
+    let largest =
+        values
+            .iter()
+            .copied()
+            .fold(0.0, |a: f64, v| if v.abs() > a.abs() { v } else { a });
     Some((mean, sd, largest))
 }
 
@@ -98,15 +96,14 @@ pub fn summary(check: &Check) -> (String, bool) {
                 .map(|d| d - f64::from(t.logged.planned) * period)
         })
         .collect();
-    let by_frames: BTreeMap<i64, usize> =
-        check
-            .trials
-            .iter()
-            .filter_map(|t| t.frame_error(period))
-            .fold(BTreeMap::new(), |mut m, e| {
-                *m.entry(e).or_default() += 1;
-                m
-            });
+    let by_frames: BTreeMap<i64, usize> = check
+        .trials
+        .iter()
+        .filter_map(|t| t.frame_error(period))
+        .fold(BTreeMap::new(), |mut m, e| {
+            *m.entry(e).or_default() += 1;
+            m
+        });
     let count = |pick: &dyn Fn(i64) -> bool| -> usize {
         by_frames
             .iter()
@@ -152,7 +149,10 @@ pub fn summary(check: &Check) -> (String, bool) {
         }
         None => out.push_str("intervals   none to compare (fewer than two stimuli with pulses)\n"),
     }
-    let _ = writeln!(out, "histogram   duration error in frames (photodiode against plan)");
+    let _ = writeln!(
+        out,
+        "histogram   duration error in frames (photodiode against plan)"
+    );
     let widest = by_frames.values().copied().max().unwrap_or(0).max(1);
     for (error, n) in &by_frames {
         let bar = "#".repeat((n * 50).div_ceil(widest));
@@ -189,7 +189,10 @@ pub fn summary(check: &Check) -> (String, bool) {
         ("stimuli longer than planned", long),
         ("stimuli shorter than planned", short),
         ("durations the flip log does not show", unseen),
-        ("onset intervals off the flip log's by over half a frame", off),
+        (
+            "onset intervals off the flip log's by over half a frame",
+            off,
+        ),
         (
             "missing pulses",
             missing.iter().map(ToString::to_string).collect(),

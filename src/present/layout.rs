@@ -173,7 +173,10 @@ mod tests {
             assert_eq!((rect.left, rect.top), at, "{corner:?}");
         }
         // A patch larger than the window is shrunk to fit.
-        assert_eq!(PixelRect::in_corner((40, 30), Corner::BottomRight, 50).width, 30);
+        assert_eq!(
+            PixelRect::in_corner((40, 30), Corner::BottomRight, 50).width,
+            30
+        );
     }
 
     #[test]

@@ -85,7 +85,10 @@ pub fn write_with(path: &Path, h: &Histogram<'_>) -> Result<()> {
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(60)
-            .build_cartesian_2d(low..low + bins as f64 * h.bin, 0u32..highest + highest / 10 + 1)
+            .build_cartesian_2d(
+                low..low + bins as f64 * h.bin,
+                0u32..highest + highest / 10 + 1,
+            )
             .map_err(|e| draw(&e))?;
         chart
             .configure_mesh()
