@@ -45,11 +45,10 @@ fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let largest =
-        values
-            .iter()
-            .copied()
-            .fold(0.0, |a: f64, v| if v.abs() > a.abs() { v } else { a });
+    let largest = values
+        .iter()
+        .copied()
+        .fold(0.0, |a: f64, v| if v.abs() > a.abs() { v } else { a });
     Some((mean, sd, largest))
 }
 
