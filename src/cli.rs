@@ -510,6 +510,14 @@ fn check(args: CheckArgs) -> Result<()> {
         c.refresh_hz,
         rounding_name(c.frame_rounding)
     );
+    match c.photodiode {
+        Some(p) => println!(
+            "photodiode  a {} px square in the {} corner, white while the stimulus is shown, black otherwise",
+            p.size,
+            p.corner.name()
+        ),
+        None => println!("photodiode  none"),
+    }
     println!("\nphase                  asked ms  frames  achieved ms");
     for row in &p.phases {
         let asked = row

@@ -24,6 +24,14 @@ fn session() -> (tempfile::TempDir, PathBuf, Vec<StimulusTiming>) {
         "experiment: pd\ncode: pdc\nstimuli: stimuli\noutput: raw-data\nnum_trials_per_block: 5\nphotodiode: {corner: bottom-left, size: 60}\n",
     )
     .expect("config written");
+    let check = common::run_ok(&["check", config.to_str().expect("utf-8")]);
+    assert!(
+        common::stdout(&check).contains(
+            "photodiode  a 60 px square in the bottom-left corner, white while the stimulus is shown, black otherwise"
+        ),
+        "{}",
+        common::stdout(&check)
+    );
     let out = dir.path().join("raw-data");
     common::run_ok(&[
         "run",

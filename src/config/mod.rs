@@ -140,6 +140,18 @@ pub enum Corner {
     BottomRight,
 }
 
+impl Corner {
+    /// The corner as the config writes it, e.g. `bottom-left`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Corner::TopLeft => "top-left",
+            Corner::TopRight => "top-right",
+            Corner::BottomLeft => "bottom-left",
+            Corner::BottomRight => "bottom-right",
+        }
+    }
+}
+
 /// The order in which a subject sees the stimuli.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
