@@ -65,8 +65,9 @@ fn light(stimuli: &[StimulusTiming]) -> Vec<(f64, f64)> {
 
 /// A recording of `light` through an AC-coupled input (time constant 20 ms): light drives the
 /// signal down by 0.4, with Gaussian noise of SD `noise` and a 50 Hz hum, 40 ppm fast, the
-/// recording started 3.2 s before the session's clock.
-fn recording(light: &[(f64, f64)], noise: f32) -> Vec<f32> {
+/// recording started 3.2 s before the session's clock. `lcd`: the patch's pixels turn white
+/// with a time constant of 2 ms and black with one of 1 ms, as an LCD's do, instead of at once.
+fn recording(light: &[(f64, f64)], noise: f32, lcd: bool) -> Vec<f32> {
     let (start, clock) = (-3.2, 1.0 + 40e-6);
     let end = light.last().map_or(1.0, |l| l.1) + 2.0;
     let n = ((end - start) * f64::from(RATE) * clock) as usize;
@@ -78,7 +79,15 @@ fn recording(light: &[(f64, f64)], noise: f32) -> Vec<f32> {
         seed ^= seed << 17;
         (seed >> 11) as f64 / (1u64 << 53) as f64
     };
-    let (mut out, mut last) = (0.0f32, 0.0f32);
+    let pixel = |tau_ms: f64| {
+        if lcd {
+            1.0 - (-1000.0 / (tau_ms * f64::from(RATE))).exp() as f32
+        } else {
+            1.0
+        }
+    };
+    let (rise, fall) = (pixel(2.0), pixel(1.0));
+    let (mut out, mut last, mut shown) = (0.0f32, 0.0f32, 0.0f32);
     let mut next = 0;
     let mut samples = Vec::with_capacity(n);
     for i in 0..n {
@@ -87,7 +96,9 @@ fn recording(light: &[(f64, f64)], noise: f32) -> Vec<f32> {
             next += 1;
         }
         let on = next < light.len() && light[next].0 <= t;
-        let level = if on { -0.4 } else { 0.0 };
+        let target = if on { -0.4 } else { 0.0 };
+        shown += (target - shown) * if on { rise } else { fall };
+        let level = shown;
         out = decay * (out + level - last);
         last = level;
         // Box-Muller for the noise.
@@ -161,7 +172,7 @@ fn measured_ms(line: &str) -> f64 {
 #[test]
 fn a_clean_recording_passes_with_every_stimulus_its_twelve_frames() {
     let (dir, data, stimuli) = session();
-    let signal = recording(&light(&stimuli), 0.0);
+    let signal = recording(&light(&stimuli), 0.0, false);
     let png = dir.path().join("durations.png");
     let (code, report) = check(
         dir.path(),
@@ -211,10 +222,11 @@ fn a_clean_recording_passes_with_every_stimulus_its_twelve_frames() {
 }
 
 #[test]
-fn noise_and_hum_on_the_second_channel_of_a_stereo_file_still_pass() {
+fn noise_hum_and_slow_pixels_on_the_second_channel_of_a_stereo_file_still_pass() {
     let (dir, data, stimuli) = session();
-    // Noise with an SD of a quarter of the light's step, found on the right channel.
-    let signal = recording(&light(&stimuli), 0.1);
+    // Noise with an SD of a quarter of the light's step and an LCD's slow pixels, found on
+    // the right channel.
+    let signal = recording(&light(&stimuli), 0.1, true);
     let quiet = vec![0.0f32; signal.len()];
     let (code, report) = check(dir.path(), &data, &[&quiet, &signal], &[]);
     assert_eq!(code, 0, "{report}");
@@ -227,14 +239,15 @@ fn noise_and_hum_on_the_second_channel_of_a_stereo_file_still_pass() {
         .lines()
         .find(|l| l.starts_with("durations   10 as planned"))
         .unwrap_or_else(|| panic!("{report}"));
-    // Within a tenth of a millisecond despite the noise.
+    // Slow pixels shift onsets and offsets by about as much; the noise moves each edge by a
+    // fraction of a millisecond, far from the half frame that would change a frame count.
     let sd: f64 = durations
         .split("SD ")
         .nth(1)
         .and_then(|s| s.split(' ').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{durations}"));
-    assert!(sd < 0.1, "{durations}");
+    assert!(sd < 0.5, "{durations}");
 }
 
 #[test]
@@ -243,7 +256,7 @@ fn a_dropped_frame_the_flip_log_missed_is_found_and_fails_the_check() {
     let mut light = light(&stimuli);
     // Trial 3's stimulus stayed a refresh longer than the flip log says.
     light[2].1 += PERIOD;
-    let signal = recording(&light, 0.01);
+    let signal = recording(&light, 0.01, false);
     let (code, report) = check(dir.path(), &data, &[&signal], &[]);
     assert_eq!(code, 1, "{report}");
     let line = trial_line(&report, 3);
@@ -272,7 +285,7 @@ fn a_missing_pulse_is_named_and_the_others_still_line_up() {
     let (dir, _, stimuli) = session();
     let mut light = light(&stimuli);
     light.remove(6);
-    let signal = recording(&light, 0.01);
+    let signal = recording(&light, 0.01, false);
     let timing = common::simulated_file(&dir.path().join("raw-data"), "pd", "s1", 1, "timing.csv");
     let (code, report) = check(dir.path(), &timing, &[&signal], &[]);
     assert_eq!(code, 1, "{report}");

@@ -110,7 +110,7 @@ pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) 
     let onsets: Vec<f64> = shown.iter().filter_map(|s| s.onset).collect();
     let period = period_ms / 1000.0;
     let tolerance = (3.0 * period).max(MIN_TOLERANCE);
-    let edges = pulses::edges(recording);
+    let edges = pulses::edges(recording, period);
     // The circuit decides the light's direction: take the one whose pulses fit the log, the
     // more stimuli matched the better, then the closer to the planned durations (the other
     // direction's "pulses" are the gaps, from one stimulus' offset to the next one's onset).

@@ -4,8 +4,9 @@
 //! then decays towards zero, and the circuit decides whether light drives the signal up or
 //! down. So pulses are found by their edges, not their level:
 //!
-//! 1. The step at each sample is the mean of the next millisecond minus the mean of the last
-//!    one: a flat stretch or a slow decay gives almost nothing, an edge gives its full height.
+//! 1. The step at each sample is the mean of the next quarter refresh (at most 4 ms) minus the
+//!    mean of the last one: a flat stretch or a slow decay gives almost nothing, an edge gives
+//!    its full height, even when the screen's pixels take a few milliseconds to change.
 //! 2. The noise is the robust spread of the steps (1.4826 x their median absolute deviation,
 //!    edges being rare); a candidate edge is a run of steps of one sign above 8 times the noise,
 //!    placed at its largest step (refined between samples).
@@ -17,8 +18,9 @@
 
 use super::wav::Recording;
 
-/// The length of each side of the step (s).
-const STEP_SECONDS: f64 = 0.001;
+/// The longest side of the step (s); shorter at fast refresh rates (a quarter refresh), so that
+/// both edges of a one-frame pulse stay apart.
+const MAX_STEP_SECONDS: f64 = 0.004;
 
 /// Candidate edges are steps above this many times the noise.
 const NOISE_FACTOR: f32 = 8.0;
@@ -115,10 +117,12 @@ impl Candidate {
     }
 }
 
-/// Finds the edges of a recording (see the module's rule).
-pub fn edges(recording: &Recording) -> Edges {
+/// Finds the edges of a recording of a display refreshing every `period` seconds (see the
+/// module's rule).
+pub fn edges(recording: &Recording, period: f64) -> Edges {
     let samples = &recording.samples;
-    let w = ((f64::from(recording.rate) * STEP_SECONDS).round() as usize).max(1);
+    let side = (period / 4.0).min(MAX_STEP_SECONDS);
+    let w = ((f64::from(recording.rate) * side).round() as usize).max(1);
     if samples.len() < 2 * w + 1 {
         return Edges {
             edges: Vec::new(),
@@ -279,7 +283,7 @@ mod tests {
     }
 
     fn found(r: &Recording, light_up: bool) -> Vec<Pulse> {
-        pulses(&edges(r).edges, light_up, 0.5 / 60.0)
+        pulses(&edges(r, 1.0 / 60.0).edges, light_up, 0.5 / 60.0)
     }
 
     #[test]
@@ -304,7 +308,7 @@ mod tests {
     fn noise_at_a_fifth_of_the_step_leaves_the_pulses_within_a_tenth_of_a_millisecond() {
         let truth = [(0.25, 0.45), (0.9, 1.1), (1.7, 1.9167)];
         let r = recording(&truth, 2.2, 0.05, 0.3, 0.06);
-        let e = edges(&r);
+        let e = edges(&r, 1.0 / 60.0);
         assert!(e.noise > 0.001 && e.threshold > 8.0 * e.noise, "{e:?}");
         let got = found(&r, true);
         assert_eq!(got.len(), 3, "{got:?}");
@@ -340,6 +344,6 @@ mod tests {
             channel: 0,
             samples: vec![0.0; 10],
         };
-        assert!(edges(&tiny).edges.is_empty());
+        assert!(edges(&tiny, 1.0 / 60.0).edges.is_empty());
     }
 }
