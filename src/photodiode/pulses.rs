@@ -9,7 +9,10 @@
 //!    its full height, even when the screen's pixels take a few milliseconds to change.
 //! 2. The noise is the robust spread of the steps (1.4826 x their median absolute deviation,
 //!    edges being rare); a candidate edge is a run of steps of one sign above 8 times the noise,
-//!    placed at its largest step (refined between samples).
+//!    placed at its largest step (refined between samples). A candidate within two step sides
+//!    (half a refresh) of the one before is part of it: of the same sign, the same edge split
+//!    by noise; of the other sign and lower, the rebound of a strongly AC-coupled input, whose
+//!    signal falls back past zero after a jump.
 //! 3. A real edge is at least half as high as the median candidate, so that every edge of the
 //!    patch (all of one contrast) counts and a click or hum peak does not.
 //! 4. An edge in the light's direction starts a pulse, the next edge in the other direction ends
@@ -24,6 +27,10 @@ const MAX_STEP_SECONDS: f64 = 0.004;
 
 /// Candidate edges are steps above this many times the noise.
 const NOISE_FACTOR: f32 = 8.0;
+
+/// An edge of the other sign right after a jump and lower than this share of it is the jump's
+/// rebound (a coupling's rebound reaches about 93 % of the jump at a 100 Hz high-pass).
+const REBOUND: f32 = 0.97;
 
 /// The smallest noise assumed: a third of a 16-bit step, for recordings without any.
 const NOISE_FLOOR: f32 = 1e-5;
@@ -174,15 +181,19 @@ pub fn edges(recording: &Recording, period: f64) -> Edges {
         previous = step;
     }
     candidates.extend(current);
-    // Runs of one sign split by noise near the threshold are one edge: keep the highest.
+    // Runs of one sign split by noise near the threshold are one edge: keep the highest. An
+    // edge of the other sign so soon after (within half a refresh: no frame is that short) is
+    // the rebound of a strongly AC-coupled input, whose signal falls back past zero.
     let mut merged: Vec<Candidate> = Vec::new();
     for c in candidates {
         match merged.last_mut() {
-            Some(last)
-                if (last.step > 0.0) == (c.step > 0.0) && c.sample - last.sample <= 2 * w =>
-            {
-                if c.step.abs() > last.step.abs() {
+            Some(last) if c.sample - last.sample <= 2 * w => {
+                let same = (last.step > 0.0) == (c.step > 0.0);
+                if same && c.step.abs() > last.step.abs() {
                     *last = c;
+                } else if !same && c.step.abs() >= REBOUND * last.step.abs() {
+                    // As high as the jump: a real edge (light back after a short dark gap).
+                    merged.push(c);
                 }
             }
             _ => merged.push(c),
@@ -289,9 +300,15 @@ mod tests {
     #[test]
     fn pulses_through_an_ac_coupled_input_are_found_to_a_sample() {
         let truth = [(0.5, 0.7), (1.3, 1.5167), (2.0, 2.2)];
-        // The coupling's time constant (10 ms) is far shorter than a pulse (200 ms).
-        for (height, light_up) in [(0.4f32, true), (-0.4, false)] {
-            let r = recording(&truth, 3.0, 0.01, height, 0.0);
+        // The coupling's time constant (10 ms, or 1.5 ms: a high-pass at 100 Hz) is far
+        // shorter than a pulse (200 ms).
+        let cases = [
+            (0.4f32, true, 0.01),
+            (-0.4, false, 0.01),
+            (0.4, true, 0.0015),
+        ];
+        for (height, light_up, tau) in cases {
+            let r = recording(&truth, 3.0, tau, height, 0.0);
             let got = found(&r, light_up);
             assert_eq!(got.len(), 3, "{got:?}");
             for (p, (on, off)) in got.iter().zip(truth) {
