@@ -216,8 +216,9 @@ fn samples(
         }
         Some(c) => c,
         None => (0..format.channels)
-            .max_by(|&a, &b| spread(&read_channel(a)).total_cmp(&spread(&read_channel(b))))
-            .unwrap_or(0),
+            .map(|c| (c, spread(&read_channel(c))))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |(c, _)| c),
     };
     Ok(Recording {
         rate: format.rate,
