@@ -102,7 +102,9 @@ pub struct Config {
     /// The 16 categories, filling the 4x4 response grid column by column.
     pub final_cats_responses: Vec<String>,
     /// A photodiode patch in a screen corner, white while the stimulus is on screen and black
-    /// otherwise, for checking the timing with a photodiode; none when absent.
+    /// otherwise, for checking the timing with a photodiode; none when absent (and then not
+    /// written into session records either).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub photodiode: Option<Photodiode>,
 }
 
