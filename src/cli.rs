@@ -875,15 +875,16 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
     let recording = crate::photodiode::wav::read(&args.recording, args.channel.map(|c| c - 1))?;
     let (timing, record) = session_logs(&args.timing)?;
     let stimuli = crate::data::timing::stimuli(&timing)?;
-    let (hz, source) = match args.hz {
-        Some(hz) if hz.is_finite() && (1.0..=1000.0).contains(&hz) => (hz, "--hz"),
-        Some(hz) => return Err(Error::new(format!("--hz: {hz} is not a refresh rate"))),
-        None => {
-            let read = crate::data::record::SessionRecord::read(&record).map_err(|e| {
-                Error::new(format!(
-                    "{e}; without the session record, give the refresh rate with --hz"
-                ))
-            })?;
+    let record = crate::data::record::SessionRecord::read(&record);
+    let (hz, source) = match (args.hz, &record) {
+        (Some(hz), _) if hz.is_finite() && (1.0..=1000.0).contains(&hz) => (hz, "--hz"),
+        (Some(hz), _) => return Err(Error::new(format!("--hz: {hz} is not a refresh rate"))),
+        (None, Err(e)) => {
+            return Err(Error::new(format!(
+                "{e}; without the session record, give the refresh rate with --hz"
+            )))
+        }
+        (None, Ok(read)) => {
             let display = read.runs.last().map(|run| &run.display);
             let measured = display.and_then(|d| d.refresh_hz_measured);
             match (measured, display) {
@@ -893,6 +894,10 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
             }
         }
     };
+    // A resumed session's runs are matched one by one.
+    let run_starts: Vec<usize> = record
+        .map(|r| r.runs.iter().map(|run| run.first_trial).collect())
+        .unwrap_or_default();
     let shown = stimuli.iter().filter(|s| s.onset.is_some()).count();
     println!(
         "recording   {}: {} Hz, channel {} of {}, {:.1} s",
@@ -907,7 +912,7 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
         timing.display(),
         1000.0 / hz
     );
-    let check = crate::photodiode::check(&recording, &stimuli, 1000.0 / hz);
+    let check = crate::photodiode::check(&recording, &stimuli, &run_starts, 1000.0 / hz);
     print!("{}", crate::photodiode::report::trials(&check));
     let (summary, passed) = crate::photodiode::report::summary(&check);
     print!("{summary}");

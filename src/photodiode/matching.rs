@@ -7,8 +7,8 @@
 //! missing. Every pulse and each of the first three stimuli are tried as the anchor, and the
 //! anchor that matches the most stimuli (then the smallest misfit) wins, so that a missing first
 //! pulse, or pulses of a practice run recorded before the session, do not shift the rest.
-//! A resumed session's log starts its clock again: each run is matched on its own, with the
-//! pulses after the previous run's.
+//! A resumed session's runs each have their own clock: each run is matched on its own, with
+//! the pulses after the previous run's.
 
 use super::pulses::Pulse;
 
@@ -100,15 +100,20 @@ fn walk(
 }
 
 /// For each stimulus onset (s, display clock), the index of its pulse, or `None` when its
-/// pulse is missing. `tolerance`: how far (s) a pulse may lie from where it is expected.
-pub fn align(pulses: &[Pulse], onsets: &[f64], tolerance: f64) -> Vec<Option<usize>> {
+/// pulse is missing. `new_run`: for each stimulus, whether a run (with its own clock) starts
+/// there. `tolerance`: how far (s) a pulse may lie from where it is expected.
+pub fn align(
+    pulses: &[Pulse],
+    onsets: &[f64],
+    new_run: &[bool],
+    tolerance: f64,
+) -> Vec<Option<usize>> {
     let mut matched = vec![None; onsets.len()];
     let mut from = 0;
     let mut start = 0;
     while start < onsets.len() {
-        // A run ends where the clock starts again.
         let end = (start + 1..onsets.len())
-            .find(|&k| onsets[k] <= onsets[k - 1])
+            .find(|&k| new_run[k])
             .unwrap_or(onsets.len());
         let run = &onsets[start..end];
         let mut best: Option<Walk> = None;
@@ -139,6 +144,14 @@ pub fn align(pulses: &[Pulse], onsets: &[f64], tolerance: f64) -> Vec<Option<usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Aligns with runs where the clock starts again.
+    fn align(pulses: &[Pulse], onsets: &[f64], tolerance: f64) -> Vec<Option<usize>> {
+        let new_run: Vec<bool> = (0..onsets.len())
+            .map(|k| k == 0 || onsets[k] <= onsets[k - 1])
+            .collect();
+        super::align(pulses, onsets, &new_run, tolerance)
+    }
 
     fn pulses_at(onsets: &[f64]) -> Vec<Pulse> {
         onsets

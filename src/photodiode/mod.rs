@@ -104,10 +104,21 @@ impl Check {
 }
 
 /// Checks the stimuli of a timing log (those shown) against a recording, counting frames in
-/// refresh periods of `period_ms`.
-pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) -> Check {
+/// refresh periods of `period_ms`. `run_starts`: the trials at which the session's runs
+/// started (from its record; a run also starts wherever the logged clock starts again).
+pub fn check(
+    recording: &Recording,
+    stimuli: &[StimulusTiming],
+    run_starts: &[usize],
+    period_ms: f64,
+) -> Check {
     let shown: Vec<&StimulusTiming> = stimuli.iter().filter(|s| s.onset.is_some()).collect();
     let onsets: Vec<f64> = shown.iter().filter_map(|s| s.onset).collect();
+    let new_run: Vec<bool> = shown
+        .iter()
+        .enumerate()
+        .map(|(k, s)| k == 0 || run_starts.contains(&s.trial) || onsets[k] <= onsets[k - 1])
+        .collect();
     let period = period_ms / 1000.0;
     let tolerance = (3.0 * period).max(MIN_TOLERANCE);
     let edges = pulses::edges(recording, period);
@@ -118,7 +129,7 @@ pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) 
         .into_iter()
         .map(|up| {
             let found = pulses::pulses(&edges.edges, up, period / 2.0);
-            let matched = matching::align(&found, &onsets, tolerance);
+            let matched = matching::align(&found, &onsets, &new_run, tolerance);
             (up, found, matched)
         })
         .max_by(|a, b| {
@@ -137,17 +148,22 @@ pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) 
                 .then(off(b).total_cmp(&off(a)))
         })
         .unwrap_or_default();
-    let pairs: Vec<(f64, f64)> = matched
+    let run_of: Vec<usize> = new_run
         .iter()
-        .zip(&onsets)
-        .filter_map(|(p, &t)| p.map(|p| (t, pulses[p].onset)))
+        .scan(0, |run, &new| {
+            *run += usize::from(new);
+            Some(*run)
+        })
+        .collect();
+    let pairs: Vec<(usize, f64, f64)> = (0..onsets.len())
+        .filter_map(|k| matched[k].map(|p| (run_of[k], onsets[k], pulses[p].onset)))
         .collect();
     let clock = clock_rate(&pairs);
     let mut trials: Vec<TrialCheck> = Vec::with_capacity(shown.len());
     for (k, stimulus) in shown.iter().enumerate() {
         let pulse = matched[k].map(|p| pulses[p]);
         let interval_ms = match (k.checked_sub(1), pulse) {
-            (Some(before), Some(now)) if onsets[k] > onsets[before] => matched[before].map(|p| {
+            (Some(before), Some(now)) if !new_run[k] => matched[before].map(|p| {
                 (
                     (now.onset - pulses[p].onset) / clock * 1000.0,
                     (onsets[k] - onsets[before]) * 1000.0,
@@ -172,20 +188,20 @@ pub fn check(recording: &Recording, stimuli: &[StimulusTiming], period_ms: f64) 
     }
 }
 
-/// The slope of recording time against display time over matched onsets within one run (the
-/// longest stretch without a clock restart); 1 with fewer than two.
-fn clock_rate(pairs: &[(f64, f64)]) -> f64 {
-    let runs = pairs.chunk_by(|a, b| b.0 > a.0 && b.1 > a.1);
+/// The slope of recording time against display time over the matched onsets (run, display,
+/// recording) of the run with the most; 1 with fewer than two.
+fn clock_rate(pairs: &[(usize, f64, f64)]) -> f64 {
+    let runs = pairs.chunk_by(|a, b| a.0 == b.0);
     let Some(run) = runs.max_by_key(|r| r.len()).filter(|r| r.len() >= 2) else {
         return 1.0;
     };
     let n = run.len() as f64;
     let (mx, my) = (
-        run.iter().map(|p| p.0).sum::<f64>() / n,
         run.iter().map(|p| p.1).sum::<f64>() / n,
+        run.iter().map(|p| p.2).sum::<f64>() / n,
     );
-    let sxx: f64 = run.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = run.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = run.iter().map(|p| (p.1 - mx).powi(2)).sum();
+    let sxy: f64 = run.iter().map(|p| (p.1 - mx) * (p.2 - my)).sum();
     if sxx > 0.0 {
         sxy / sxx
     } else {
@@ -244,7 +260,12 @@ mod tests {
         // The recording stops during the last stimulus: as many gaps as pulses end.
         let end = 0.5 + 1.0 + 2.5 * 3.0 + 0.1;
         for height in [0.5f32, -0.5] {
-            let check = check(&recording(&pulses, height, end), &logged, 1000.0 / 60.0);
+            let check = check(
+                &recording(&pulses, height, end),
+                &logged,
+                &[1],
+                1000.0 / 60.0,
+            );
             assert_eq!(check.light_up, height > 0.0);
             let durations: Vec<Option<i64>> = check
                 .trials
@@ -254,6 +275,33 @@ mod tests {
             assert_eq!(durations, [Some(12), Some(12), Some(12), None]);
             assert!((check.clock - 1.0).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn a_resumed_run_is_matched_on_its_own_even_when_its_clock_seems_to_go_on() {
+        // The second run starts at trial 4, whose logged onset happens to lie after trial 3's.
+        let mut logged = stimuli(5);
+        logged[3].onset = Some(7.0);
+        logged[4].onset = Some(9.5);
+        // In the recording, the second run came 100 s after the first.
+        let heard = [
+            (1.0, 0.2),
+            (3.5, 0.2),
+            (6.0, 0.2),
+            (106.0, 0.2),
+            (108.5, 0.2),
+        ];
+        let r = recording(&heard, 0.5, 110.0);
+        let period = 1000.0 / 60.0;
+        let matched = |starts: &[usize]| {
+            let check = check(&r, &logged, starts, period);
+            check.trials.iter().filter(|t| t.pulse.is_some()).count()
+        };
+        assert_eq!(matched(&[1, 4]), 5);
+        assert_eq!(matched(&[1]), 3);
+        let check = check(&r, &logged, &[1, 4], period);
+        assert_eq!(check.trials[3].interval_ms, None, "no interval across runs");
+        assert!(check.trials[4].interval_ms.is_some());
     }
 
     #[test]
