@@ -10,9 +10,11 @@
 //! 2. The noise is the robust spread of the steps (1.4826 x their median absolute deviation,
 //!    edges being rare); a candidate edge is a run of steps of one sign above 8 times the noise,
 //!    placed at its largest step (refined between samples). A candidate within two step sides
-//!    (half a refresh) of the one before is part of it: of the same sign, the same edge split
-//!    by noise; of the other sign and lower, the rebound of a strongly AC-coupled input, whose
-//!    signal falls back past zero after a jump.
+//!    (half a refresh: no frame is shorter) of the one before is no edge of its own: of the
+//!    same sign, it is the same edge split by noise; of the other sign and lower, the rebound
+//!    of a strongly AC-coupled input, whose signal falls back past zero after a jump; of the
+//!    other sign and as high, the pair is a spike (a click, a flicker of the backlight, a
+//!    flash) and neither counts.
 //! 3. A real edge is at least half as high as the median candidate, so that every edge of the
 //!    patch (all of one contrast) counts and a click or hum peak does not.
 //! 4. An edge in the light's direction starts a pulse, the next edge in the other direction ends
@@ -29,7 +31,8 @@ const MAX_STEP_SECONDS: f64 = 0.004;
 const NOISE_FACTOR: f32 = 8.0;
 
 /// An edge of the other sign right after a jump and lower than this share of it is the jump's
-/// rebound (a coupling's rebound reaches about 93 % of the jump at a 100 Hz high-pass).
+/// rebound (a coupling's rebound reaches about 93 % of the jump at a 100 Hz high-pass); as
+/// high, the two are a spike.
 const REBOUND: f32 = 0.97;
 
 /// The smallest noise assumed: a third of a 16-bit step, for recordings without any.
@@ -181,19 +184,21 @@ pub fn edges(recording: &Recording, period: f64) -> Edges {
         previous = step;
     }
     candidates.extend(current);
-    // Runs of one sign split by noise near the threshold are one edge: keep the highest. An
-    // edge of the other sign so soon after (within half a refresh: no frame is that short) is
-    // the rebound of a strongly AC-coupled input, whose signal falls back past zero.
+    // Within half a refresh (no frame is that short): runs of one sign split by noise near the
+    // threshold are one edge, keep the highest; an edge of the other sign is the rebound of a
+    // strongly AC-coupled input when lower, else the pair is a spike and both go.
     let mut merged: Vec<Candidate> = Vec::new();
     for c in candidates {
         match merged.last_mut() {
             Some(last) if c.sample - last.sample <= 2 * w => {
                 let same = (last.step > 0.0) == (c.step > 0.0);
-                if same && c.step.abs() > last.step.abs() {
-                    *last = c;
-                } else if !same && c.step.abs() >= REBOUND * last.step.abs() {
-                    // As high as the jump: a real edge (light back after a short dark gap).
-                    merged.push(c);
+                if same {
+                    if c.step.abs() > last.step.abs() {
+                        *last = c;
+                    }
+                } else if c.step.abs() >= REBOUND * last.step.abs() {
+                    // As high as the jump: a spike (a click, a flicker, a flash), no frame.
+                    merged.pop();
                 }
             }
             _ => merged.push(c),
@@ -327,6 +332,34 @@ mod tests {
         let r = recording(&truth, 2.2, 0.05, 0.3, 0.06);
         let e = edges(&r, 1.0 / 60.0);
         assert!(e.noise > 0.001 && e.threshold > 8.0 * e.noise, "{e:?}");
+        let got = found(&r, true);
+        assert_eq!(got.len(), 3, "{got:?}");
+        for (p, (on, off)) in got.iter().zip(truth) {
+            assert!(
+                (p.onset - on).abs() < 1e-4 && (p.offset - off).abs() < 1e-4,
+                "{p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clicks_louder_than_the_light_neither_make_nor_break_a_pulse() {
+        let truth = [(0.25, 0.45), (0.9, 1.1), (1.7, 1.9167)];
+        let mut r = recording(&truth, 2.2, 0.02, 0.3, 0.01);
+        // Clicks of 2 ms and twice the light's step (as high as its edges once averaged),
+        // outside and inside pulses, either way.
+        for (at, sign) in [
+            (0.1, 1.0f32),
+            (0.35, -1.0),
+            (0.38, 1.0),
+            (1.0, 1.0),
+            (1.5, -1.0),
+        ] {
+            let first = (at * f64::from(RATE)) as usize;
+            for v in &mut r.samples[first..first + 96] {
+                *v += sign * 0.6;
+            }
+        }
         let got = found(&r, true);
         assert_eq!(got.len(), 3, "{got:?}");
         for (p, (on, off)) in got.iter().zip(truth) {
