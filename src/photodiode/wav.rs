@@ -208,11 +208,12 @@ fn samples(
     };
     let channel = match channel {
         Some(c) if c >= format.channels => {
+            let plural = if format.channels == 1 { "" } else { "s" };
             return Err(format!(
-                "has {} channels, so there is no channel {}",
+                "has {} channel{plural}, so there is no channel {}",
                 format.channels,
                 c + 1
-            ))
+            ));
         }
         Some(c) => c,
         None => (0..format.channels)
@@ -317,6 +318,11 @@ mod tests {
         assert_eq!(
             parse(&bytes, Some(2)).expect_err("no third channel"),
             "has 2 channels, so there is no channel 3"
+        );
+        let mono = wav(1, 1, 44100, 16, &data[..4]);
+        assert_eq!(
+            parse(&mono, Some(1)).expect_err("no second channel"),
+            "has 1 channel, so there is no channel 2"
         );
     }
 
