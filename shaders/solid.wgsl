@@ -1,4 +1,4 @@
-// Solid rectangles in physical pixels (the fixation square outline).
+// Solid rectangles in physical pixels (the fixation square outline, the photodiode patch).
 // Colours are flat (not interpolated) so every pixel gets exactly the configured 8-bit value.
 
 struct Screen {

@@ -65,6 +65,9 @@ enum Command {
     Monitors,
     /// Measure the display's refresh, then flip frames for a while and report the timing.
     TimingTest(TimingTestArgs),
+    /// Check a session's timing with a photodiode recording: measured stimulus durations and
+    /// onset intervals against the plan and the flip log.
+    Photodiode(PhotodiodeArgs),
     /// Write the built-in demo stimuli (Navon-style cue-conflict images) into a folder.
     DemoStimuli {
         /// Where to write them.
@@ -124,6 +127,25 @@ struct TimingTestArgs {
     histogram: Option<PathBuf>,
     #[command(flatten)]
     screen: ScreenArgs,
+}
+
+#[derive(Debug, Args)]
+struct PhotodiodeArgs {
+    /// The WAV recording of the photodiode on the microphone input, made during the session.
+    recording: PathBuf,
+    /// The session's timing log (`<output>/_logs/<experiment>/<session>.timing.csv`) or its
+    /// raw-data CSV.
+    #[arg(long, value_name = "CSV")]
+    timing: PathBuf,
+    /// The display's refresh rate (default: the session record's, as measured).
+    #[arg(long)]
+    hz: Option<f64>,
+    /// The channel the photodiode is on, 1 = left (default: the one whose signal varies most).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    channel: Option<u16>,
+    /// Also write a histogram of the duration errors (frames) as a PNG.
+    #[arg(long, value_name = "PNG")]
+    histogram: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -295,6 +317,11 @@ pub fn main() -> i32 {
         Command::Monitors => monitors(),
         // A failed verdict is the test's result, not an error: it exits with 1.
         Command::TimingTest(args) => match timing_test(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return 1,
+            Err(e) => Err(e),
+        },
+        Command::Photodiode(args) => match photodiode(args) {
             Ok(true) => Ok(()),
             Ok(false) => return 1,
             Err(e) => Err(e),
@@ -484,6 +511,14 @@ fn check(args: CheckArgs) -> Result<()> {
         c.refresh_hz,
         rounding_name(c.frame_rounding)
     );
+    match c.photodiode {
+        Some(p) => println!(
+            "photodiode  a {} px square in the {} corner, white while the stimulus is shown, black otherwise",
+            p.size,
+            p.corner.name()
+        ),
+        None => println!("photodiode  none"),
+    }
     println!("\nphase                  asked ms  frames  achieved ms");
     for row in &p.phases {
         let asked = row
@@ -824,6 +859,96 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
     }
     let (passed, verdict) = test.report.verdict(test.mode, test.problem.as_deref());
     println!("verdict     {verdict}");
+    Ok(passed)
+}
+
+/// The timing log and session record of `--timing` (a timing log, or a raw-data CSV whose
+/// logs shapelab finds).
+fn session_logs(given: &Path) -> Result<(PathBuf, PathBuf)> {
+    let name = given.file_name().map(|n| n.to_string_lossy().into_owned());
+    let timing = match name.as_deref().and_then(|n| n.strip_suffix(".timing.csv")) {
+        Some(_) => given.to_path_buf(),
+        None => crate::data::paths::CompanionFiles::of(given)
+            .map(|files| files.timing)
+            .filter(|timing| timing.is_file())
+            .ok_or_else(|| {
+                Error::in_file(
+                    given,
+                    "no timing log found for it in <output>/_logs/<experiment>/; give the *.timing.csv with --timing",
+                )
+            })?,
+    };
+    let stem = timing
+        .file_name()
+        .map(|n| n.to_string_lossy().replace(".timing.csv", ".session.json"))
+        .unwrap_or_default();
+    Ok((timing.clone(), timing.with_file_name(stem)))
+}
+
+/// Runs the photodiode check; returns whether the session passed.
+fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
+    let recording = crate::photodiode::wav::read(&args.recording, args.channel.map(|c| c - 1))?;
+    let (timing, record) = session_logs(&args.timing)?;
+    let stimuli = crate::data::timing::stimuli(&timing)?;
+    let record = crate::data::record::SessionRecord::read(&record);
+    let (hz, source) = match (args.hz, &record) {
+        (Some(hz), _) if hz.is_finite() && (1.0..=1000.0).contains(&hz) => (hz, "--hz"),
+        (Some(hz), _) => return Err(Error::new(format!("--hz: {hz} is not a refresh rate"))),
+        (None, Err(e)) => {
+            return Err(Error::new(format!(
+                "{e}; without the session record, give the refresh rate with --hz"
+            )))
+        }
+        (None, Ok(read)) => {
+            let display = read.runs.last().map(|run| &run.display);
+            let measured = display.and_then(|d| d.refresh_hz_measured);
+            match (measured, display) {
+                (Some(hz), _) => (hz, "measured at the session's start"),
+                (None, Some(d)) => (d.refresh_hz_expected, "the session's expected rate"),
+                (None, None) => (read.config.refresh_hz, "the session's config"),
+            }
+        }
+    };
+    // A resumed session's runs are matched one by one.
+    let run_starts: Vec<usize> = record
+        .map(|r| r.runs.iter().map(|run| run.first_trial).collect())
+        .unwrap_or_default();
+    let shown = stimuli.iter().filter(|s| s.onset.is_some()).count();
+    println!(
+        "recording   {}: {} Hz, channel {} of {}, {:.1} s",
+        args.recording.display(),
+        recording.rate,
+        recording.channel + 1,
+        recording.channels,
+        recording.samples.len() as f64 / f64::from(recording.rate)
+    );
+    println!(
+        "timing log  {}: {shown} stimuli shown; frames of {:.3} ms ({hz:.3} Hz, {source})",
+        timing.display(),
+        1000.0 / hz
+    );
+    let check = crate::photodiode::check(&recording, &stimuli, &run_starts, 1000.0 / hz);
+    print!("{}", crate::photodiode::report::trials(&check));
+    let (summary, passed) = crate::photodiode::report::summary(&check);
+    print!("{summary}");
+    if let Some(path) = &args.histogram {
+        let errors = crate::photodiode::report::duration_errors(&check);
+        let low = errors.iter().copied().fold(-1.0, f64::min).floor() - 0.5;
+        let high = errors.iter().copied().fold(1.0, f64::max).ceil() + 0.5;
+        histogram::write_with(
+            path,
+            &histogram::Histogram {
+                title: format!("Stimulus durations ({} stimuli)", errors.len()),
+                x_label: "photodiode duration minus planned (frames)",
+                y_label: "stimuli",
+                values: &errors,
+                range: (low, high),
+                bin: 0.05,
+                marker: (0.0, "as planned".into()),
+            },
+        )?;
+        println!("histogram   {}", path.display());
+    }
     Ok(passed)
 }
 

@@ -3,7 +3,8 @@
 //!
 //! The data path is the module path: [`config`] -> [`stimuli`] -> [`trials`] -> [`data`] ->
 //! [`analysis`]. [`session`] opens a session's files, [`simulate`] runs one on a virtual
-//! display, and [`cli`] is the command line.
+//! display, [`photodiode`] checks a session's timing with a photodiode recording, and [`cli`]
+//! is the command line.
 
 pub mod analysis;
 pub mod categories;
@@ -15,6 +16,7 @@ pub mod hints;
 pub mod model;
 pub mod names;
 pub mod parallel;
+pub mod photodiode;
 pub mod preflight;
 pub mod present;
 pub mod report;

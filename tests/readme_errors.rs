@@ -363,6 +363,18 @@ fn scenario(input: &str) -> Option<Output> {
         "no display" => s
             .experiment("")
             .run(&["run", "experiment.yaml", "--subject", "s1"]),
+        "photodiode corner" => s
+            .write(
+                "experiment.yaml",
+                "experiment: exp\nphotodiode:\n  corner: middle\n",
+            )
+            .run(&check),
+        "photodiode recording not WAV" => s.write("notes.wav", "not audio").run(&[
+            "photodiode",
+            "notes.wav",
+            "--timing",
+            "raw-data/exp/exp_s1_session_1.csv",
+        ]),
         "no vertical sync, fullscreen" | "no graphics adapter" => {
             let x = common::xvfb()?;
             let runtime = common::runtime_dir();
@@ -385,7 +397,7 @@ fn scenario(input: &str) -> Option<Output> {
 }
 
 /// Rows whose scenario this test knows; each must be in the README.
-const SCENARIOS: [&str; 35] = [
+const SCENARIOS: [&str; 37] = [
     "YAML syntax",
     "key given twice",
     "unknown key",
@@ -421,6 +433,8 @@ const SCENARIOS: [&str; 35] = [
     "no display",
     "no vertical sync, fullscreen",
     "no graphics adapter",
+    "photodiode corner",
+    "photodiode recording not WAV",
 ];
 
 #[test]

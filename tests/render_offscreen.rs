@@ -178,6 +178,68 @@ fn the_stimulus_mask_and_fixation_frames_hold_exactly_the_intended_pixels() {
 }
 
 #[test]
+fn the_photodiode_patch_is_white_on_stimulus_frames_black_on_others_and_absent_unless_configured() {
+    let Some(gpu) = gpu() else {
+        return;
+    };
+    let e = experiment("photodiode: {corner: top-right, size: 40}\n");
+    let mut rig = Rig::new(gpu, &e, (640, 480), &HashMap::new());
+    let layout = rig.scene.layout().clone();
+    let patch = layout.photodiode.expect("configured");
+    assert_eq!((patch.left, patch.top, patch.width), (600, 0, 40));
+    let rgba = vec![90u8; 224 * 224 * 4];
+    rig.scene.set_stimulus(&rig.gpu.queue, &rgba);
+    let mask = MaskGenerator::new(&e.config.mask).generate(7);
+    rig.scene.set_mask(&rig.gpu.queue, &mask);
+    let summary = BlockSummary {
+        block: 1,
+        blocks: 2,
+        trials: 10,
+        correct: 7,
+        no_answer: 1,
+    };
+    let screens = [
+        (Screen::Stimulus(0), [255, 255, 255]),
+        (Screen::Mask(0), [0, 0, 0]),
+        (Screen::Fixation, [0, 0, 0]),
+        (Screen::Blank, [0, 0, 0]),
+        (Screen::Response, [0, 0, 0]),
+        (Screen::Break(summary), [0, 0, 0]),
+    ];
+    for (screen, colour) in screens {
+        let frame = rig.render(screen);
+        let pixels = frame.region(patch);
+        assert!(
+            pixels.iter().all(|p| *p == colour),
+            "{screen:?}: the patch is not {colour:?}"
+        );
+        // Right up to its edge and no further: the pixel beside and below it is background.
+        assert_eq!(frame.rgb(patch.left - 1, 0), GREY, "{screen:?} beside");
+        assert_eq!(
+            frame.rgb(639, patch.height as i32),
+            GREY,
+            "{screen:?} below"
+        );
+    }
+    // The stimulus itself is untouched.
+    let frame = rig.render(Screen::Stimulus(0));
+    assert!(frame.region(layout.stimulus).iter().all(|p| *p == [90; 3]));
+
+    // Without the key, every corner is background on a stimulus frame.
+    let Some(gpu) = self::gpu() else {
+        return;
+    };
+    let plain = experiment("");
+    let mut rig = Rig::new(gpu, &plain, (640, 480), &HashMap::new());
+    assert_eq!(rig.scene.layout().photodiode, None);
+    rig.scene.set_stimulus(&rig.gpu.queue, &rgba);
+    let frame = rig.render(Screen::Stimulus(0));
+    for (x, y) in [(0, 0), (639, 0), (0, 479), (639, 479)] {
+        assert_eq!(frame.rgb(x, y), GREY, "corner {x},{y}");
+    }
+}
+
+#[test]
 fn the_sixteen_response_boxes_are_where_the_config_puts_them() {
     let Some(gpu) = gpu() else {
         return;

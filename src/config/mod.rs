@@ -101,6 +101,57 @@ pub struct Config {
     pub object_gap: u32,
     /// The 16 categories, filling the 4x4 response grid column by column.
     pub final_cats_responses: Vec<String>,
+    /// A photodiode patch in a screen corner, white while the stimulus is on screen and black
+    /// otherwise, for checking the timing with a photodiode; none when absent (and then not
+    /// written into session records either).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photodiode: Option<Photodiode>,
+}
+
+/// The photodiode patch: a square in a corner of the screen that is white exactly on the
+/// stimulus frames and black on every other frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Photodiode {
+    /// The screen corner the square sits in.
+    pub corner: Corner,
+    /// Side of the square in pixels.
+    pub size: u32,
+}
+
+impl Default for Photodiode {
+    fn default() -> Self {
+        Photodiode {
+            corner: Corner::BottomLeft,
+            size: 60,
+        }
+    }
+}
+
+/// A corner of the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Corner {
+    /// Top left.
+    TopLeft,
+    /// Top right.
+    TopRight,
+    /// Bottom left.
+    BottomLeft,
+    /// Bottom right.
+    BottomRight,
+}
+
+impl Corner {
+    /// The corner as the config writes it, e.g. `bottom-left`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Corner::TopLeft => "top-left",
+            Corner::TopRight => "top-right",
+            Corner::BottomLeft => "bottom-left",
+            Corner::BottomRight => "bottom-right",
+        }
+    }
 }
 
 /// The order in which a subject sees the stimuli.
@@ -282,6 +333,7 @@ impl Default for Config {
             ]
             .map(String::from)
             .to_vec(),
+            photodiode: None,
         }
     }
 }
@@ -442,7 +494,10 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
         (&["box_size"], config.box_size),
         (&["mask", "size"], config.mask.size),
     ];
-    for (keys, value) in sizes {
+    let patch = config
+        .photodiode
+        .map(|p| (&["photodiode", "size"][..], p.size));
+    for (keys, value) in sizes.into_iter().chain(patch) {
         if value == 0 || value > 8192 {
             return Err(fail(
                 locate,

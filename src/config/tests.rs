@@ -255,7 +255,13 @@ fn the_shipped_experiment_yaml_is_valid_and_documents_every_key() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiment.yaml");
     let e = Experiment::load(&path).expect("experiment.yaml is valid");
     let text = e.text;
-    let keys = serde_json::to_value(Config::default()).expect("serialises");
+    // Every key, the optional ones given (a record leaves them out when absent).
+    let all = Config {
+        photodiode: Some(Photodiode::default()),
+        ..Config::default()
+    };
+    let keys = serde_json::to_value(all).expect("serialises");
+    assert!(keys.get("photodiode").is_some());
     for key in keys.as_object().expect("a map").keys() {
         let line = text
             .lines()
@@ -297,5 +303,44 @@ fn the_participants_texts_come_from_the_config_with_the_original_english_by_defa
     assert_eq!(
         error("experiment: x\ntexts:\n  ending: Danke!\n"),
         "exp.yaml:3: texts: unknown key `ending` (did you mean `end`?)"
+    );
+}
+
+#[test]
+fn the_photodiode_patch_is_off_unless_configured() {
+    assert_eq!(
+        parse("experiment: x\n").expect("valid").config.photodiode,
+        None
+    );
+    let e = parse("photodiode:\n  corner: top-right\n  size: 80\n").expect("valid");
+    assert_eq!(
+        e.config.photodiode,
+        Some(Photodiode {
+            corner: Corner::TopRight,
+            size: 80
+        })
+    );
+    // Keys left out take their defaults: bottom-left, 60 pixels.
+    let e = parse("photodiode: {}\n").expect("valid");
+    assert_eq!(e.config.photodiode, Some(Photodiode::default()));
+}
+
+#[test]
+fn a_wrong_photodiode_patch_names_its_line_and_key() {
+    assert_eq!(
+        error("experiment: x\nphotodiode:\n  corner: middle\n"),
+        "exp.yaml:3: photodiode.corner: must be top-left, top-right, bottom-left or bottom-right, got middle"
+    );
+    assert_eq!(
+        error("experiment: x\nphotodiode:\n  corner: top-left\n  size: 0\n"),
+        "exp.yaml:4: photodiode.size: must be a size from 1 to 8192 pixels, got 0"
+    );
+    assert_eq!(
+        error("photodiode:\n  size_px: 40\n"),
+        "exp.yaml:2: photodiode: unknown key `size_px` (did you mean `size`?)"
+    );
+    assert_eq!(
+        error("photodiode:\n  size: big\n"),
+        "exp.yaml:2: photodiode.size: expected a whole number, got \"big\""
     );
 }

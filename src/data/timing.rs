@@ -62,38 +62,127 @@ pub fn line(trial: &Trial, imagename: &str, timing: &TrialTiming) -> String {
     fields.join(",") + "\n"
 }
 
+/// A timing log's lines split into fields, each line checked against the header.
+struct Log {
+    path: std::path::PathBuf,
+    header: Vec<String>,
+    /// Line number (1-based) and fields.
+    lines: Vec<(usize, Vec<String>)>,
+}
+
+impl Log {
+    fn read(path: &Path) -> Result<Log> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the timing log", e))?;
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(String::from)
+            .collect();
+        let mut rows = Vec::new();
+        for (i, line) in lines.enumerate() {
+            // Image names hold no commas (raw-data fields are not quoted in the lab's files).
+            let fields: Vec<String> = line.split(',').map(String::from).collect();
+            if fields.len() != header.len() {
+                return Err(Error::at_line(
+                    path,
+                    i + 2,
+                    format!("expected {} fields, found {}", header.len(), fields.len()),
+                ));
+            }
+            rows.push((i + 2, fields));
+        }
+        Ok(Log {
+            path: path.to_path_buf(),
+            header,
+            lines: rows,
+        })
+    }
+
+    fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|c| c == name)
+    }
+
+    /// A number in a line's field, or an error at its line naming the column.
+    fn number<T: std::str::FromStr>(&self, line: usize, fields: &[String], at: usize) -> Result<T> {
+        fields[at].parse().map_err(|_| {
+            Error::at_line(
+                &self.path,
+                line,
+                format!("{}: '{}' is not a number", self.header[at], fields[at]),
+            )
+        })
+    }
+}
+
 /// The disturbed trials of a timing log: trial number and the causes (`late_frames;...`).
 /// The `trial` and `disturbed` columns are found by name, so the logs of earlier versions of
 /// shapelab are read too; a log without a `disturbed` column marks no trial.
 pub fn disturbed_trials(path: &Path) -> Result<std::collections::BTreeMap<usize, String>> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the timing log", e))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let column = |name: &str| header.iter().position(|c| *c == name);
+    let log = Log::read(path)?;
     let mut disturbed = std::collections::BTreeMap::new();
-    let (Some(trial_at), Some(causes_at)) = (column("trial"), column("disturbed")) else {
+    let (Some(trial_at), Some(causes_at)) = (log.column("trial"), log.column("disturbed")) else {
         return Ok(disturbed);
     };
-    for (i, line) in lines.enumerate() {
-        // Image names hold no commas (raw-data fields are not quoted in the lab's files).
-        let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() != header.len() {
-            return Err(Error::at_line(
-                path,
-                i + 2,
-                format!("expected {} fields, found {}", header.len(), fields.len()),
-            ));
-        }
-        let trial = fields[trial_at];
+    for (line, fields) in &log.lines {
+        let trial = &fields[trial_at];
         let trial: usize = trial
             .parse()
-            .map_err(|_| Error::at_line(path, i + 2, format!("'{trial}' is not a trial number")))?;
+            .map_err(|_| Error::at_line(path, *line, format!("'{trial}' is not a trial number")))?;
         if !fields[causes_at].is_empty() {
-            disturbed.insert(trial, fields[causes_at].to_string());
+            disturbed.insert(trial, fields[causes_at].clone());
         }
     }
     Ok(disturbed)
+}
+
+/// One trial's stimulus as the timing log gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StimulusTiming {
+    /// The trial number.
+    pub trial: usize,
+    /// The stimulus image.
+    pub imagename: String,
+    /// Frames planned.
+    pub planned: u32,
+    /// Refreshes it really stayed on screen by the flip log (frames plus missed refreshes).
+    pub refreshes: u32,
+    /// Its onset by the flip log (s), when it was shown.
+    pub onset: Option<f64>,
+}
+
+/// Every trial's stimulus in a timing log, in the log's order (a resumed session's lines
+/// follow its first run's, with the clock started again).
+pub fn stimuli(path: &Path) -> Result<Vec<StimulusTiming>> {
+    let log = Log::read(path)?;
+    let column = |name: &str| {
+        log.column(name).ok_or_else(|| {
+            Error::at_line(
+                path,
+                1,
+                format!("has no {name} column; is it a shapelab timing log (*.timing.csv)?"),
+            )
+        })
+    };
+    let (trial, image) = (column("trial")?, column("imagename")?);
+    let (planned, onset) = (column("stimulus_planned")?, column("stimulus_onset")?);
+    // Logs older than the refreshes column count frames only.
+    let refreshes = column("stimulus_refreshes").or_else(|_| column("stimulus_frames"))?;
+    log.lines
+        .iter()
+        .map(|(line, fields)| {
+            let shown: f64 = log.number(*line, fields, onset)?;
+            Ok(StimulusTiming {
+                trial: log.number(*line, fields, trial)?,
+                imagename: fields[image].clone(),
+                planned: log.number(*line, fields, planned)?,
+                refreshes: log.number(*line, fields, refreshes)?,
+                onset: shown.is_finite().then_some(shown),
+            })
+        })
+        .collect()
 }
 
 /// Appends timing rows, each synced to disk.
@@ -242,6 +331,48 @@ mod tests {
         assert_eq!(disturbed_trials(&path).expect("read").len(), 1);
         std::fs::write(&path, "trial,imagename\n1,a.png\n").expect("written");
         assert!(disturbed_trials(&path).expect("read").is_empty());
+    }
+
+    #[test]
+    fn the_stimulus_of_every_trial_is_read_by_column_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.timing.csv");
+        let mut shown = timing(0, &[]);
+        shown.phases[1] = PhaseTiming {
+            planned: 12,
+            frames: 12,
+            refreshes: 13,
+            onset: Some(1.25),
+            ..Default::default()
+        };
+        let text = format!("{}\n{}", header(), line(&trial(), "a.png", &shown));
+        std::fs::write(&path, &text).expect("written");
+        assert_eq!(
+            stimuli(&path).expect("read"),
+            [StimulusTiming {
+                trial: 7,
+                imagename: "a.png".into(),
+                planned: 12,
+                refreshes: 13,
+                onset: Some(1.25),
+            }]
+        );
+        std::fs::write(&path, text.replace(",1.250000,", ",soon,")).expect("written");
+        assert_eq!(
+            stimuli(&path).expect_err("not a number").to_string(),
+            format!(
+                "{}:2: stimulus_onset: 'soon' is not a number",
+                path.display()
+            )
+        );
+        std::fs::write(&path, "trial,imagename\n1,a.png\n").expect("written");
+        assert_eq!(
+            stimuli(&path).expect_err("no column").to_string(),
+            format!(
+                "{}:1: has no stimulus_planned column; is it a shapelab timing log (*.timing.csv)?",
+                path.display()
+            )
+        );
     }
 
     #[test]

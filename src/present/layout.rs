@@ -1,6 +1,6 @@
 //! Where things go on the screen, in physical pixels; pure arithmetic, tested without a GPU.
 
-use crate::config::Config;
+use crate::config::{Config, Corner};
 use crate::trials::ResponseGrid;
 
 /// An axis-aligned rectangle in physical pixels.
@@ -43,6 +43,29 @@ pub struct Layout {
     pub grid: ResponseGrid,
     /// The words of the text screens.
     pub texts: crate::config::texts::Texts,
+    /// The photodiode patch in its corner, when configured (never larger than the screen).
+    pub photodiode: Option<PixelRect>,
+}
+
+impl PixelRect {
+    /// A square of side `size` in a corner of a screen (shrunk to fit a smaller screen).
+    pub fn in_corner(screen: (u32, u32), corner: Corner, size: u32) -> PixelRect {
+        let side = size.min(screen.0).min(screen.1);
+        let right = (screen.0 - side) as i32;
+        let bottom = (screen.1 - side) as i32;
+        let (left, top) = match corner {
+            Corner::TopLeft => (0, 0),
+            Corner::TopRight => (right, 0),
+            Corner::BottomLeft => (0, bottom),
+            Corner::BottomRight => (right, bottom),
+        };
+        PixelRect {
+            left,
+            top,
+            width: side,
+            height: side,
+        }
+    }
 }
 
 impl Layout {
@@ -84,6 +107,9 @@ impl Layout {
             fixation,
             grid: ResponseGrid::new(order, width, height, config.box_size, config.object_gap),
             texts: config.texts.clone(),
+            photodiode: config
+                .photodiode
+                .map(|p| PixelRect::in_corner(screen, p.corner, p.size)),
         }
     }
 }
@@ -113,6 +139,44 @@ mod tests {
         );
         let odd = layout(1025, 769);
         assert_eq!((odd.stimulus.left, odd.stimulus.top), (400, 272));
+    }
+
+    #[test]
+    fn the_photodiode_patch_sits_in_its_corner_flush_with_the_edges() {
+        assert_eq!(layout(1920, 1080).photodiode, None);
+        let e = Experiment::parse(
+            std::path::Path::new("x.yaml"),
+            "photodiode: {corner: bottom-right, size: 50}\n",
+        )
+        .expect("valid");
+        let patch = |w, h| {
+            Layout::new(&e.config, &e.response_order, w, h)
+                .photodiode
+                .expect("configured")
+        };
+        assert_eq!(
+            patch(1920, 1080),
+            PixelRect {
+                left: 1870,
+                top: 1030,
+                width: 50,
+                height: 50
+            }
+        );
+        let corners = [
+            (Corner::TopLeft, (0, 0)),
+            (Corner::TopRight, (1870, 0)),
+            (Corner::BottomLeft, (0, 1030)),
+        ];
+        for (corner, at) in corners {
+            let rect = PixelRect::in_corner((1920, 1080), corner, 50);
+            assert_eq!((rect.left, rect.top), at, "{corner:?}");
+        }
+        // A patch larger than the window is shrunk to fit.
+        assert_eq!(
+            PixelRect::in_corner((40, 30), Corner::BottomRight, 50).width,
+            30
+        );
     }
 
     #[test]

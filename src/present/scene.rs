@@ -1,5 +1,6 @@
 //! Draws one frame of a session: the background, the fixation outline, the stimulus or mask
-//! (1:1 and byte-exact), and the egui screens (text and response grid).
+//! (1:1 and byte-exact), the egui screens (text and response grid), and the photodiode patch
+//! when configured.
 //!
 //! Colour formats: images are uploaded as `Rgba8Unorm` and drawn into a non-sRGB target
 //! (`Rgba8Unorm` offscreen, `Bgra8Unorm` on screen), and read with `textureLoad`, so no sRGB
@@ -48,6 +49,8 @@ pub struct SceneRenderer {
     solid_bind_group: wgpu::BindGroup,
     fixation_vertices: wgpu::Buffer,
     fixation_count: u32,
+    /// The photodiode patch: six white vertices, then six black ones.
+    photodiode: Option<wgpu::Buffer>,
     image: wgpu::RenderPipeline,
     stimulus: ImageSlot,
     mask: ImageSlot,
@@ -62,6 +65,13 @@ pub struct SceneRenderer {
 struct Vertex {
     pixel: [f32; 2],
     colour: [f32; 4],
+}
+
+/// The two triangles of a rectangle, in one flat colour.
+fn rectangle(r: &PixelRect, colour: [f32; 4]) -> [Vertex; 6] {
+    let (l, t) = (r.left as f32, r.top as f32);
+    let (rr, b) = (l + r.width as f32, t + r.height as f32);
+    [[l, t], [rr, t], [l, b], [l, b], [rr, t], [rr, b]].map(|pixel| Vertex { pixel, colour })
 }
 
 /// Exactly representable 8-bit levels, so clears and flat colours give the configured bytes.
@@ -152,17 +162,21 @@ impl SceneRenderer {
         let vertices: Vec<Vertex> = layout
             .fixation
             .iter()
-            .flat_map(|r| {
-                let (l, t) = (r.left as f32, r.top as f32);
-                let (rr, b) = (l + r.width as f32, t + r.height as f32);
-                [[l, t], [rr, t], [l, b], [l, b], [rr, t], [rr, b]]
-            })
-            .map(|pixel| Vertex { pixel, colour })
+            .flat_map(|r| rectangle(r, colour))
             .collect();
         let fixation_vertices = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("fixation outline"),
             contents: bytemuck::cast_slice(&vertices),
             usage: wgpu::BufferUsages::VERTEX,
+        });
+        let photodiode = layout.photodiode.map(|patch| {
+            let white = rectangle(&patch, [1.0; 4]);
+            let black = rectangle(&patch, [0.0, 0.0, 0.0, 1.0]);
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("photodiode patch"),
+                contents: bytemuck::cast_slice(&[white, black]),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
         });
         let slot = |rect: PixelRect, label: &str| {
             let texture = device.create_texture(&wgpu::TextureDescriptor {
@@ -244,6 +258,7 @@ impl SceneRenderer {
             solid_bind_group,
             fixation_count: vertices.len() as u32,
             fixation_vertices,
+            photodiode,
             image,
             egui_renderer: egui_wgpu::Renderer::new(
                 device,
@@ -343,6 +358,18 @@ impl SceneRenderer {
         if needs_ui {
             self.egui_renderer
                 .render(&mut pass, &primitives, &descriptor);
+        }
+        // Drawn last, over anything in its corner: white exactly on stimulus frames.
+        if let Some(patch) = &self.photodiode {
+            let first = if matches!(screen, Screen::Stimulus(_)) {
+                0
+            } else {
+                6
+            };
+            pass.set_pipeline(&self.solid);
+            pass.set_bind_group(0, &self.solid_bind_group, &[]);
+            pass.set_vertex_buffer(0, patch.slice(..));
+            pass.draw(first..first + 6, 0..1);
         }
     }
 

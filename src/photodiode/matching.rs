@@ -1,0 +1,218 @@
+//! Pairs the light pulses of a recording with the stimuli of a session's timing log.
+//!
+//! The recording and the log have different clocks and the recording starts at an unknown
+//! moment, so pulses are matched by their intervals: a stimulus and a pulse are taken as an
+//! anchor, and each next stimulus is expected where the last matched pulse lies plus the
+//! logged onset interval; the nearest pulse within the tolerance is its, else its pulse is
+//! missing. Every pulse and each of the first three stimuli are tried as the anchor, and the
+//! anchor that matches the most stimuli (then the smallest misfit) wins, so that a missing first
+//! pulse, or pulses of a practice run recorded before the session, do not shift the rest.
+//! A resumed session's runs each have their own clock: each run is matched on its own, with
+//! the pulses after the previous run's.
+
+use super::pulses::Pulse;
+
+/// How many of a run's first stimuli are tried as its anchor.
+const ANCHORS: usize = 3;
+
+/// Misfits closer than this (s) are equally good.
+const SAME_FIT: f64 = 1e-4;
+
+/// The stimuli of one run (indices into the onsets), matched to pulse indices.
+struct Walk {
+    matched: Vec<Option<usize>>,
+    count: usize,
+    misfit: f64,
+}
+
+/// The index of the pulse in `range` whose onset is nearest `expected`, if within `tolerance`.
+fn nearest(
+    pulses: &[Pulse],
+    range: std::ops::Range<usize>,
+    expected: f64,
+    tolerance: f64,
+) -> Option<usize> {
+    let slice = &pulses[range.clone()];
+    let first = slice.partition_point(|p| p.onset < expected - tolerance);
+    slice[first..]
+        .iter()
+        .enumerate()
+        .take_while(|(_, p)| p.onset <= expected + tolerance)
+        .min_by(|(_, a), (_, b)| {
+            (a.onset - expected)
+                .abs()
+                .total_cmp(&(b.onset - expected).abs())
+        })
+        .map(|(i, _)| range.start + first + i)
+}
+
+/// Matches the stimuli `onsets` (one run) from stimulus `anchor` at pulse `at`, using only
+/// pulses from `from` on; gives up once more than `allowed` stimuli are missing.
+fn walk(
+    pulses: &[Pulse],
+    onsets: &[f64],
+    (anchor, at): (usize, usize),
+    from: usize,
+    tolerance: f64,
+    allowed: usize,
+) -> Option<Walk> {
+    let mut walk = Walk {
+        matched: vec![None; onsets.len()],
+        count: 1,
+        misfit: 0.0,
+    };
+    walk.matched[anchor] = Some(at);
+    let mut missing = anchor;
+    if missing > allowed {
+        return None;
+    }
+    // Before the anchor (backwards), then after it.
+    let mut last = (anchor, at);
+    for k in (0..anchor).rev() {
+        let expected = pulses[last.1].onset - (onsets[last.0] - onsets[k]);
+        if let Some(p) = nearest(pulses, from..last.1, expected, tolerance) {
+            walk.matched[k] = Some(p);
+            walk.count += 1;
+            missing -= 1;
+            walk.misfit += (pulses[p].onset - expected).abs();
+            last = (k, p);
+        }
+    }
+    let mut last = (anchor, at);
+    for k in anchor + 1..onsets.len() {
+        let expected = pulses[last.1].onset + (onsets[k] - onsets[last.0]);
+        match nearest(pulses, last.1 + 1..pulses.len(), expected, tolerance) {
+            Some(p) => {
+                walk.matched[k] = Some(p);
+                walk.count += 1;
+                walk.misfit += (pulses[p].onset - expected).abs();
+                last = (k, p);
+            }
+            None => {
+                missing += 1;
+                if missing > allowed {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(walk)
+}
+
+/// For each stimulus onset (s, display clock), the index of its pulse, or `None` when its
+/// pulse is missing. `new_run`: for each stimulus, whether a run (with its own clock) starts
+/// there. `tolerance`: how far (s) a pulse may lie from where it is expected.
+pub fn align(
+    pulses: &[Pulse],
+    onsets: &[f64],
+    new_run: &[bool],
+    tolerance: f64,
+) -> Vec<Option<usize>> {
+    let mut matched = vec![None; onsets.len()];
+    let mut from = 0;
+    let mut start = 0;
+    while start < onsets.len() {
+        let end = (start + 1..onsets.len())
+            .find(|&k| new_run[k])
+            .unwrap_or(onsets.len());
+        let run = &onsets[start..end];
+        let mut best: Option<Walk> = None;
+        for anchor in 0..run.len().min(ANCHORS) {
+            for at in from..pulses.len() {
+                let allowed = best.as_ref().map_or(run.len(), |b| run.len() - b.count);
+                let Some(w) = walk(pulses, run, (anchor, at), from, tolerance, allowed) else {
+                    continue;
+                };
+                // Ties go to the earliest anchor: the first pulse is the first stimulus's.
+                let better = best.as_ref().is_none_or(|b| {
+                    w.count > b.count || (w.count == b.count && w.misfit < b.misfit - SAME_FIT)
+                });
+                if better {
+                    best = Some(w);
+                }
+            }
+        }
+        if let Some(best) = best {
+            from = best.matched.iter().flatten().max().map_or(from, |&p| p + 1);
+            matched[start..end].copy_from_slice(&best.matched);
+        }
+        start = end;
+    }
+    matched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Aligns with runs where the clock starts again.
+    fn align(pulses: &[Pulse], onsets: &[f64], tolerance: f64) -> Vec<Option<usize>> {
+        let new_run: Vec<bool> = (0..onsets.len())
+            .map(|k| k == 0 || onsets[k] <= onsets[k - 1])
+            .collect();
+        super::align(pulses, onsets, &new_run, tolerance)
+    }
+
+    fn pulses_at(onsets: &[f64]) -> Vec<Pulse> {
+        onsets
+            .iter()
+            .map(|&t| Pulse {
+                onset: t,
+                offset: t + 0.2,
+            })
+            .collect()
+    }
+
+    /// Onsets with a break between the second and third stimulus.
+    const LOGGED: [f64; 6] = [10.0, 12.8, 31.7, 34.5, 37.3, 40.1];
+
+    #[test]
+    fn the_first_pulse_goes_with_the_first_stimulus_whatever_the_offset() {
+        let pulses = pulses_at(&LOGGED.map(|t| t - 7.5 + 0.001));
+        let matched = align(&pulses, &LOGGED, 0.05);
+        assert_eq!(matched, (0..6).map(Some).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_missing_pulse_and_pulses_of_a_practice_run_before_shift_nothing() {
+        // Practice pulses, then the session without its first and fourth pulses.
+        let mut onsets = vec![1.0, 3.8, 6.6];
+        onsets.extend(LOGGED.iter().map(|t| t + 20.0));
+        onsets.remove(3 + 3);
+        onsets.remove(3);
+        let matched = align(&pulses_at(&onsets), &LOGGED, 0.05);
+        assert_eq!(matched, [None, Some(3), Some(4), None, Some(5), Some(6)]);
+    }
+
+    #[test]
+    fn a_resumed_session_is_matched_run_by_run() {
+        // The second run's clock starts again at 2 s.
+        let logged = [10.0, 12.8, 15.6, 2.0, 4.8, 7.6];
+        let heard = [5.0, 7.8, 10.6, 100.0, 102.8, 105.6];
+        let matched = align(&pulses_at(&heard), &logged, 0.05);
+        assert_eq!(matched, (0..6).map(Some).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn with_intervals_all_alike_the_first_pulse_is_the_first_stimulus() {
+        let logged = [10.0, 12.8, 15.6, 18.4];
+        let heard = [5.0, 7.8, 10.6];
+        assert_eq!(
+            align(&pulses_at(&heard), &logged, 0.05),
+            [Some(0), Some(1), Some(2), None]
+        );
+    }
+
+    #[test]
+    fn a_pulse_missing_in_the_middle_is_found_whatever_the_intervals() {
+        let logged = [10.0, 12.8, 15.6, 18.4, 21.2];
+        let heard = [5.0, 7.8, 13.4, 16.2];
+        let matched = align(&pulses_at(&heard), &logged, 0.05);
+        assert_eq!(matched, [Some(0), Some(1), None, Some(2), Some(3)]);
+    }
+
+    #[test]
+    fn nothing_matches_without_pulses() {
+        assert_eq!(align(&[], &LOGGED, 0.05), vec![None; 6]);
+    }
+}

@@ -1,0 +1,399 @@
+//! Finds the light pulses in a photodiode recording.
+//!
+//! A sound card's microphone input is AC-coupled: a long pulse does not stay high, it jumps and
+//! then decays towards zero, and the circuit decides whether light drives the signal up or
+//! down. So pulses are found by their edges, not their level:
+//!
+//! 1. The step at each sample is the mean of the next quarter refresh (at most 4 ms) minus the
+//!    mean of the last one: a flat stretch or a slow decay gives almost nothing, an edge gives
+//!    its full height, even when the screen's pixels take a few milliseconds to change.
+//! 2. The noise is the robust spread of the steps (1.4826 x their median absolute deviation,
+//!    edges being rare); a candidate edge is a run of steps of one sign above 8 times the noise,
+//!    placed at its largest step (refined between samples). A candidate within two step sides
+//!    (half a refresh: no frame is shorter) of the one before is no edge of its own: of the
+//!    same sign, it is the same edge split by noise; of the other sign and lower, the rebound
+//!    of a strongly AC-coupled input, whose signal falls back past zero after a jump; of the
+//!    other sign and as high, the pair is a spike (a click, a flicker of the backlight, a
+//!    flash) and neither counts.
+//! 3. A real edge is at least half as high as the median candidate, so that every edge of the
+//!    patch (all of one contrast) counts and a click or hum peak does not.
+//! 4. An edge in the light's direction starts a pulse, the next edge in the other direction ends
+//!    it. Pulses closer than half a refresh are one pulse (a backlight flickering within a
+//!    frame), and pulses shorter than half a refresh are dropped (a spike is not a frame).
+
+use super::wav::Recording;
+
+/// The longest side of the step (s); shorter at fast refresh rates (a quarter refresh), so that
+/// both edges of a one-frame pulse stay apart.
+const MAX_STEP_SECONDS: f64 = 0.004;
+
+/// Candidate edges are steps above this many times the noise.
+const NOISE_FACTOR: f32 = 8.0;
+
+/// An edge of the other sign right after a jump and lower than this share of it is the jump's
+/// rebound (a coupling's rebound reaches about 93 % of the jump at a 100 Hz high-pass); as
+/// high, the two are a spike.
+const REBOUND: f32 = 0.97;
+
+/// The smallest noise assumed: a third of a 16-bit step, for recordings without any.
+const NOISE_FLOOR: f32 = 1e-5;
+
+/// An edge: where the light came on or went off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    /// When (s from the start of the recording).
+    pub at: f64,
+    /// Whether the signal steps up.
+    pub up: bool,
+    /// The height of the step (full scale 1).
+    pub height: f32,
+}
+
+/// The edges of a recording and the levels that found them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edges {
+    /// In time order.
+    pub edges: Vec<Edge>,
+    /// The noise of the steps (full scale 1).
+    pub noise: f32,
+    /// The height an edge needed.
+    pub threshold: f32,
+}
+
+/// A light pulse: the patch white on screen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pulse {
+    /// When the light came on (s from the start of the recording).
+    pub onset: f64,
+    /// When it went off.
+    pub offset: f64,
+}
+
+impl Pulse {
+    /// How long the light was on (s).
+    pub fn duration(&self) -> f64 {
+        self.offset - self.onset
+    }
+}
+
+/// The step at every sample from `w` to `len - w`: mean of the next `w` samples minus mean of
+/// the last `w`, computed with running sums.
+fn steps(samples: &[f32], w: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+    let mut before: f64 = samples[..w].iter().map(|&v| f64::from(v)).sum();
+    let mut after: f64 = samples[w..2 * w].iter().map(|&v| f64::from(v)).sum();
+    (w..=samples.len() - w).map(move |n| {
+        let step = ((after - before) / w as f64) as f32;
+        if n + w < samples.len() {
+            after += f64::from(samples[n + w]) - f64::from(samples[n]);
+            before += f64::from(samples[n]) - f64::from(samples[n - w]);
+        }
+        (n, step)
+    })
+}
+
+/// The median of some values (reordered).
+fn median(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let middle = values.len() / 2;
+    *values.select_nth_unstable_by(middle, f32::total_cmp).1
+}
+
+/// A candidate edge: its largest step, the steps beside it, and its sample.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    sample: usize,
+    step: f32,
+    before: f32,
+    after: Option<f32>,
+}
+
+impl Candidate {
+    /// The sample of the peak refined by a parabola through it and its neighbours.
+    fn at(&self) -> f64 {
+        let (a, b, c) = (
+            self.before.abs(),
+            self.step.abs(),
+            self.after.unwrap_or(0.0).abs(),
+        );
+        let curve = a - 2.0 * b + c;
+        let shift = if curve < 0.0 {
+            (0.5 * (a - c) / curve).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        };
+        self.sample as f64 + f64::from(shift)
+    }
+}
+
+/// Finds the edges of a recording of a display refreshing every `period` seconds (see the
+/// module's rule).
+pub fn edges(recording: &Recording, period: f64) -> Edges {
+    let samples = &recording.samples;
+    let side = (period / 4.0).min(MAX_STEP_SECONDS);
+    let w = ((f64::from(recording.rate) * side).round() as usize).max(1);
+    if samples.len() < 2 * w + 1 {
+        return Edges {
+            edges: Vec::new(),
+            noise: NOISE_FLOOR,
+            threshold: NOISE_FLOOR * NOISE_FACTOR,
+        };
+    }
+    // The noise from at most a million steps, evenly spread.
+    let stride = (samples.len() / 1_000_000).max(1);
+    let mut sampled: Vec<f32> = steps(samples, w).step_by(stride).map(|(_, s)| s).collect();
+    let centre = median(&mut sampled);
+    let mut deviations: Vec<f32> = sampled.iter().map(|s| (s - centre).abs()).collect();
+    let noise = (1.4826 * median(&mut deviations)).max(NOISE_FLOOR);
+    let low = NOISE_FACTOR * noise;
+
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut current: Option<Candidate> = None;
+    let mut previous = 0.0f32;
+    for (n, step) in steps(samples, w) {
+        let inside = step.abs() > low;
+        match &mut current {
+            Some(c) if inside && (step > 0.0) == (c.step > 0.0) => {
+                if step.abs() > c.step.abs() {
+                    *c = Candidate {
+                        sample: n,
+                        step,
+                        before: previous,
+                        after: None,
+                    };
+                } else if c.after.is_none() {
+                    c.after = Some(step);
+                }
+            }
+            _ => {
+                if let Some(mut done) = current.take() {
+                    done.after.get_or_insert(step);
+                    candidates.push(done);
+                }
+                if inside {
+                    current = Some(Candidate {
+                        sample: n,
+                        step,
+                        before: previous,
+                        after: None,
+                    });
+                }
+            }
+        }
+        previous = step;
+    }
+    candidates.extend(current);
+    // Within half a refresh (no frame is that short): runs of one sign split by noise near the
+    // threshold are one edge, keep the highest; an edge of the other sign is the rebound of a
+    // strongly AC-coupled input when lower, else the pair is a spike and both go.
+    let mut merged: Vec<Candidate> = Vec::new();
+    for c in candidates {
+        match merged.last_mut() {
+            Some(last) if c.sample - last.sample <= 2 * w => {
+                let same = (last.step > 0.0) == (c.step > 0.0);
+                if same {
+                    if c.step.abs() > last.step.abs() {
+                        *last = c;
+                    }
+                } else if c.step.abs() >= REBOUND * last.step.abs() {
+                    // As high as the jump: a spike (a click, a flicker, a flash), no frame.
+                    merged.pop();
+                }
+            }
+            _ => merged.push(c),
+        }
+    }
+    let mut heights: Vec<f32> = merged.iter().map(|c| c.step.abs()).collect();
+    let threshold = low.max(0.5 * median(&mut heights));
+    let rate = f64::from(recording.rate);
+    Edges {
+        edges: merged
+            .iter()
+            .filter(|c| c.step.abs() >= threshold)
+            .map(|c| Edge {
+                at: c.at() / rate,
+                up: c.step > 0.0,
+                height: c.step.abs(),
+            })
+            .collect(),
+        noise,
+        threshold,
+    }
+}
+
+/// The pulses of `edges` when light makes the signal step up (`light_up`) or down; pulses
+/// closer than `bridge` seconds are joined and shorter ones dropped (see the module's rule).
+pub fn pulses(edges: &[Edge], light_up: bool, bridge: f64) -> Vec<Pulse> {
+    let mut paired: Vec<Pulse> = Vec::new();
+    let mut onset: Option<f64> = None;
+    for edge in edges {
+        match (edge.up == light_up, onset) {
+            // A second "on" edge while on is ringing: the first one counts.
+            (true, None) => onset = Some(edge.at),
+            (false, Some(on)) => {
+                paired.push(Pulse {
+                    onset: on,
+                    offset: edge.at,
+                });
+                onset = None;
+            }
+            _ => {}
+        }
+    }
+    let mut joined: Vec<Pulse> = Vec::new();
+    for pulse in paired {
+        match joined.last_mut() {
+            Some(last) if pulse.onset - last.offset < bridge => last.offset = pulse.offset,
+            _ => joined.push(pulse),
+        }
+    }
+    joined.retain(|p| p.duration() >= bridge);
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: u32 = 48000;
+
+    /// A recording of light pulses (onset, offset in s) through an AC coupling of time
+    /// constant `tau` (s), light stepping the signal by `height`, plus uniform noise.
+    fn recording(
+        pulses: &[(f64, f64)],
+        seconds: f64,
+        tau: f64,
+        height: f32,
+        noise: f32,
+    ) -> Recording {
+        let n = (seconds * f64::from(RATE)) as usize;
+        let decay = (-1.0 / (tau * f64::from(RATE))).exp() as f32;
+        let mut seed: u32 = 12345;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as f32 / u32::MAX as f32 * 2.0 - 1.0
+        };
+        let (mut out, mut last_light) = (0.0f32, 0.0f32);
+        let mut samples = Vec::with_capacity(n);
+        for i in 0..n {
+            let t = i as f64 / f64::from(RATE);
+            let light = if pulses.iter().any(|&(a, b)| t >= a && t < b) {
+                height
+            } else {
+                0.0
+            };
+            // A one-pole high-pass: the step passes, the level decays.
+            out = decay * (out + light - last_light);
+            last_light = light;
+            samples.push(out + noise * random());
+        }
+        Recording {
+            rate: RATE,
+            channels: 1,
+            channel: 0,
+            samples,
+        }
+    }
+
+    fn found(r: &Recording, light_up: bool) -> Vec<Pulse> {
+        pulses(&edges(r, 1.0 / 60.0).edges, light_up, 0.5 / 60.0)
+    }
+
+    #[test]
+    fn pulses_through_an_ac_coupled_input_are_found_to_a_sample() {
+        let truth = [(0.5, 0.7), (1.3, 1.5167), (2.0, 2.2)];
+        // The coupling's time constant (10 ms, or 1.5 ms: a high-pass at 100 Hz) is far
+        // shorter than a pulse (200 ms).
+        let cases = [
+            (0.4f32, true, 0.01),
+            (-0.4, false, 0.01),
+            (0.4, true, 0.0015),
+        ];
+        for (height, light_up, tau) in cases {
+            let r = recording(&truth, 3.0, tau, height, 0.0);
+            let got = found(&r, light_up);
+            assert_eq!(got.len(), 3, "{got:?}");
+            for (p, (on, off)) in got.iter().zip(truth) {
+                assert!((p.onset - on).abs() < 2.0 / f64::from(RATE), "{p:?}");
+                assert!((p.offset - off).abs() < 2.0 / f64::from(RATE), "{p:?}");
+            }
+            // With the wrong polarity the gaps become pulses instead.
+            let wrong = found(&r, !light_up);
+            assert!(wrong.iter().all(|p| p.duration() > 0.4), "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn noise_at_a_fifth_of_the_step_leaves_the_pulses_within_a_tenth_of_a_millisecond() {
+        let truth = [(0.25, 0.45), (0.9, 1.1), (1.7, 1.9167)];
+        let r = recording(&truth, 2.2, 0.05, 0.3, 0.06);
+        let e = edges(&r, 1.0 / 60.0);
+        assert!(e.noise > 0.001 && e.threshold > 8.0 * e.noise, "{e:?}");
+        let got = found(&r, true);
+        assert_eq!(got.len(), 3, "{got:?}");
+        for (p, (on, off)) in got.iter().zip(truth) {
+            assert!(
+                (p.onset - on).abs() < 1e-4 && (p.offset - off).abs() < 1e-4,
+                "{p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clicks_louder_than_the_light_neither_make_nor_break_a_pulse() {
+        let truth = [(0.25, 0.45), (0.9, 1.1), (1.7, 1.9167)];
+        let mut r = recording(&truth, 2.2, 0.02, 0.3, 0.01);
+        // Clicks of 2 ms and twice the light's step (as high as its edges once averaged),
+        // outside and inside pulses, either way.
+        for (at, sign) in [
+            (0.1, 1.0f32),
+            (0.35, -1.0),
+            (0.38, 1.0),
+            (1.0, 1.0),
+            (1.5, -1.0),
+        ] {
+            let first = (at * f64::from(RATE)) as usize;
+            for v in &mut r.samples[first..first + 96] {
+                *v += sign * 0.6;
+            }
+        }
+        let got = found(&r, true);
+        assert_eq!(got.len(), 3, "{got:?}");
+        for (p, (on, off)) in got.iter().zip(truth) {
+            assert!(
+                (p.onset - on).abs() < 1e-4 && (p.offset - off).abs() < 1e-4,
+                "{p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_flicker_inside_a_frame_is_bridged_and_a_spike_is_not_a_pulse() {
+        // Light off for 2 ms inside a pulse (backlight), then a 1 ms flash.
+        let r = recording(
+            &[(0.2, 0.3), (0.302, 0.4), (0.7, 0.701)],
+            1.0,
+            1.0,
+            0.5,
+            0.0,
+        );
+        let got = found(&r, true);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!((got[0].duration() - 0.2).abs() < 1e-3);
+    }
+
+    #[test]
+    fn silence_and_a_too_short_recording_have_no_pulses() {
+        assert!(found(&recording(&[], 0.5, 0.01, 0.5, 0.01), true).is_empty());
+        let tiny = Recording {
+            rate: RATE,
+            channels: 1,
+            channel: 0,
+            samples: vec![0.0; 10],
+        };
+        assert!(edges(&tiny, 1.0 / 60.0).edges.is_empty());
+    }
+}

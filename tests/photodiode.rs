@@ -1,0 +1,328 @@
+//! The photodiode check as a lab uses it: a session is run (simulated, so its timing log is
+//! exact), a photodiode recording of it is made up as a sound card would record it (an
+//! AC-coupled microphone input, a sound card clock 40 ppm fast, started seconds before the
+//! session), and `shapelab photodiode` reads it against the session's timing log.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use shapelab::data::timing::StimulusTiming;
+
+const RATE: u32 = 48000;
+const PERIOD: f64 = 1.0 / 60.0;
+
+/// A 10-trial simulated session with the paper's durations (a 200 ms stimulus is 12 frames
+/// at 60 Hz) and a break after the fifth trial; returns the folder, its raw-data CSV and its
+/// timing log's stimuli.
+fn session() -> (tempfile::TempDir, PathBuf, Vec<StimulusTiming>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = dir.path().join("experiment.yaml");
+    std::fs::write(
+        &config,
+        "experiment: pd\ncode: pdc\nstimuli: stimuli\noutput: raw-data\nnum_trials_per_block: 5\nphotodiode: {corner: bottom-left, size: 60}\n",
+    )
+    .expect("config written");
+    let check = common::run_ok(&["check", config.to_str().expect("utf-8")]);
+    assert!(
+        common::stdout(&check).contains(
+            "photodiode  a 60 px square in the bottom-left corner, white while the stimulus is shown, black otherwise"
+        ),
+        "{}",
+        common::stdout(&check)
+    );
+    let out = dir.path().join("raw-data");
+    common::run_ok(&[
+        "run",
+        config.to_str().expect("utf-8"),
+        "--simulate",
+        "--subject",
+        "s1",
+        "--trials",
+        "10",
+        "--rt-ms",
+        "300",
+    ]);
+    let data = common::simulated_file(&out, "pd", "s1", 1, "csv");
+    let timing = common::simulated_file(&out, "pd", "s1", 1, "timing.csv");
+    let stimuli = shapelab::data::timing::stimuli(&timing).expect("the timing log");
+    assert_eq!(stimuli.len(), 10);
+    assert!(stimuli.iter().all(|s| s.planned == 12 && s.refreshes == 12));
+    (dir, data, stimuli)
+}
+
+/// What the photodiode saw: for each stimulus, the light's onset and offset (s, session clock).
+fn light(stimuli: &[StimulusTiming]) -> Vec<(f64, f64)> {
+    stimuli
+        .iter()
+        .map(|s| {
+            let onset = s.onset.expect("shown");
+            (onset, onset + f64::from(s.refreshes) * PERIOD)
+        })
+        .collect()
+}
+
+/// A recording of `light` through an AC-coupled input (time constant 20 ms): light drives the
+/// signal down by 0.4, with Gaussian noise of SD `noise` and a 50 Hz hum, 40 ppm fast, the
+/// recording started 3.2 s before the session's clock. `lcd`: the patch's pixels turn white
+/// with a time constant of 2 ms and black with one of 1 ms, as an LCD's do, instead of at once.
+fn recording(light: &[(f64, f64)], noise: f32, lcd: bool) -> Vec<f32> {
+    let (start, clock) = (-3.2, 1.0 + 40e-6);
+    let end = light.last().map_or(1.0, |l| l.1) + 2.0;
+    let n = ((end - start) * f64::from(RATE) * clock) as usize;
+    let decay = (-1.0 / (0.02 * f64::from(RATE))).exp() as f32;
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut uniform = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let pixel = |tau_ms: f64| {
+        if lcd {
+            1.0 - (-1000.0 / (tau_ms * f64::from(RATE))).exp() as f32
+        } else {
+            1.0
+        }
+    };
+    let (rise, fall) = (pixel(2.0), pixel(1.0));
+    let (mut out, mut last, mut shown) = (0.0f32, 0.0f32, 0.0f32);
+    let mut next = 0;
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = start + i as f64 / f64::from(RATE) / clock;
+        while next < light.len() && light[next].1 <= t {
+            next += 1;
+        }
+        let on = next < light.len() && light[next].0 <= t;
+        let target = if on { -0.4 } else { 0.0 };
+        shown += (target - shown) * if on { rise } else { fall };
+        let level = shown;
+        out = decay * (out + level - last);
+        last = level;
+        // Box-Muller for the noise.
+        let gauss = (-2.0 * uniform().max(1e-12).ln()).sqrt()
+            * (2.0 * std::f64::consts::PI * uniform()).cos();
+        let hum = 0.02 * (2.0 * std::f64::consts::PI * 50.0 * t).sin();
+        samples.push(out + noise * gauss as f32 + hum as f32);
+    }
+    samples
+}
+
+/// Writes `channels` as a 16-bit PCM WAV file.
+fn write_wav(path: &Path, channels: &[&[f32]]) {
+    let count = channels.len() as u16;
+    let frames = channels[0].len();
+    let size = (frames * channels.len() * 2) as u32;
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(36 + size).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * u32::from(count) * 2).to_le_bytes());
+    out.extend_from_slice(&(count * 2).to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&size.to_le_bytes());
+    for i in 0..frames {
+        for c in channels {
+            let v = (c[i].clamp(-1.0, 1.0) * 32767.0).round() as i16;
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    std::fs::write(path, out).expect("wav written");
+}
+
+/// Runs `shapelab photodiode` on a recording against `timing` (the session's raw-data CSV or
+/// its timing log); returns the exit code and standard output.
+fn check(dir: &Path, timing: &Path, channels: &[&[f32]], extra: &[&str]) -> (i32, String) {
+    let wav = dir.join("session.wav");
+    write_wav(&wav, channels);
+    let mut args = vec![
+        "photodiode",
+        wav.to_str().expect("utf-8"),
+        "--timing",
+        timing.to_str().expect("utf-8"),
+    ];
+    args.extend(extra);
+    let output = common::run(&args);
+    let stderr = common::stderr(&output);
+    assert!(stderr.is_empty(), "{stderr}");
+    (output.status.code().unwrap_or(-1), common::stdout(&output))
+}
+
+/// The report's line of a trial.
+fn trial_line(report: &str, trial: usize) -> &str {
+    report
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&trial.to_string()))
+        .unwrap_or_else(|| panic!("no line for trial {trial}: {report}"))
+}
+
+/// The measured duration (ms) in a trial's line.
+fn measured_ms(line: &str) -> f64 {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "ms").expect("a duration");
+    words[at - 1].parse().expect("a number")
+}
+
+#[test]
+fn a_clean_recording_passes_with_every_stimulus_its_twelve_frames() {
+    let (dir, data, stimuli) = session();
+    let signal = recording(&light(&stimuli), 0.0, false);
+    let png = dir.path().join("durations.png");
+    let (code, report) = check(
+        dir.path(),
+        &data,
+        &[&signal],
+        &["--histogram", png.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("pulses      10 found; light steps the signal down"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "matched     10 of 10 stimuli; 0 pulses belong to none; sound card clock +40 ppm"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("durations   10 as planned, 0 longer, 0 shorter, 0 missing"),
+        "{report}"
+    );
+    assert!(report.contains("  +0 fr      10  #####"), "{report}");
+    assert!(
+        report.contains("verdict     PASS: all 10 stimuli lasted their planned frames"),
+        "{report}"
+    );
+    for trial in 1..=10 {
+        let line = trial_line(&report, trial);
+        assert!((measured_ms(line) - 200.0).abs() < 0.05, "{line}");
+        assert!(
+            line.contains(" ms  12 fr") && line.ends_with(" ok"),
+            "{line}"
+        );
+    }
+    // Onset intervals agree with the flip log's to the sample, across the break too.
+    let intervals = report
+        .lines()
+        .find(|l| l.starts_with("intervals   9 onset intervals"))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        intervals.contains("largest +0.0") || intervals.contains("largest -0.0"),
+        "{intervals}"
+    );
+    let image = image::open(&png).expect("the histogram is a PNG");
+    assert_eq!((image.width(), image.height()), (900, 500));
+}
+
+#[test]
+fn noise_hum_and_slow_pixels_on_the_second_channel_of_a_stereo_file_still_pass() {
+    let (dir, data, stimuli) = session();
+    // Noise with an SD of a quarter of the light's step and an LCD's slow pixels, found on
+    // the right channel.
+    let signal = recording(&light(&stimuli), 0.1, true);
+    let quiet = vec![0.0f32; signal.len()];
+    let (code, report) = check(dir.path(), &data, &[&quiet, &signal], &[]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("channel 2 of 2"), "{report}");
+    assert!(
+        report.contains("matched     10 of 10 stimuli; 0 pulses belong to none"),
+        "{report}"
+    );
+    let durations = report
+        .lines()
+        .find(|l| l.starts_with("durations   10 as planned"))
+        .unwrap_or_else(|| panic!("{report}"));
+    // Slow pixels shift onsets and offsets by about as much; the noise moves each edge by a
+    // fraction of a millisecond, far from the half frame that would change a frame count.
+    let sd: f64 = durations
+        .split("SD ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{durations}"));
+    assert!(sd < 0.5, "{durations}");
+}
+
+#[test]
+fn a_dropped_frame_the_flip_log_missed_is_found_and_fails_the_check() {
+    let (dir, data, stimuli) = session();
+    let mut light = light(&stimuli);
+    // Trial 3's stimulus stayed a refresh longer than the flip log says.
+    light[2].1 += PERIOD;
+    let signal = recording(&light, 0.01, false);
+    let (code, report) = check(dir.path(), &data, &[&signal], &[]);
+    assert_eq!(code, 1, "{report}");
+    let line = trial_line(&report, 3);
+    assert!((measured_ms(line) - 216.67).abs() < 0.05, "{line}");
+    assert!(
+        line.contains(" ms  13 fr")
+            && line.ends_with(
+                "1 frame longer than planned (dropped frame); the flip log says 12 refreshes"
+            ),
+        "{line}"
+    );
+    assert!(trial_line(&report, 4).ends_with(" ok"), "{report}");
+    assert!(
+        report.contains("durations   9 as planned, 1 longer, 0 shorter, 0 missing"),
+        "{report}"
+    );
+    assert!(report.contains("  +1 fr       1  ######\n"), "{report}");
+    assert!(
+        report.contains("verdict     FAIL: stimuli longer than planned: trial 3; durations the flip log does not show: trial 3\n"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_missing_pulse_is_named_and_the_others_still_line_up() {
+    let (dir, _, stimuli) = session();
+    let mut light = light(&stimuli);
+    light.remove(6);
+    let signal = recording(&light, 0.01, false);
+    let timing = common::simulated_file(&dir.path().join("raw-data"), "pd", "s1", 1, "timing.csv");
+    let (code, report) = check(dir.path(), &timing, &[&signal], &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        trial_line(&report, 7).ends_with("missing pulse"),
+        "{report}"
+    );
+    for trial in [1, 6, 8, 10] {
+        assert!(trial_line(&report, trial).ends_with(" ok"), "{report}");
+    }
+    assert!(
+        report.contains("matched     9 of 10 stimuli; 0 pulses belong to none"),
+        "{report}"
+    );
+    assert!(
+        report.contains("verdict     FAIL: missing pulses: trial 7\n"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_recording_that_is_not_a_wav_file_is_refused_in_one_line() {
+    let (dir, data, _) = session();
+    let wav = dir.path().join("notes.wav");
+    std::fs::write(&wav, "not audio").expect("written");
+    let output = common::run(&[
+        "photodiode",
+        wav.to_str().expect("utf-8"),
+        "--timing",
+        data.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        common::stderr(&output),
+        format!(
+            "error: {}: is not a WAV recording (no RIFF/WAVE header)\n",
+            wav.display()
+        )
+    );
+}
