@@ -1,5 +1,5 @@
 //! The flip log of an on-screen run: the time of every frame it showed, written as the session
-//! goes (a batch of flips about once a second, synced to disk), so that a run killed from
+//! goes (a batch of flips every 60 frames, synced to disk), so that a run killed from
 //! outside keeps the frames it showed. Every run of a session has its own flip log (see
 //! [`super::paths::SessionPaths::flips_of_run`]): a resumed run never touches the log of the
 //! run before it.

@@ -6,9 +6,10 @@
 //! retried every [`STORAGE_RETRY`] (or at once when asked).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::data::flip_log::FlipLogWriter;
 use crate::data::{Recorder, STORAGE_RETRY};
@@ -36,7 +37,7 @@ struct Shared {
     fault: Mutex<Option<StorageFault>>,
 }
 
-/// Flips handed to the writer at a time: about a second of frames, one synced write each.
+/// Flips handed to the writer at a time (a second at 60 Hz), one synced write each.
 const FLIPS_PER_BATCH: usize = 60;
 
 enum Job {
@@ -104,7 +105,7 @@ impl DataWriter {
         }
     }
 
-    /// Logs a flip (s); the flips go to the writer about once a second.
+    /// Logs a flip (s); the flips go to the writer every [`FLIPS_PER_BATCH`] frames.
     pub fn flip(&mut self, t: f64) {
         self.flips.push(t);
         if self.flips.len() >= FLIPS_PER_BATCH {
@@ -181,16 +182,17 @@ impl Files {
                 self.flip_log_failing = true;
                 eprintln!(
                     "warning: the flip log is not on disk ({e}); its flips wait in memory \
-                     and are tried again every second"
+                     and are tried again with the next frames"
                 );
             }
             Err(_) => {}
         }
     }
 
-    /// At the end: what the flip log could not take is noted in the record.
-    fn close(mut self) -> Recorder {
-        self.flips(&[]);
+    /// At the end: the flips still waiting are written, and what the flip log could not take
+    /// is noted in the record.
+    fn close(mut self, waiting: &[f64]) -> Recorder {
+        self.flips(waiting);
         let unsaved = self.flip_log.unsaved();
         if unsaved > 0 {
             self.recorder.note(format!(
@@ -202,42 +204,89 @@ impl Files {
     }
 }
 
+/// When the writer tries failed writes again: [`STORAGE_RETRY`] after the fault and every
+/// [`STORAGE_RETRY`] after that, whatever else arrives meanwhile (flip batches arrive every
+/// second or faster and must not put the retry off).
+#[derive(Debug, Default)]
+struct Retry {
+    at: Option<Instant>,
+}
+
+impl Retry {
+    /// How long the writer may wait for a job: `None` for as long as it takes.
+    fn wait(&self, now: Instant) -> Option<Duration> {
+        self.at.map(|at| at.saturating_duration_since(now))
+    }
+
+    /// Whether a retry is due.
+    fn due(&self, now: Instant) -> bool {
+        self.at.is_some_and(|at| now >= at)
+    }
+
+    /// After a write: on failure, the next retry stays where it was, or is set if it was due
+    /// or none was pending; on success there is none.
+    fn after(&mut self, failed: bool, now: Instant) {
+        self.at = match self.at {
+            _ if !failed => None,
+            Some(at) if at > now => Some(at),
+            _ => Some(now + STORAGE_RETRY),
+        };
+    }
+}
+
 fn write_until_closed(
     mut files: Files,
     plan: SessionPlan,
     jobs: mpsc::Receiver<Job>,
     shared: Arc<Shared>,
 ) -> Recorder {
-    let mut faulty = false;
+    let mut retry = Retry::default();
+    // Flips wait here while rows, timing or the record cannot be written (they must not take
+    // the space those need) and while events are queued (a row must not wait for them).
+    let mut flips: Vec<f64> = Vec::new();
     loop {
-        let job = if faulty {
-            jobs.recv_timeout(STORAGE_RETRY)
-        } else {
-            jobs.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        let now = Instant::now();
+        let job = match retry.wait(now) {
+            Some(wait) => jobs.recv_timeout(wait),
+            None if !flips.is_empty() => match jobs.try_recv() {
+                Ok(job) => Ok(job),
+                Err(TryRecvError::Empty) => {
+                    files.flips(&std::mem::take(&mut flips));
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            },
+            None => jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
         let recorder = &mut files.recorder;
         let result = match job {
             Ok(Job::Events(events)) => {
                 let result = recorder.handle(&plan, &events);
                 shared.handled.fetch_add(1, Ordering::AcqRel);
-                result
+                Some(result)
             }
             Ok(Job::Flips(batch)) => {
-                files.flips(&batch);
-                continue;
+                flips.extend(batch);
+                None
             }
-            Ok(Job::RetryNow) | Err(RecvTimeoutError::Timeout) => recorder.flush(),
+            Ok(Job::RetryNow) | Err(RecvTimeoutError::Timeout) => Some(recorder.flush()),
             // Closed while the disk fails: what is unsaved stays in the recorder's memory.
-            Err(RecvTimeoutError::Disconnected) if faulty => break,
+            Err(RecvTimeoutError::Disconnected) if retry.at.is_some() => break,
             Err(RecvTimeoutError::Disconnected) => {
                 let _ = recorder.flush();
                 break;
             }
         };
+        let now = Instant::now();
+        let result = match result {
+            None if retry.due(now) => recorder.flush(),
+            None => continue,
+            Some(result) => result,
+        };
+        retry.after(result.is_err(), now);
         shared
             .rows_saved
             .store(recorder.rows_saved(), Ordering::Release);
-        faulty = result.is_err();
         if let Ok(mut fault) = shared.fault.lock() {
             *fault = result.err().map(|e| StorageFault {
                 error: e.to_string(),
@@ -245,5 +294,37 @@ fn write_until_closed(
             });
         }
     }
-    files.close()
+    files.close(&flips)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_is_retried_a_second_later_however_often_flips_arrive() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut retry = Retry::default();
+        assert_eq!(retry.wait(at(0)), None, "no fault: wait for the next job");
+        retry.after(true, at(0));
+        // Flip batches at 120 Hz come every 0.5 s; none of them moves the retry.
+        assert!(!retry.due(at(500)));
+        assert_eq!(
+            retry.wait(at(500)),
+            Some(STORAGE_RETRY - Duration::from_millis(500))
+        );
+        assert!(retry.due(at(1000)));
+        // An event that fails meanwhile is kept in memory; the retry stays where it was.
+        retry.after(true, at(700));
+        assert!(retry.due(at(1000)));
+        // The retry fails: the next is a second later.
+        retry.after(true, at(1000));
+        assert!(!retry.due(at(1999)));
+        assert!(retry.due(at(2000)));
+        // It works: no retry pending.
+        retry.after(false, at(2000));
+        assert!(!retry.due(at(5000)));
+        assert_eq!(retry.wait(at(5000)), None);
+    }
 }
