@@ -32,6 +32,15 @@ fn thread_cpu_ms() -> f64 {
         .expect("thread CPU clock")
 }
 
+/// Times this thread has given up its core by itself (a blocking call: a file sync, a lock, a
+/// round trip to the display server), which its CPU clock does not see.
+fn voluntary_switches() -> i64 {
+    use nix::sys::resource::{getrusage, UsageWho};
+    getrusage(UsageWho::RUSAGE_THREAD)
+        .map(|u| u.voluntary_context_switches())
+        .expect("thread usage")
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -126,6 +135,7 @@ fn main() {
     let overlay = Overlay::default();
     let (mut locked, mut ui, mut transitions) = (Vec::new(), Vec::new(), Vec::new());
     let mut wall = Vec::new();
+    let mut blocked = Vec::new();
     let (mut uploaded, mut response_onset) = (None, None);
     let mut previous = Screen::Done;
     for index in 0..20_000u64 {
@@ -148,6 +158,7 @@ fn main() {
         }
         let t = Instant::now();
         let cpu = thread_cpu_ms();
+        let switches = voluntary_switches();
         let next = session.timeline.trial_index();
         let mut transition = false;
         if uploaded != Some(next) && next < session.plan.trials.len() {
@@ -175,6 +186,7 @@ fn main() {
         );
         gpu.queue.submit([encoder.finish()]);
         let ms = thread_cpu_ms() - cpu;
+        blocked.push(voluntary_switches() - switches);
         wall.push(t.elapsed().as_secs_f64() * 1000.0);
         // Let the GPU catch up outside the measured time, as a display flip would, and give
         // the writer and loader a refresh to work in.
@@ -227,6 +239,12 @@ fn main() {
         transitions.len(),
         median(transitions.clone()),
         transitions.iter().copied().fold(0.0, f64::max)
+    );
+    println!(
+        "blocking       {} of {} frames gave up the core by themselves (a file sync, a lock, a round trip), {} times at most in one frame",
+        blocked.iter().filter(|&&n| n > 0).count(),
+        blocked.len(),
+        blocked.iter().copied().max().unwrap_or(0)
     );
     println!(
         "wall clock     median {:.3} ms, 99th percentile {:.3} ms, maximum {:.3} ms per frame (the CPU times above exclude time the thread waited for a core)",
