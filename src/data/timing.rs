@@ -169,6 +169,7 @@ mod tests {
             phases,
             disturbed,
             click: Some((0.5, None)),
+            end_frame: 0,
         }
     }
 

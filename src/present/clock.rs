@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::presented::PresentedFrame;
 use crate::data::record::TimingMode;
 
 /// The refresh interval estimated from consecutive flip timestamps.
@@ -223,10 +224,13 @@ impl Pacer {
     }
 }
 
-/// Every flip of a session, for the end-of-session report.
+/// Every flip of a session, for the end-of-session report: when it was acquired and, where
+/// the display server reports it, when it was presented.
 #[derive(Debug, Clone, Default)]
 pub struct FlipLog {
     timestamps: Vec<f64>,
+    presented: Vec<Option<PresentedFrame>>,
+    settled: usize,
 }
 
 /// The end-of-session timing report, like Psychtoolbox's missed-flip report.
@@ -286,14 +290,44 @@ impl FlipLog {
         &self.timestamps
     }
 
-    /// The log as CSV: flip number, time (s), interval since the previous flip (ms).
+    /// Flip `flip` was presented as `frame` (`None`: the display server will not say when):
+    /// it and every flip before it are settled.
+    pub fn settle(&mut self, flip: usize, frame: Option<PresentedFrame>) {
+        if self.presented.len() <= flip {
+            self.presented.resize(flip + 1, None);
+        }
+        self.presented[flip] = frame;
+        self.settled = self.settled.max(flip + 1);
+    }
+
+    /// How flip `flip` was presented, when the display server said so.
+    pub fn presented(&self, flip: u64) -> Option<&PresentedFrame> {
+        self.presented.get(usize::try_from(flip).ok()?)?.as_ref()
+    }
+
+    /// Flips before this one are settled: their presentation is known or will never be.
+    pub fn settled(&self) -> u64 {
+        self.settled as u64
+    }
+
+    /// The log as CSV: flip number, time (s), interval since the previous flip (ms); then,
+    /// where the display server reported the flip, its timestamp (`ust_us`, CLOCK_MONOTONIC
+    /// µs), vertical blank count (`msc`), how it was shown (`present_mode`) and that timestamp
+    /// in session seconds (`presented_s`), all empty where it did not.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("flip,time_s,interval_ms\n");
+        let mut out = String::from("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n");
         let mut previous = None;
         for (i, t) in self.timestamps.iter().enumerate() {
             let interval =
                 previous.map_or_else(String::new, |p: f64| format!("{:.3}", (t - p) * 1000.0));
-            out.push_str(&format!("{i},{t:.6},{interval}\n"));
+            let presented = self.presented(i as u64).map_or_else(
+                || ",,,".to_string(),
+                |p| {
+                    let c = p.completion;
+                    format!("{},{},{},{:.6}", c.ust_us, c.msc, c.mode.name(), p.onset)
+                },
+            );
+            out.push_str(&format!("{i},{t:.6},{interval},{presented}\n"));
             previous = Some(*t);
         }
         out
@@ -308,12 +342,25 @@ impl FlipLog {
             longest_ms: 0.0,
             estimate: RefreshEstimate::from_timestamps(&self.timestamps, &[]),
         };
-        for w in self.timestamps.windows(2) {
-            let interval = w[1] - w[0];
+        for (i, w) in self.timestamps.windows(2).enumerate() {
+            // Where the display server reported both flips, their vertical blanks say exactly
+            // how many refreshes the first stayed on screen.
+            let flips = (self.presented(i as u64), self.presented(i as u64 + 1));
+            let (interval, refreshes) = match flips {
+                (Some(a), Some(b)) => (
+                    b.onset - a.onset,
+                    b.completion.msc.saturating_sub(a.completion.msc),
+                ),
+                _ => (w[1] - w[0], ((w[1] - w[0]) / period).round() as u64),
+            };
             report.longest_ms = report.longest_ms.max(interval * 1000.0);
-            if interval > crate::trials::timeline::LATE_FACTOR * period {
+            let late = match flips {
+                (Some(_), Some(_)) => refreshes > 1,
+                _ => interval > crate::trials::timeline::LATE_FACTOR * period,
+            };
+            if late {
                 report.late_intervals += 1;
-                report.missed_refreshes += ((interval / period).round() as u64).saturating_sub(1);
+                report.missed_refreshes += refreshes.saturating_sub(1);
             }
         }
         report
@@ -440,6 +487,41 @@ mod tests {
         let r = log.report(period);
         assert_eq!((r.flips, r.late_intervals, r.missed_refreshes), (6, 2, 3));
         assert!((r.longest_ms - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn with_presentation_times_missed_refreshes_are_the_vertical_blanks_skipped() {
+        use crate::present::presented::{Completion, PresentMode};
+        let period = 1.0 / 60.0;
+        let mut log = FlipLog::default();
+        // Acquired at a steady rate, yet the display server showed flip 2 three vblanks late;
+        // flip 4 has no event and its intervals fall back to the acquire times.
+        for (i, msc) in [(0u64, 100u64), (1, 101), (2, 104), (3, 105)] {
+            log.push(i as f64 * period);
+            let ust_us = 1_000_000 + (msc - 100) * 16_667;
+            let completion = Completion {
+                serial: i as u32 + 1,
+                ust_us,
+                msc,
+                mode: PresentMode::Flip,
+            };
+            let onset = (ust_us - 1_000_000) as f64 / 1e6 + 0.01;
+            log.settle(i as usize, Some(PresentedFrame { completion, onset }));
+        }
+        log.push(4.0 * period);
+        log.settle(4, None);
+        assert_eq!(log.settled(), 5);
+        let r = log.report(period);
+        assert_eq!((r.flips, r.late_intervals, r.missed_refreshes), (5, 1, 2));
+        assert!((r.longest_ms - 50.001).abs() < 1e-6, "{}", r.longest_ms);
+        let csv = log.to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s"
+        );
+        assert_eq!(lines[3], "2,0.033333,16.667,1066668,104,flip,0.076668");
+        assert_eq!(lines[5], "4,0.066667,16.667,,,,");
     }
 
     #[test]

@@ -1,0 +1,471 @@
+//! Frames as the display server reported them: when each of shapelab's presents reached the
+//! screen (X11 Present's CompleteNotify: ust, msc, mode), matched to the present it completes,
+//! and the clock that turns the server's timestamps into session seconds.
+//!
+//! How events are matched to presents (the display server numbers presents with serials, but
+//! the driver, not shapelab, chooses them, and Mesa restarts them with every swapchain):
+//! 1. Events complete the presents of one window in the order they were made, so each event
+//!    is matched to the oldest present still waiting for one.
+//! 2. Serials are used only to notice what order alone cannot: a serial more than one above
+//!    the previous event's means the presents in between got no event (they are given up, when
+//!    fewer than are waiting); a serial not above the previous one means a new swapchain
+//!    numbering from the start again, and presents made before shapelab last recreated its
+//!    swapchain that are still waiting are given up.
+//! 3. A frame cannot reach the screen before it was presented: an event whose timestamp is
+//!    earlier than the oldest waiting present belongs to none of them and is ignored.
+//! 4. A present still without an event after [`GIVE_UP`] is given up: its frame keeps the
+//!    acquire-time estimate.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::clock::FlipLog;
+use crate::trials::timeline::TrialTiming;
+
+/// How the display server put a frame on the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PresentMode {
+    /// Page-flipped: the frame was scanned out directly at a vertical blank.
+    Flip,
+    /// Copied into the window (a compositor, or a window that is not fullscreen): the time is
+    /// when the copy completed, not necessarily when it was scanned out.
+    Copy,
+    /// Never shown: replaced by a later frame for the same vertical blank.
+    Skip,
+    /// Copied because the window could only be flipped with other buffers.
+    SuboptimalCopy,
+}
+
+impl PresentMode {
+    /// The mode's name in the flip log: `flip`, `copy`, `skip`, `suboptimal_copy`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PresentMode::Flip => "flip",
+            PresentMode::Copy => "copy",
+            PresentMode::Skip => "skip",
+            PresentMode::SuboptimalCopy => "suboptimal_copy",
+        }
+    }
+
+    /// Whether the frame was copied rather than flipped (a composited window).
+    pub fn copied(self) -> bool {
+        matches!(self, PresentMode::Copy | PresentMode::SuboptimalCopy)
+    }
+}
+
+/// One completion event of the display server: which present, when, at which vertical blank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// The present's serial, as the presenting client (the driver) numbered it.
+    pub serial: u32,
+    /// When the frame reached the screen: microseconds on CLOCK_MONOTONIC.
+    pub ust_us: u64,
+    /// The vertical blank counter (media stream counter) at that moment.
+    pub msc: u64,
+    /// How it was shown.
+    pub mode: PresentMode,
+}
+
+/// A flip of the session as the display server reported it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PresentedFrame {
+    /// The server's event.
+    pub completion: Completion,
+    /// When the frame reached the screen, in seconds on the session's clock.
+    pub onset: f64,
+}
+
+/// What became of a present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// Present number `.0` was completed by this event.
+    Completed(u64, Completion),
+    /// Present number `.0` will get no event.
+    GivenUp(u64),
+}
+
+/// How long a present may wait for its event before it is given up.
+pub const GIVE_UP: Duration = Duration::from_secs(1);
+
+/// A present waiting for its event.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    id: u64,
+    at_us: u64,
+    swapchain: u32,
+}
+
+/// Matches completion events to presents by the rules in the module's documentation.
+#[derive(Debug, Default)]
+pub struct Matcher {
+    waiting: VecDeque<Waiting>,
+    swapchain: u32,
+    last_serial: Option<u32>,
+    ignored: usize,
+}
+
+impl Matcher {
+    /// Present number `id` was made at `at_us` (CLOCK_MONOTONIC µs).
+    pub fn presented(&mut self, id: u64, at_us: u64) {
+        self.waiting.push_back(Waiting {
+            id,
+            at_us,
+            swapchain: self.swapchain,
+        });
+    }
+
+    /// Shapelab recreated (reconfigured) its swapchain: the next presents are numbered anew.
+    pub fn swapchain_recreated(&mut self) {
+        self.swapchain += 1;
+    }
+
+    /// Events that completed no waiting present.
+    pub fn ignored(&self) -> usize {
+        self.ignored
+    }
+
+    /// Takes an event; what it settled is appended to `out`.
+    pub fn completed(&mut self, event: Completion, out: &mut Vec<Settled>) {
+        match self.last_serial.replace(event.serial) {
+            Some(previous) if event.serial <= previous => {
+                while let Some(w) = self
+                    .waiting
+                    .front()
+                    .filter(|w| w.swapchain < self.swapchain)
+                {
+                    out.push(Settled::GivenUp(w.id));
+                    self.waiting.pop_front();
+                }
+            }
+            Some(previous) => {
+                let lost = (event.serial - previous - 1) as usize;
+                if lost < self.waiting.len() {
+                    out.extend(self.waiting.drain(..lost).map(|w| Settled::GivenUp(w.id)));
+                }
+            }
+            None => {}
+        }
+        match self.waiting.front() {
+            Some(w) if event.ust_us >= w.at_us => {
+                out.push(Settled::Completed(w.id, event));
+                self.waiting.pop_front();
+            }
+            _ => self.ignored += 1,
+        }
+    }
+
+    /// Presents waiting for their event.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Gives up every present still waiting.
+    pub fn give_up_all(&mut self) {
+        self.waiting.clear();
+    }
+
+    /// Gives up the presents made before `now_us - GIVE_UP`.
+    pub fn give_up_stale(&mut self, now_us: u64, out: &mut Vec<Settled>) {
+        let limit = now_us.saturating_sub(GIVE_UP.as_micros() as u64);
+        while let Some(w) = self.waiting.front().filter(|w| w.at_us < limit) {
+            out.push(Settled::GivenUp(w.id));
+            self.waiting.pop_front();
+        }
+    }
+}
+
+/// Converts between `Instant`s and CLOCK_MONOTONIC microseconds, the clock of the display
+/// server's timestamps (on Linux `Instant` reads the same clock; the offset is read once).
+#[derive(Debug, Clone, Copy)]
+pub struct MonotonicClock {
+    instant: Instant,
+    us: u64,
+}
+
+impl MonotonicClock {
+    /// Reads both clocks now; `None` where CLOCK_MONOTONIC cannot be read.
+    pub fn now() -> Option<MonotonicClock> {
+        let instant = Instant::now();
+        let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).ok()?;
+        let us =
+            u64::try_from(t.tv_sec()).ok()? * 1_000_000 + u64::try_from(t.tv_nsec()).ok()? / 1000;
+        Some(MonotonicClock { instant, us })
+    }
+
+    /// `at` in CLOCK_MONOTONIC microseconds.
+    pub fn us(&self, at: Instant) -> u64 {
+        match at.checked_duration_since(self.instant) {
+            Some(after) => self.us + after.as_micros() as u64,
+            None => self
+                .us
+                .saturating_sub(self.instant.duration_since(at).as_micros() as u64),
+        }
+    }
+
+    /// Seconds from `epoch` to the CLOCK_MONOTONIC time `us`.
+    pub fn seconds_since(&self, epoch: Instant, us: u64) -> f64 {
+        (us as f64 - self.us(epoch) as f64) / 1e6
+    }
+}
+
+/// Where a session's flip times come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlipSource {
+    /// The display server's presentation timestamps, described for the record; `copied`:
+    /// the window is copied, not page-flipped.
+    Server {
+        /// What they are, for the session record.
+        description: String,
+        /// Most frames were copied rather than page-flipped.
+        copied: bool,
+    },
+    /// The acquire-time estimate, and why the display server's timestamps are not used.
+    Estimate(String),
+}
+
+/// What the display server reported for the flips of the refresh measurement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Presents made.
+    pub presents: usize,
+    /// Presents completed by an event.
+    pub completed: usize,
+    /// Of these, presents copied rather than flipped.
+    pub copied: usize,
+}
+
+/// Share of the measurement's presents that must get an event for the server's timestamps to
+/// be used.
+const COMPLETED_SHARE: f64 = 0.9;
+
+impl Tally {
+    /// Whether the display server's timestamps can time the session: `Ok(copied)` with
+    /// whether most frames were copied rather than page-flipped, or why not. `any_client`
+    /// (diagnostic) accepts any events at all, presents of other clients included.
+    pub fn verdict(&self, any_client: bool) -> Result<bool, String> {
+        if self.completed == 0 {
+            return Err(format!(
+                "no Present events came for the {} flips of the refresh measurement (the \
+                 driver does not present through the X Present extension, as Mesa's software \
+                 renderer on Xvfb does not)",
+                self.presents
+            ));
+        }
+        if !any_client && (self.completed as f64) < COMPLETED_SHARE * self.presents as f64 {
+            return Err(format!(
+                "Present events came for only {} of the {} flips of the refresh measurement",
+                self.completed, self.presents
+            ));
+        }
+        Ok(self.copied * 2 > self.completed)
+    }
+}
+
+/// Re-times a trial from the display server's timestamps in the flip log: each phase's onset
+/// is when its first frame was presented, and where every frame of the phase and the frame
+/// after it were reported, its refreshes, late and short intervals come from their vertical
+/// blank counts (a step of n vblanks between two frames is n - 1 missed refreshes, a step of
+/// none a frame never seen). Phases without reports keep the acquire-time estimate.
+pub fn retime(timing: &mut TrialTiming, flips: &FlipLog) {
+    let starts: Vec<(usize, u64)> = timing
+        .phases
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, p)| Some((slot, p.first_frame?)))
+        .collect();
+    for (k, &(slot, first)) in starts.iter().enumerate() {
+        let next = starts.get(k + 1).map_or(timing.end_frame, |s| s.1);
+        let phase = &mut timing.phases[slot];
+        if let Some(p) = flips.presented(first) {
+            phase.onset = Some(p.onset);
+        }
+        let mscs: Option<Vec<u64>> = (first..=next)
+            .map(|f| flips.presented(f).map(|p| p.completion.msc))
+            .collect();
+        let Some(mscs) = mscs else {
+            continue;
+        };
+        let steps = mscs.windows(2).map(|w| w[1].saturating_sub(w[0]));
+        phase.refreshes = 0;
+        phase.late_intervals = 0;
+        phase.short_intervals = 0;
+        for step in steps {
+            phase.refreshes += step as u32;
+            phase.late_intervals += u32::from(step > 1);
+            phase.short_intervals += u32::from(step == 0);
+        }
+    }
+}
+
+/// The session record's description of timestamps from X11 Present events.
+pub fn x11_description(copied: bool) -> String {
+    let how = if copied {
+        "mode COPY: the window is copied (composited or not fullscreen), not page-flipped"
+    } else {
+        "mode FLIP: page-flipped"
+    };
+    format!(
+        "X11 Present CompleteNotify events of the session window: onset = the ust (CLOCK_MONOTONIC) \
+         at which each frame was presented, missed refreshes from msc (vblank count) gaps; {how}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CompleteNotify events as a second client presenting pixmaps on a window of Xvfb's
+    /// (fake 60 Hz vblank) received them (serial, ust, msc, mode), from the X11 test.
+    const RECORDED: [(u32, u64, u64); 6] = [
+        (1, 5_208_332_916, 312_500),
+        (2, 5_208_349_583, 312_501),
+        (3, 5_208_366_250, 312_502),
+        (4, 5_208_382_916, 312_503),
+        (5, 5_208_399_583, 312_504),
+        (6, 5_208_416_250, 312_505),
+    ];
+
+    fn event(serial: u32, ust_us: u64, msc: u64) -> Completion {
+        Completion {
+            serial,
+            ust_us,
+            msc,
+            mode: PresentMode::Copy,
+        }
+    }
+
+    /// Feeds presents (id, time) and events in the given interleaving; returns what settled.
+    fn run(steps: &[Step]) -> (Vec<Settled>, Matcher) {
+        let mut m = Matcher::default();
+        let mut out = Vec::new();
+        for step in steps {
+            match *step {
+                Step::Present(id, at) => m.presented(id, at),
+                Step::Recreate => m.swapchain_recreated(),
+                Step::Event(e) => m.completed(e, &mut out),
+            }
+        }
+        (out, m)
+    }
+
+    #[derive(Clone, Copy)]
+    enum Step {
+        Present(u64, u64),
+        Recreate,
+        Event(Completion),
+    }
+
+    /// Presents made 10 ms before each recorded vblank, events arriving one frame later.
+    fn recorded_steps() -> Vec<Step> {
+        let mut steps = Vec::new();
+        for (i, &(serial, ust, msc)) in RECORDED.iter().enumerate() {
+            steps.push(Step::Present(i as u64, ust - 10_000));
+            if i > 0 {
+                let (s, u, m) = RECORDED[i - 1];
+                steps.push(Step::Event(event(s, u, m)));
+            }
+            let _ = (serial, msc);
+        }
+        let (s, u, m) = RECORDED[RECORDED.len() - 1];
+        steps.push(Step::Event(event(s, u, m)));
+        steps
+    }
+
+    #[test]
+    fn each_event_completes_the_oldest_waiting_present() {
+        let (out, m) = run(&recorded_steps());
+        let ids: Vec<u64> = out
+            .iter()
+            .map(|s| match s {
+                Settled::Completed(id, _) => *id,
+                Settled::GivenUp(id) => panic!("present {id} given up"),
+            })
+            .collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(m.ignored(), 0);
+    }
+
+    #[test]
+    fn a_recreated_swapchain_restarts_serials_and_gives_up_the_old_presents_left() {
+        let mut steps = vec![
+            Step::Present(0, 1_000),
+            Step::Present(1, 17_000),
+            Step::Present(2, 33_000),
+            Step::Event(event(41, 10_000, 100)),
+            // Present 1 and 2 were on the old swapchain; 1 still got its event, 2 did not.
+            Step::Event(event(42, 26_000, 101)),
+            Step::Recreate,
+            Step::Present(3, 50_000),
+            Step::Present(4, 66_000),
+            Step::Event(event(1, 60_000, 103)),
+            Step::Event(event(2, 76_000, 104)),
+        ];
+        let (out, _) = run(&steps);
+        assert_eq!(
+            out,
+            [
+                Settled::Completed(0, event(41, 10_000, 100)),
+                Settled::Completed(1, event(42, 26_000, 101)),
+                Settled::GivenUp(2),
+                Settled::Completed(3, event(1, 60_000, 103)),
+                Settled::Completed(4, event(2, 76_000, 104)),
+            ]
+        );
+        // The same restart with every old present completed gives nothing up.
+        steps.insert(5, Step::Event(event(43, 40_000, 102)));
+        let (out, _) = run(&steps);
+        assert!(out.iter().all(|s| matches!(s, Settled::Completed(..))));
+        assert_eq!(out.len(), 5);
+    }
+
+    #[test]
+    fn a_serial_gap_gives_up_the_presents_whose_events_were_lost() {
+        let (out, _) = run(&[
+            Step::Present(0, 0),
+            Step::Present(1, 16_000),
+            Step::Present(2, 33_000),
+            Step::Present(3, 50_000),
+            Step::Event(event(7, 10_000, 1)),
+            Step::Event(event(10, 60_000, 4)),
+        ]);
+        assert_eq!(
+            out,
+            [
+                Settled::Completed(0, event(7, 10_000, 1)),
+                Settled::GivenUp(1),
+                Settled::GivenUp(2),
+                Settled::Completed(3, event(10, 60_000, 4)),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_event_before_any_waiting_present_is_ignored_and_stale_presents_are_given_up() {
+        let mut m = Matcher::default();
+        let mut out = Vec::new();
+        m.completed(event(1, 5_000, 1), &mut out);
+        m.presented(0, 10_000);
+        m.completed(event(2, 9_000, 2), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(m.ignored(), 2);
+        m.presented(1, 20_000);
+        m.give_up_stale(1_015_000, &mut out);
+        assert_eq!(out, [Settled::GivenUp(0)]);
+        m.completed(event(3, 1_016_000, 3), &mut out);
+        assert_eq!(out[1], Settled::Completed(1, event(3, 1_016_000, 3)));
+    }
+
+    #[test]
+    fn the_monotonic_clock_agrees_with_instants() {
+        let clock = MonotonicClock::now().expect("CLOCK_MONOTONIC");
+        let later = MonotonicClock::now().expect("CLOCK_MONOTONIC");
+        let now = Instant::now();
+        // Both pairs convert the same instant alike, to within the time between the reads.
+        assert!(clock.us(now).abs_diff(later.us(now)) < 2_000);
+        let epoch = now - Duration::from_millis(250);
+        let s = clock.seconds_since(epoch, clock.us(now));
+        assert!((s - 0.25).abs() < 1e-5, "{s}");
+    }
+}
