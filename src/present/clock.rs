@@ -305,6 +305,11 @@ impl FlipLog {
         self.presented.get(usize::try_from(flip).ok()?)?.as_ref()
     }
 
+    /// How many flips have presentation times from the display server.
+    pub fn presented_flips(&self) -> usize {
+        self.presented.iter().flatten().count()
+    }
+
     /// Flips before this one are settled: their presentation is known or will never be.
     pub fn settled(&self) -> u64 {
         self.settled as u64
