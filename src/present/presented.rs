@@ -316,15 +316,15 @@ pub fn x11_description(copied: bool) -> String {
 mod tests {
     use super::*;
 
-    /// CompleteNotify events as a second client presenting pixmaps on a window of Xvfb's
-    /// (fake 60 Hz vblank) received them (serial, ust, msc, mode), from the X11 test.
+    /// CompleteNotify events (serial, ust, msc) that the second client of the X11 test
+    /// received for its pixmaps on shapelab's window under Xvfb (fake 60 Hz vblank).
     const RECORDED: [(u32, u64, u64); 6] = [
-        (1, 5_208_332_916, 312_500),
-        (2, 5_208_349_583, 312_501),
-        (3, 5_208_366_250, 312_502),
-        (4, 5_208_382_916, 312_503),
-        (5, 5_208_399_583, 312_504),
-        (6, 5_208_416_250, 312_505),
+        (1, 12_039_284_339, 722_386),
+        (2, 12_039_301_241, 722_387),
+        (3, 12_039_318_301, 722_388),
+        (4, 12_039_334_353, 722_389),
+        (5, 12_039_351_463, 722_390),
+        (6, 12_039_368_046, 722_391),
     ];
 
     fn event(serial: u32, ust_us: u64, msc: u64) -> Completion {
@@ -336,7 +336,14 @@ mod tests {
         }
     }
 
-    /// Feeds presents (id, time) and events in the given interleaving; returns what settled.
+    #[derive(Clone, Copy)]
+    enum Step {
+        Present(u64, u64),
+        Recreate,
+        Event(Completion),
+    }
+
+    /// Feeds the steps to a matcher; returns what settled.
     fn run(steps: &[Step]) -> (Vec<Settled>, Matcher) {
         let mut m = Matcher::default();
         let mut out = Vec::new();
@@ -350,74 +357,64 @@ mod tests {
         (out, m)
     }
 
-    #[derive(Clone, Copy)]
-    enum Step {
-        Present(u64, u64),
-        Recreate,
-        Event(Completion),
+    /// The recorded events with these serials, each arriving one frame after its present
+    /// (made 10 ms before its vblank); `recreate_after`: the swapchain is recreated after
+    /// that present.
+    fn recorded(serials: [Option<u32>; 6], recreate_after: Option<u64>) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut due: Option<Completion> = None;
+        for (i, &(_, ust, msc)) in RECORDED.iter().enumerate() {
+            steps.push(Step::Present(i as u64, ust - 10_000));
+            if recreate_after == Some(i as u64) {
+                steps.push(Step::Recreate);
+            }
+            steps.extend(due.take().map(Step::Event));
+            due = serials[i].map(|serial| event(serial, ust, msc));
+        }
+        steps.extend(due.map(Step::Event));
+        steps
     }
 
-    /// Presents made 10 ms before each recorded vblank, events arriving one frame later.
-    fn recorded_steps() -> Vec<Step> {
-        let mut steps = Vec::new();
-        for (i, &(serial, ust, msc)) in RECORDED.iter().enumerate() {
-            steps.push(Step::Present(i as u64, ust - 10_000));
-            if i > 0 {
-                let (s, u, m) = RECORDED[i - 1];
-                steps.push(Step::Event(event(s, u, m)));
-            }
-            let _ = (serial, msc);
-        }
-        let (s, u, m) = RECORDED[RECORDED.len() - 1];
-        steps.push(Step::Event(event(s, u, m)));
-        steps
+    fn completed(ids: &[u64]) -> Vec<Settled> {
+        ids.iter()
+            .map(|&i| {
+                let (_, ust, msc) = RECORDED[i as usize];
+                let serial = match i {
+                    0..=2 => 41 + i as u32,
+                    _ => i as u32 - 2,
+                };
+                Settled::Completed(i, event(serial, ust, msc))
+            })
+            .collect()
     }
 
     #[test]
     fn each_event_completes_the_oldest_waiting_present() {
-        let (out, m) = run(&recorded_steps());
-        let ids: Vec<u64> = out
+        let serials = RECORDED.map(|r| Some(r.0));
+        let (out, m) = run(&recorded(serials, None));
+        let expected: Vec<Settled> = RECORDED
             .iter()
-            .map(|s| match s {
-                Settled::Completed(id, _) => *id,
-                Settled::GivenUp(id) => panic!("present {id} given up"),
-            })
+            .enumerate()
+            .map(|(i, &(s, u, msc))| Settled::Completed(i as u64, event(s, u, msc)))
             .collect();
-        assert_eq!(ids, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(out, expected);
         assert_eq!(m.ignored(), 0);
     }
 
     #[test]
     fn a_recreated_swapchain_restarts_serials_and_gives_up_the_old_presents_left() {
-        let mut steps = vec![
-            Step::Present(0, 1_000),
-            Step::Present(1, 17_000),
-            Step::Present(2, 33_000),
-            Step::Event(event(41, 10_000, 100)),
-            // Present 1 and 2 were on the old swapchain; 1 still got its event, 2 did not.
-            Step::Event(event(42, 26_000, 101)),
-            Step::Recreate,
-            Step::Present(3, 50_000),
-            Step::Present(4, 66_000),
-            Step::Event(event(1, 60_000, 103)),
-            Step::Event(event(2, 76_000, 104)),
-        ];
-        let (out, _) = run(&steps);
-        assert_eq!(
-            out,
-            [
-                Settled::Completed(0, event(41, 10_000, 100)),
-                Settled::Completed(1, event(42, 26_000, 101)),
-                Settled::GivenUp(2),
-                Settled::Completed(3, event(1, 60_000, 103)),
-                Settled::Completed(4, event(2, 76_000, 104)),
-            ]
-        );
-        // The same restart with every old present completed gives nothing up.
-        steps.insert(5, Step::Event(event(43, 40_000, 102)));
-        let (out, _) = run(&steps);
-        assert!(out.iter().all(|s| matches!(s, Settled::Completed(..))));
-        assert_eq!(out.len(), 5);
+        // Presents 0-2 on the old swapchain (serials 41-43), 3-5 on the new one (1-3);
+        // present 2's event never came.
+        let serials = [Some(41), Some(42), None, Some(1), Some(2), Some(3)];
+        let (out, _) = run(&recorded(serials, Some(2)));
+        let mut expected = completed(&[0, 1]);
+        expected.push(Settled::GivenUp(2));
+        expected.extend(completed(&[3, 4, 5]));
+        assert_eq!(out, expected);
+        // With every old present completed nothing is given up.
+        let serials = [Some(41), Some(42), Some(43), Some(1), Some(2), Some(3)];
+        let (out, _) = run(&recorded(serials, Some(2)));
+        assert_eq!(out, completed(&[0, 1, 2, 3, 4, 5]));
     }
 
     #[test]
