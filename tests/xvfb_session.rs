@@ -748,6 +748,10 @@ fn timing_test_gives_a_verdict_and_monitors_says_whether_the_physical_size_is_kn
     // Xvfb has no vertical sync: the verdict fails and says why, with exit code 1.
     assert_eq!(test.status.code(), Some(1), "{}", common::stderr(&test));
     let printed = common::stdout(&test);
+    assert!(
+        printed.contains("\nflip times  estimated from when frames are acquired: no presentation times from the display server (no Present events came for the 120 flips"),
+        "{printed}"
+    );
     let verdict = printed.lines().last().unwrap_or_default();
     assert!(
         verdict.starts_with(

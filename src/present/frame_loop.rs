@@ -16,7 +16,7 @@ use super::audio::Beeper;
 use super::clock::{judge, rate_differs, FlipLog, FlipReport, Pacer, SyncWatch};
 use super::controls::{Command, Controls, WindowInput};
 use super::preload::Preloader;
-use super::presented::{retime, FlipSource};
+use super::presented::{retime, FlipSource, NOT_FLIPPED};
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::storage_pause::{end_unsaved, StoragePause};
 use super::ui::Overlay;
@@ -242,9 +242,6 @@ pub(super) struct LoopSettings {
     /// reports and are re-timed from them.
     pub(super) server_times: bool,
 }
-
-/// The warning for a window the display server copies instead of page-flipping.
-const NOT_FLIPPED: &str = "the window is not page-flipped (X11 Present mode COPY: a compositor, or a window that is not fullscreen, copies every frame): onsets are when the copy completed and frames may tear; as Psychtoolbox advises, run fullscreen and unredirected, with the compositor off";
 
 /// What the frame loop works with besides the display and the session.
 pub(super) struct SessionParts<'a> {

@@ -225,6 +225,9 @@ pub enum FlipSource {
     Estimate(String),
 }
 
+/// The warning for a window the display server copies instead of page-flipping.
+pub const NOT_FLIPPED: &str = "the window is not page-flipped (X11 Present mode COPY: a compositor, or a window that is not fullscreen, copies every frame): onsets are when the copy completed and frames may tear; as Psychtoolbox advises, run fullscreen and unredirected, with the compositor off";
+
 /// What the display server reported for the flips of the refresh measurement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
