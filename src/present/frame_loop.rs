@@ -421,10 +421,11 @@ pub(super) fn run_session<T: FrameTarget>(
         }
         if let Some(writer) = parts.writer.as_deref_mut() {
             if settings.server_times {
-                let (later, now): (Vec<Event>, Vec<Event>) = step.events.iter().partition(|e| {
-                    !unsettled.is_empty()
-                        || matches!(e, Event::TrialTimed(_) | Event::SessionEnded { .. })
-                });
+                // Rows go at once: the next stimulus waits for them to be on disk.
+                let (later, now): (Vec<Event>, Vec<Event>) = step
+                    .events
+                    .iter()
+                    .partition(|e| matches!(e, Event::TrialTimed(_) | Event::SessionEnded { .. }));
                 unsettled.extend(later);
                 writer.send(&now);
             } else {

@@ -382,7 +382,10 @@ impl Presenter {
         );
         window.set_cursor_visible(false);
         let (server_times, source) = match X11Times::start(&window) {
-            Ok(Some(times)) => (Some(times), FlipSource::Estimate(String::new())),
+            Ok(Some(times)) => (
+                Some(times),
+                FlipSource::Estimate("the refresh is not measured yet".into()),
+            ),
             Ok(None) => (
                 None,
                 FlipSource::Estimate(

@@ -35,7 +35,7 @@ pub struct PresentWatcher {
 }
 
 /// The X11 window id of `window`, when it is an X11 window.
-pub fn x11_window(window: &Window) -> Option<u32> {
+fn x11_window(window: &Window) -> Option<u32> {
     match window.window_handle().ok()?.as_raw() {
         RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok(),
         RawWindowHandle::Xcb(h) => Some(h.window.get()),
