@@ -121,7 +121,7 @@ fn session_with_presents(fps: u32) -> Option<(Vec<Received>, String, String, Str
             .env("SHAPELAB_PRESENT_EVENTS", "any-client")
             .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
             .args(["--windowed", "640x480", "--trials", "2", "--log-phases"])
-            .args(["--measure-flips", "300"])
+            .args(["--measure-flips", "600"])
             .spawn()
             .expect("shapelab starts"),
     );
@@ -155,8 +155,8 @@ fn session_with_presents(fps: u32) -> Option<(Vec<Received>, String, String, Str
     ))
 }
 
-/// The flip log's presented flips: flip number, ust, msc, mode, presented_s.
-fn presented(flips: &str) -> Vec<(usize, u64, u64, String, f64)> {
+/// The flip log's presented flips: flip number, ust, msc, mode, presented_s, time_s.
+fn presented(flips: &str) -> Vec<(usize, u64, u64, String, f64, f64)> {
     let mut lines = flips.lines();
     assert_eq!(
         lines.next(),
@@ -171,6 +171,7 @@ fn presented(flips: &str) -> Vec<(usize, u64, u64, String, f64)> {
                 f[4].parse().ok()?,
                 f[5].to_string(),
                 f[6].parse().ok()?,
+                f[1].parse().ok()?,
             ))
         })
         .collect()
@@ -185,10 +186,11 @@ fn check_present_timestamps(fps: u32) {
     };
     let period_us = 1e6 / f64::from(fps);
     assert!(received.len() > 100, "{} events", received.len());
-    // A present made after its vblank (the client held up by the load) waits for the next.
+    // A present made after its vblank (the client held up by the load of the machine) waits
+    // for the next one: most, not all, steps are single.
     let steps: Vec<u64> = received.windows(2).map(|w| w[1].2 - w[0].2).collect();
     let single = steps.iter().filter(|s| **s == 1).count();
-    assert!(single * 10 >= steps.len() * 9, "msc steps {steps:?}");
+    assert!(single * 4 >= steps.len() * 3, "msc steps {steps:?}");
     // Xvfb's fake vblank is a timer: under load one fires late, the next on time.
     let mut per_vblank: Vec<f64> = received
         .windows(2)
@@ -207,7 +209,7 @@ fn check_present_timestamps(fps: u32) {
         "{slope} µs per vblank"
     );
     eprintln!(
-        "{fps} Hz: {} events, median {median:.0} µs, {slope:.1} µs per vblank; first {:?}",
+        "{fps} Hz: {} events, {single} msc steps of 1, median {median:.0} µs, {slope:.1} µs per vblank; first {:?}",
         received.len(),
         &received[..6]
     );
@@ -221,13 +223,30 @@ fn check_present_timestamps(fps: u32) {
         "{} of {total} flips presented",
         shown.len()
     );
-    for (flip, ust, msc, mode, _) in &shown {
+    for (flip, ust, msc, mode, _, _) in &shown {
         assert_eq!(by_msc.get(msc), Some(&(*ust, 0)), "flip {flip} msc {msc}");
         assert_eq!(mode, "copy");
     }
     assert!(
         shown.windows(2).all(|w| w[1].0 > w[0].0 && w[1].2 > w[0].2),
         "events matched in order"
+    );
+    // The server's clock is the session's: one offset turns every ust into presented_s, and a
+    // frame is presented soon after it was acquired.
+    let offset = |s: &(usize, u64, u64, String, f64, f64)| s.1 as f64 / 1e6 - s.4;
+    assert!(shown
+        .iter()
+        .all(|s| (offset(s) - offset(&shown[0])).abs() < 2e-6));
+    let mut lags: Vec<f64> = shown.iter().map(|s| s.4 - s.5).collect();
+    lags.sort_by(f64::total_cmp);
+    let lag = lags[lags.len() / 2];
+    assert!(
+        (0.0..0.05).contains(&lag),
+        "presented {lag} s after acquired"
+    );
+    eprintln!(
+        "{fps} Hz: presented a median {:.1} ms after acquired",
+        lag * 1000.0
     );
     // Each trial phase's onset is the presentation time of a flip.
     let times: Vec<String> = shown.iter().map(|s| format!("{:.6}", s.4)).collect();
