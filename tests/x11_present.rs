@@ -2,9 +2,10 @@
 //! second X client stands in for a GPU driver: it presents pixmaps on shapelab's session
 //! window through `PresentPixmap` at every vertical blank of Xvfb's fake refresh. shapelab,
 //! told by the diagnostic `SHAPELAB_PRESENT_EVENTS=any-client` to use events it did not cause,
-//! must read those CompleteNotify events from the real window, match them to its flips and
-//! time the session with them. (How events are matched to shapelab's own presents, swapchain
-//! restarts included, is unit-tested in `src/present/presented.rs`.)
+//! must read those CompleteNotify events from the real window, match each to its newest flip
+//! presented before it, and time the session with them. (How events are matched to shapelab's
+//! own presents, in order, swapchain restarts included, is unit-tested in
+//! `src/present/presented.rs` with events recorded here.)
 
 mod common;
 
@@ -241,7 +242,7 @@ fn check_present_timestamps(fps: u32) {
     lags.sort_by(f64::total_cmp);
     let lag = lags[lags.len() / 2];
     assert!(
-        (0.0..0.05).contains(&lag),
+        (0.0..3.0 / f64::from(fps)).contains(&lag),
         "presented {lag} s after acquired"
     );
     eprintln!(

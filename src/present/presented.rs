@@ -15,6 +15,10 @@
 //!    earlier than the oldest waiting present belongs to none of them and is ignored.
 //! 4. A present still without an event after [`GIVE_UP`] is given up: its frame keeps the
 //!    acquire-time estimate.
+//!
+//! Events of another client's presents on the window (the diagnostic of
+//! [`Matcher::for_other_clients`]) follow none of shapelab's presents: each says which vblank
+//! was reached, and the frame on screen then is shapelab's newest present made before it.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -104,9 +108,20 @@ pub struct Matcher {
     swapchain: u32,
     last_serial: Option<u32>,
     ignored: usize,
+    /// Events of other clients' presents: matched to the newest present before them.
+    other_clients: bool,
 }
 
 impl Matcher {
+    /// A matcher for the events of another client's presents on the window (a diagnostic):
+    /// each completes the newest waiting present made before it, and gives up older ones.
+    pub fn for_other_clients() -> Matcher {
+        Matcher {
+            other_clients: true,
+            ..Matcher::default()
+        }
+    }
+
     /// Present number `id` was made at `at_us` (CLOCK_MONOTONIC µs).
     pub fn presented(&mut self, id: u64, at_us: u64) {
         self.waiting.push_back(Waiting {
@@ -128,7 +143,17 @@ impl Matcher {
 
     /// Takes an event; what it settled is appended to `out`.
     pub fn completed(&mut self, event: Completion, out: &mut Vec<Settled>) {
+        if self.other_clients {
+            let before = self
+                .waiting
+                .iter()
+                .take_while(|w| w.at_us <= event.ust_us)
+                .count();
+            let older = before.saturating_sub(1);
+            out.extend(self.waiting.drain(..older).map(|w| Settled::GivenUp(w.id)));
+        }
         match self.last_serial.replace(event.serial) {
+            _ if self.other_clients => {}
             Some(previous) if event.serial <= previous => {
                 while let Some(w) = self
                     .waiting
@@ -455,6 +480,28 @@ mod tests {
         assert_eq!(out, [Settled::GivenUp(0)]);
         m.completed(event(3, 1_016_000, 3), &mut out);
         assert_eq!(out[1], Settled::Completed(1, event(3, 1_016_000, 3)));
+    }
+
+    #[test]
+    fn another_clients_events_complete_the_newest_present_before_them() {
+        let mut m = Matcher::for_other_clients();
+        let mut out = Vec::new();
+        // Two presents before the first vblank, one before the second, none before the third.
+        for (id, at) in [(0, 1_000), (1, 9_000), (2, 20_000)] {
+            m.presented(id, at);
+        }
+        for (serial, ust) in [(7, 16_667), (8, 33_333), (9, 50_000)] {
+            m.completed(event(serial, ust, u64::from(serial)), &mut out);
+        }
+        assert_eq!(
+            out,
+            [
+                Settled::GivenUp(0),
+                Settled::Completed(1, event(7, 16_667, 7)),
+                Settled::Completed(2, event(8, 33_333, 8)),
+            ]
+        );
+        assert_eq!(m.ignored(), 1);
     }
 
     #[test]

@@ -138,7 +138,8 @@ fn mode(mode: CompleteMode) -> PresentMode {
 
 /// Set to `any-client` (a diagnostic, for tests with a second client presenting on the
 /// window): the events are used whenever any come, even though they do not complete most of
-/// shapelab's own presents, and are matched to its flips by the same rules.
+/// shapelab's own presents; each is matched to shapelab's newest present before it (see
+/// [`Matcher::for_other_clients`]).
 pub const ANY_CLIENT_VAR: &str = "SHAPELAB_PRESENT_EVENTS";
 
 /// The presentation times of a session window on X11: the event reader, the matching of its
@@ -163,14 +164,18 @@ impl X11Times {
             return Ok(None);
         };
         let clock = MonotonicClock::now().ok_or("CLOCK_MONOTONIC cannot be read")?;
+        let any_client = std::env::var(ANY_CLIENT_VAR).is_ok_and(|v| v == "any-client");
         Ok(Some(X11Times {
             watcher: PresentWatcher::start(id)?,
-            matcher: Matcher::default(),
+            matcher: match any_client {
+                true => Matcher::for_other_clients(),
+                false => Matcher::default(),
+            },
             clock,
             presents: 0,
             first_flip: None,
             tally: Tally::default(),
-            any_client: std::env::var(ANY_CLIENT_VAR).is_ok_and(|v| v == "any-client"),
+            any_client,
         }))
     }
 
