@@ -137,7 +137,9 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
     // Lavapipe on Xvfb draws with PutImage: no Present events, so the acquire-time estimate
     // times the session, and the record and flip log say so.
     assert!(
-        record.contains("an estimate: no presentation times from the display server (no Present events came for the 120 flips of the refresh measurement"),
+        record.contains(
+            "\"timer-paced (no vsync); onset = acquire time, an estimate: no X11 Present events\""
+        ),
         "{record}"
     );
     let flips =
@@ -749,7 +751,9 @@ fn timing_test_gives_a_verdict_and_monitors_says_whether_the_physical_size_is_kn
     assert_eq!(test.status.code(), Some(1), "{}", common::stderr(&test));
     let printed = common::stdout(&test);
     assert!(
-        printed.contains("\nflip times  estimated from when frames are acquired: no presentation times from the display server (no Present events came for the 120 flips"),
+        printed.contains(
+            "\nflip times  estimated from when frames are acquired: no X11 Present events\n"
+        ),
         "{printed}"
     );
     let verdict = printed.lines().last().unwrap_or_default();

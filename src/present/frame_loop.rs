@@ -129,8 +129,8 @@ pub fn run(
         refresh_sd_ms: Some(estimate.sd_ms),
         timestamps: match &source {
             FlipSource::Server { description, .. } => description.clone(),
-            FlipSource::Estimate(why) if synced => format!("monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate: no presentation times from the display server ({why})"),
-            FlipSource::Estimate(why) => format!("timer-paced frames without vertical sync; onset = monotonic clock when the frame is acquired, an estimate: no presentation times from the display server ({why})"),
+            FlipSource::Estimate(why) if synced => format!("monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate: {why}"),
+            FlipSource::Estimate(why) => format!("timer-paced (no vsync); onset = acquire time, an estimate: {why}"),
         },
         width_px: width,
         height_px: height,

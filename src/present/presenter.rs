@@ -388,9 +388,7 @@ impl Presenter {
             ),
             Ok(None) => (
                 None,
-                FlipSource::Estimate(
-                    "the window system gives shapelab no presentation times".into(),
-                ),
+                FlipSource::Estimate("no presentation times on this window system".into()),
             ),
             Err(why) => (None, FlipSource::Estimate(why)),
         };

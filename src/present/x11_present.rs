@@ -244,7 +244,7 @@ impl X11Times {
         let mut text = x11_description(copied);
         if self.any_client {
             text.push_str(&format!(
-                " (diagnostic {ANY_CLIENT_VAR}=any-client: events of any client's presents on the window are used)"
+                " (diagnostic {ANY_CLIENT_VAR}=any-client: other clients' presents)"
             ));
         }
         text
