@@ -498,6 +498,30 @@ mod tests {
     }
 
     #[test]
+    fn the_measurement_decides_whether_the_servers_times_are_used() {
+        let tally = |completed, copied| Tally {
+            presents: 120,
+            completed,
+            copied,
+        };
+        assert_eq!(
+            tally(0, 0).verdict(false),
+            Err("no X11 Present events".into())
+        );
+        assert_eq!(
+            tally(0, 0).verdict(true),
+            Err("no X11 Present events".into())
+        );
+        assert_eq!(
+            tally(60, 0).verdict(false),
+            Err("X11 Present events for only 60 of 120 flips".into())
+        );
+        assert_eq!(tally(60, 60).verdict(true), Ok(true));
+        assert_eq!(tally(118, 0).verdict(false), Ok(false));
+        assert_eq!(tally(118, 100).verdict(false), Ok(true));
+    }
+
+    #[test]
     fn the_monotonic_clock_agrees_with_instants() {
         let clock = MonotonicClock::now().expect("CLOCK_MONOTONIC");
         let later = MonotonicClock::now().expect("CLOCK_MONOTONIC");
