@@ -25,6 +25,7 @@ use crate::present::clock::FlipReport;
 use crate::present::frame_loop::{self, Job, PresentOptions};
 use crate::present::launcher::Launcher;
 use crate::present::launcher_window;
+use crate::present::presented::{FlipSource, NOT_FLIPPED};
 use crate::present::window::{self, WindowOptions};
 use crate::report::{figures, histogram, tables};
 use crate::session::{self, order_name, SessionOptions};
@@ -851,6 +852,20 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
     }
     if let Some(problem) = &test.problem {
         println!("problem     {problem}");
+    }
+    match &test.source {
+        FlipSource::Server {
+            description,
+            copied,
+        } => {
+            println!("flip times  {description}");
+            if *copied {
+                println!("warning     {NOT_FLIPPED}");
+            }
+        }
+        FlipSource::Estimate(why) => {
+            println!("flip times  estimated from when frames are acquired: {why}")
+        }
     }
     print_flip_report(&test.report);
     if let Some(path) = &args.histogram {

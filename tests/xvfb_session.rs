@@ -8,39 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{line_reader, runtime_dir, xvfb};
+use common::{click, click_start, line_reader, runtime_dir, shapelab_on, wait_for, xdotool, xvfb};
 use shapelab::categories::Category::{self, *};
 use shapelab::config::Experiment;
 use shapelab::trials::ResponseGrid;
-
-fn xdotool(display: &str, args: &[&str]) -> String {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .expect("xdotool runs");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn click(display: &str, window: &str, x: f64, y: f64) {
-    let (x, y) = (format!("{}", x.round()), format!("{}", y.round()));
-    xdotool(
-        display,
-        &["mousemove", "--window", window, &x, &y, "click", "1"],
-    );
-}
-
-/// shapelab on an X display with its own runtime folder, its output piped.
-fn shapelab_on(display: &str, runtime: &tempfile::TempDir) -> Command {
-    let mut command = common::shapelab();
-    command
-        .env("DISPLAY", display)
-        .env("XDG_RUNTIME_DIR", runtime.path())
-        .env_remove("WAYLAND_DISPLAY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
 
 /// A study with the original's timings over a one-image-per-category set in file order.
 fn original_timing_study(experiment: &str, block: usize) -> (tempfile::TempDir, PathBuf) {
@@ -163,45 +134,30 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
         "{record}"
     );
     assert!(record.contains("\"status\": \"completed\""), "{record}");
+    // Lavapipe on Xvfb draws with PutImage: no Present events, so the acquire-time estimate
+    // times the session, and the record and flip log say so.
+    assert!(
+        record.contains(
+            "\"timer-paced (no vsync); onset = acquire time, an estimate: no X11 Present events\""
+        ),
+        "{record}"
+    );
     let flips =
         std::fs::read_to_string(logs.join("xvfb_s1_session_1.flips.csv")).expect("flip log");
     assert!(
-        flips.starts_with("flip,time_s,interval_ms\n0,"),
+        flips.starts_with("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n0,"),
         "{}",
-        &flips[..40.min(flips.len())]
+        &flips[..80.min(flips.len())]
     );
     assert!(
         flips.lines().count() > 8 * 130,
         "one line per flip: {} lines",
         flips.lines().count()
     );
-}
-
-/// Waits up to a minute for a line that satisfies `wanted`.
-fn wait_for(lines: &std::sync::mpsc::Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut seen = Vec::new();
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match lines.recv_timeout(left) {
-            Ok(line) if wanted(&line) => return line,
-            Ok(line) => seen.push(line),
-            Err(_) => break,
-        }
-    }
-    panic!("the expected line never came; before it: {seen:?}");
-}
-
-/// Waits for the start screen in `--log-phases` output, clicks it, and returns the window.
-fn click_start(display: &str, stdout: &std::sync::mpsc::Receiver<String>) -> String {
-    wait_for(stdout, |l| l.ends_with(" start"));
-    let window = xdotool(display, &["search", "--name", "shapelab"])
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
-    std::thread::sleep(Duration::from_millis(300));
-    click(display, &window, 20.0, 20.0);
-    window
+    assert!(
+        flips.lines().skip(1).all(|l| l.ends_with(",,,,")),
+        "no flip has a presentation time"
+    );
 }
 
 fn screenshot(display: &str, path: &Path) -> image::RgbImage {
@@ -798,6 +754,12 @@ fn timing_test_gives_a_verdict_and_monitors_says_whether_the_physical_size_is_kn
     // Xvfb has no vertical sync: the verdict fails and says why, with exit code 1.
     assert_eq!(test.status.code(), Some(1), "{}", common::stderr(&test));
     let printed = common::stdout(&test);
+    assert!(
+        printed.contains(
+            "\nflip times  estimated from when frames are acquired: no X11 Present events\n"
+        ),
+        "{printed}"
+    );
     let verdict = printed.lines().last().unwrap_or_default();
     assert!(
         verdict.starts_with(
@@ -857,7 +819,7 @@ fn a_killed_on_screen_run_keeps_its_flip_log_and_the_resumed_run_writes_its_own(
     assert!((2..6).contains(&rows_at_kill), "{rows_at_kill} rows");
     // The killed run's frames are on disk up to about a second before the kill.
     let killed = std::fs::read_to_string(&first_log).expect("the killed run's flip log");
-    assert!(killed.starts_with("flip,time_s,interval_ms\n0,"));
+    assert!(killed.starts_with("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n0,"));
     assert!(killed.ends_with('\n'), "only whole lines");
     assert!(
         killed.lines().count() > 60,
@@ -880,7 +842,7 @@ fn a_killed_on_screen_run_keeps_its_flip_log_and_the_resumed_run_writes_its_own(
         "the resumed run leaves the killed run's flip log as it was"
     );
     let own = std::fs::read_to_string(&second_log).expect("the resumed run's flip log");
-    assert!(own.starts_with("flip,time_s,interval_ms\n0,"));
+    assert!(own.starts_with("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n0,"));
     assert!(own.lines().count() > 60, "{own}");
     let record =
         shapelab::data::record::SessionRecord::read(&logs.join("quick_s1_session_1.session.json"))

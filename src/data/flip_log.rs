@@ -11,8 +11,33 @@ use super::synced::SyncedFile;
 use crate::error::Result;
 
 /// The flip log's header: flip number, time (s on the session's clock), interval since the
-/// previous flip (ms; empty for the first).
-pub const HEADER: &str = "flip,time_s,interval_ms";
+/// previous flip (ms; empty for the first); then, where the display server reported the flip,
+/// its timestamp (`ust_us`, CLOCK_MONOTONIC µs), vertical blank count (`msc`), how it was
+/// shown (`present_mode`) and that timestamp in session seconds (`presented_s`), all empty
+/// where it did not.
+pub const HEADER: &str = "flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s";
+
+/// How the display server says a flip was presented.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Presentation {
+    /// Its timestamp (CLOCK_MONOTONIC µs).
+    pub ust_us: u64,
+    /// The vertical blank counter then.
+    pub msc: u64,
+    /// How it was shown (`flip`, `copy`, `skip`).
+    pub mode: &'static str,
+    /// The timestamp on the session's clock (s).
+    pub onset_s: f64,
+}
+
+/// One flip of the log.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flip {
+    /// When the frame was acquired (s on the session's clock).
+    pub time_s: f64,
+    /// How it was presented, where the display server said so.
+    pub presented: Option<Presentation>,
+}
 
 /// Appends flips to a run's flip log; what cannot be written waits in memory for the next
 /// batch.
@@ -24,7 +49,7 @@ pub struct FlipLogWriter {
     /// The last flip on disk, for the next interval.
     previous: Option<f64>,
     /// Flips not yet on disk, in order.
-    unsaved: Vec<f64>,
+    unsaved: Vec<Flip>,
 }
 
 impl FlipLogWriter {
@@ -40,20 +65,27 @@ impl FlipLogWriter {
 
     /// Adds `flips` (s) and writes every flip not yet on disk in one synced write; on an error
     /// they all stay in memory and are tried again with the next batch.
-    pub fn append(&mut self, flips: &[f64]) -> Result<()> {
+    pub fn append(&mut self, flips: &[Flip]) -> Result<()> {
         self.unsaved.extend_from_slice(flips);
         if self.unsaved.is_empty() {
             return Ok(());
         }
         let mut lines = String::new();
         let mut previous = self.previous;
-        for (i, t) in self.unsaved.iter().enumerate() {
+        for (i, flip) in self.unsaved.iter().enumerate() {
+            let t = flip.time_s;
             let _ = write!(lines, "{},{t:.6},", self.written + i);
             if let Some(p) = previous {
                 let _ = write!(lines, "{:.3}", (t - p) * 1000.0);
             }
+            match flip.presented {
+                Some(p) => {
+                    let _ = write!(lines, ",{},{},{},{:.6}", p.ust_us, p.msc, p.mode, p.onset_s);
+                }
+                None => lines.push_str(",,,,"),
+            }
             lines.push('\n');
-            previous = Some(*t);
+            previous = Some(t);
         }
         self.file.append(&lines)?;
         self.written += self.unsaved.len();
@@ -82,11 +114,25 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("s.flips.csv");
         let mut log = FlipLogWriter::create(&path).expect("created");
-        log.append(&[1.0, 1.0125]).expect("written");
-        log.append(&[1.025]).expect("written");
+        let flip = |time_s| Flip {
+            time_s,
+            presented: None,
+        };
+        log.append(&[flip(1.0), flip(1.0125)]).expect("written");
+        let presented = Presentation {
+            ust_us: 1_066_668,
+            msc: 104,
+            mode: "flip",
+            onset_s: 1.03,
+        };
+        log.append(&[Flip {
+            time_s: 1.025,
+            presented: Some(presented),
+        }])
+        .expect("written");
         assert_eq!(
             std::fs::read_to_string(&path).expect("read"),
-            "flip,time_s,interval_ms\n0,1.000000,\n1,1.012500,12.500\n2,1.025000,12.500\n"
+            "flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n0,1.000000,,,,,\n1,1.012500,12.500,,,,\n2,1.025000,12.500,1066668,104,flip,1.030000\n"
         );
         assert!(
             FlipLogWriter::create(&path).is_err(),

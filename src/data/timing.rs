@@ -258,6 +258,7 @@ mod tests {
             phases,
             disturbed,
             click: Some((0.5, None)),
+            end_frame: 0,
         }
     }
 

@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::presented::PresentedFrame;
+use crate::data::flip_log::{Flip, Presentation};
 use crate::data::record::TimingMode;
 
 /// The refresh interval estimated from consecutive flip timestamps.
@@ -223,10 +225,13 @@ impl Pacer {
     }
 }
 
-/// Every flip of a session, for the end-of-session report.
+/// Every flip of a session, for the end-of-session report: when it was acquired and, where
+/// the display server reports it, when it was presented.
 #[derive(Debug, Clone, Default)]
 pub struct FlipLog {
     timestamps: Vec<f64>,
+    presented: Vec<Option<PresentedFrame>>,
+    settled: usize,
 }
 
 /// The end-of-session timing report, like Psychtoolbox's missed-flip report.
@@ -286,6 +291,46 @@ impl FlipLog {
         &self.timestamps
     }
 
+    /// Flip `flip` was presented as `frame` (`None`: the display server will not say when):
+    /// it and every flip before it are settled.
+    pub fn settle(&mut self, flip: usize, frame: Option<PresentedFrame>) {
+        if self.presented.len() <= flip {
+            self.presented.resize(flip + 1, None);
+        }
+        self.presented[flip] = frame;
+        self.settled = self.settled.max(flip + 1);
+    }
+
+    /// How flip `flip` was presented, when the display server said so.
+    pub fn presented(&self, flip: u64) -> Option<&PresentedFrame> {
+        self.presented.get(usize::try_from(flip).ok()?)?.as_ref()
+    }
+
+    /// How many flips have presentation times from the display server.
+    pub fn presented_flips(&self) -> usize {
+        self.presented.iter().flatten().count()
+    }
+
+    /// Flips `from..to` as the flip log writes them.
+    pub fn flip_lines(&self, from: usize, to: usize) -> Vec<Flip> {
+        (from..to.min(self.timestamps.len()))
+            .map(|i| Flip {
+                time_s: self.timestamps[i],
+                presented: self.presented(i as u64).map(|p| Presentation {
+                    ust_us: p.completion.ust_us,
+                    msc: p.completion.msc,
+                    mode: p.completion.mode.name(),
+                    onset_s: p.onset,
+                }),
+            })
+            .collect()
+    }
+
+    /// Flips before this one are settled: their presentation is known or will never be.
+    pub fn settled(&self) -> u64 {
+        self.settled as u64
+    }
+
     /// Summarises the log against the refresh period (s).
     pub fn report(&self, period: f64) -> FlipReport {
         let mut report = FlipReport {
@@ -295,12 +340,25 @@ impl FlipLog {
             longest_ms: 0.0,
             estimate: RefreshEstimate::from_timestamps(&self.timestamps, &[]),
         };
-        for w in self.timestamps.windows(2) {
-            let interval = w[1] - w[0];
+        for (i, w) in self.timestamps.windows(2).enumerate() {
+            // Where the display server reported both flips, their vertical blanks say exactly
+            // how many refreshes the first stayed on screen.
+            let flips = (self.presented(i as u64), self.presented(i as u64 + 1));
+            let (interval, refreshes) = match flips {
+                (Some(a), Some(b)) => (
+                    b.onset - a.onset,
+                    b.completion.msc.saturating_sub(a.completion.msc),
+                ),
+                _ => (w[1] - w[0], ((w[1] - w[0]) / period).round() as u64),
+            };
             report.longest_ms = report.longest_ms.max(interval * 1000.0);
-            if interval > crate::trials::timeline::LATE_FACTOR * period {
+            let late = match flips {
+                (Some(_), Some(_)) => refreshes > 1,
+                _ => interval > crate::trials::timeline::LATE_FACTOR * period,
+            };
+            if late {
                 report.late_intervals += 1;
-                report.missed_refreshes += ((interval / period).round() as u64).saturating_sub(1);
+                report.missed_refreshes += refreshes.saturating_sub(1);
             }
         }
         report
@@ -427,6 +485,44 @@ mod tests {
         let r = log.report(period);
         assert_eq!((r.flips, r.late_intervals, r.missed_refreshes), (6, 2, 3));
         assert!((r.longest_ms - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn with_presentation_times_missed_refreshes_are_the_vertical_blanks_skipped() {
+        use crate::present::presented::{Completion, PresentMode};
+        let period = 1.0 / 60.0;
+        let mut log = FlipLog::default();
+        // Acquired at a steady rate, yet the display server showed flip 2 three vblanks late;
+        // flip 4 has no event and its intervals fall back to the acquire times.
+        for (i, msc) in [(0u64, 100u64), (1, 101), (2, 104), (3, 105)] {
+            log.push(i as f64 * period);
+            let ust_us = 1_000_000 + (msc - 100) * 16_667;
+            let completion = Completion {
+                serial: i as u32 + 1,
+                ust_us,
+                msc,
+                mode: PresentMode::Flip,
+            };
+            let onset = (ust_us - 1_000_000) as f64 / 1e6 + 0.01;
+            log.settle(i as usize, Some(PresentedFrame { completion, onset }));
+        }
+        log.push(4.0 * period);
+        log.settle(4, None);
+        assert_eq!(log.settled(), 5);
+        let r = log.report(period);
+        assert_eq!((r.flips, r.late_intervals, r.missed_refreshes), (5, 1, 2));
+        assert!((r.longest_ms - 50.001).abs() < 1e-6, "{}", r.longest_ms);
+        let flips = log.flip_lines(0, 5);
+        assert_eq!(
+            flips[2].presented,
+            Some(crate::data::flip_log::Presentation {
+                ust_us: 1_066_668,
+                msc: 104,
+                mode: "flip",
+                onset_s: 0.066668 + 0.01,
+            })
+        );
+        assert_eq!(flips[4].presented, None);
     }
 
     #[test]

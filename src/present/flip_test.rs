@@ -8,6 +8,7 @@ use winit::window::Window;
 
 use super::clock::{judge, FlipReport, Pacer, RefreshEstimate};
 use super::controls::WindowInput;
+use super::presented::FlipSource;
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::ui::Overlay;
 use crate::config::Experiment;
@@ -28,6 +29,8 @@ pub struct FlipTest {
     pub report: FlipReport,
     /// Every flip interval of the test (ms).
     pub intervals_ms: Vec<f64>,
+    /// Where the flip times come from.
+    pub source: FlipSource,
 }
 
 /// Measures the refresh, then flips for `seconds` (alternating fixation and blank frames,
@@ -82,5 +85,6 @@ pub fn flip_test(
         problem: verdict.problem,
         report: p.flips().report(period.as_secs_f64()),
         intervals_ms,
+        source: p.flip_source().clone(),
     })
 }

@@ -4,6 +4,7 @@
 //! written by the data writer thread and images decoded by the loader thread, so that nothing
 //! but drawing happens here.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -12,9 +13,10 @@ use std::time::{Duration, Instant};
 use winit::window::Window;
 
 use super::audio::Beeper;
-use super::clock::{judge, rate_differs, FlipReport, Pacer, SyncWatch};
+use super::clock::{judge, rate_differs, FlipLog, FlipReport, Pacer, SyncWatch};
 use super::controls::{Command, Controls, WindowInput};
 use super::preload::Preloader;
+use super::presented::{retime, FlipSource, NOT_FLIPPED};
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::storage_pause::{end_unsaved, StoragePause};
 use super::ui::Overlay;
@@ -116,15 +118,19 @@ pub fn run(
         ));
     }
     let config = experiment.config.clone();
+    let source = p.flip_source().clone();
+    if let FlipSource::Server { copied: true, .. } = source {
+        warnings.push(NOT_FLIPPED.into());
+    }
     let facts = DisplayFacts {
         timing: verdict.mode,
         refresh_hz_expected: expected_hz,
         refresh_hz_measured: Some(estimate.hz()),
         refresh_sd_ms: Some(estimate.sd_ms),
-        timestamps: if synced {
-            "monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate: the driver gives no presentation time".into()
-        } else {
-            "timer-paced frames without vertical sync; onset = monotonic clock when the frame is acquired".into()
+        timestamps: match &source {
+            FlipSource::Server { description, .. } => description.clone(),
+            FlipSource::Estimate(why) if synced => format!("monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate: {why}"),
+            FlipSource::Estimate(why) => format!("timer-paced (no vsync); onset = acquire time, an estimate: {why}"),
         },
         width_px: width,
         height_px: height,
@@ -168,6 +174,7 @@ pub fn run(
         period: 1.0 / config.refresh_hz,
         warning: overlay_warning,
         log_phases: job.present.log_phases,
+        server_times: matches!(source, FlipSource::Server { .. }),
     };
     let result = run_session(
         &mut p,
@@ -181,7 +188,7 @@ pub fn run(
         settings,
     );
     let report = p.flips().report(1.0 / config.refresh_hz);
-    let Some(writer) = writer else {
+    let Some(mut writer) = writer else {
         return result.map(|ended| Outcome {
             aborted: ended.aborted(),
             data,
@@ -190,6 +197,8 @@ pub fn run(
             warnings,
         });
     };
+    // The last flips, whose reports will not come now.
+    log_flips(p.flips(), &mut writer, usize::MAX);
     let mut recorder = writer.finish()?;
     if let Ok(Ended::Unsaved(fault)) = &result {
         return Err(end_unsaved(&recorder, fault));
@@ -201,8 +210,8 @@ pub fn run(
         recorder.note(format!("warning: {w}"));
     }
     recorder.note(format!(
-        "flip report: {} flips, {} late intervals, {} missed refreshes, longest {:.1} ms",
-        report.flips, report.late_intervals, report.missed_refreshes, report.longest_ms
+        "flip report: {} flips ({} with presentation times from the display server), {} late intervals, {} missed refreshes, longest {:.1} ms",
+        report.flips, p.flips().presented_flips(), report.late_intervals, report.missed_refreshes, report.longest_ms
     ));
     // The session's own error (e.g. data it could not save) comes before this one.
     let saved = recorder.save();
@@ -227,6 +236,9 @@ pub(super) struct LoopSettings {
     pub(super) warning: Option<String>,
     /// Print phase changes.
     pub(super) log_phases: bool,
+    /// The display server reports when frames were presented: trial timings wait for those
+    /// reports and are re-timed from them.
+    pub(super) server_times: bool,
 }
 
 /// What the frame loop works with besides the display and the session.
@@ -281,6 +293,9 @@ pub(super) fn run_session<T: FrameTarget>(
     let mut ended: Option<bool> = None;
     let mut uploaded: Option<usize> = None;
     let mut index: u64 = 0;
+    // Trial timings (and the session's end after them) wait here for the display server's
+    // report of their frames.
+    let mut unsettled: VecDeque<Event> = VecDeque::new();
     loop {
         if !settings.synced {
             pacer.wait(index);
@@ -293,11 +308,20 @@ pub(super) fn run_session<T: FrameTarget>(
         // complete up to now. Unsynchronised: it appears as soon as it is drawn.
         let flip = target.seconds(acquired);
         target.flips().push(flip);
-        if let Some(writer) = parts.writer.as_deref_mut() {
-            writer.flip(flip);
-        }
         let onset = if settings.synced { flip + period } else { flip };
         pending.extend(target.take_disturbances().into_iter().map(Input::Disturbed));
+        if let Some(writer) = parts.writer.as_deref_mut() {
+            release_settled(&mut unsettled, target.flips(), writer);
+            // With presentation reports a flip is logged once its report is in (or never
+            // will be); without, at once.
+            let flips = target.flips();
+            let upto = if settings.server_times {
+                flips.settled() as usize
+            } else {
+                flips.timestamps().len()
+            };
+            log_flips(flips, writer, upto);
+        }
         if settings.synced {
             match sync.flip(flip) {
                 Some(true) => {
@@ -367,8 +391,8 @@ pub(super) fn run_session<T: FrameTarget>(
             continue;
         }
         // The session ends once everything handed to the writer is on disk.
-        if let (Some(aborted), true) = (ended, parts.writer.as_deref().is_none_or(DataWriter::idle))
-        {
+        let written = parts.writer.as_deref().is_none_or(DataWriter::idle) && unsettled.is_empty();
+        if let (Some(aborted), true) = (ended, written) {
             target.present(frame, &Screen::Done, &overlay);
             return Ok(Ended::Session { aborted });
         }
@@ -403,7 +427,17 @@ pub(super) fn run_session<T: FrameTarget>(
             }
         }
         if let Some(writer) = parts.writer.as_deref_mut() {
-            writer.send(&step.events);
+            if settings.server_times {
+                // Rows go at once: the next stimulus waits for them to be on disk.
+                let (later, now): (Vec<Event>, Vec<Event>) = step
+                    .events
+                    .iter()
+                    .partition(|e| matches!(e, Event::TrialTimed(_) | Event::SessionEnded { .. }));
+                unsettled.extend(later);
+                writer.send(&now);
+            } else {
+                writer.send(&step.events);
+            }
         }
         let wants_cursor = matches!(step.screen, Screen::Response | Screen::Feedback(_));
         if wants_cursor != cursor_shown {
@@ -420,6 +454,30 @@ pub(super) fn run_session<T: FrameTarget>(
             return Ok(Ended::Session { aborted });
         }
     }
+}
+
+/// Hands the writer the flips it has not logged yet, up to flip `upto`.
+fn log_flips(flips: &FlipLog, writer: &mut DataWriter, upto: usize) {
+    for flip in flips.flip_lines(writer.flips_logged(), upto) {
+        writer.flip(flip);
+    }
+}
+
+/// Hands the writer the trial timings whose frames the display server has reported (or never
+/// will), re-timed from its reports, and what waited behind them.
+fn release_settled(unsettled: &mut VecDeque<Event>, flips: &FlipLog, writer: &mut DataWriter) {
+    let mut ready = Vec::new();
+    while let Some(mut event) = unsettled.pop_front() {
+        if let Event::TrialTimed(timing) = &mut event {
+            if timing.end_frame >= flips.settled() {
+                unsettled.push_front(event);
+                break;
+            }
+            retime(timing, flips);
+        }
+        ready.push(event);
+    }
+    writer.send(&ready);
 }
 
 /// Prints `phase <onset s> trial <n> <phase>` and flushes, for scripts that follow a session.

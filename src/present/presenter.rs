@@ -12,8 +12,10 @@ use winit::window::Window;
 use super::clock::{FlipLog, RefreshEstimate};
 use super::gpu::Gpu;
 use super::layout::Layout;
+use super::presented::FlipSource;
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
 use super::ui::Overlay;
+use super::x11_present::X11Times;
 use crate::categories::ALL;
 use crate::config::Experiment;
 use crate::error::{Error, Result};
@@ -100,6 +102,10 @@ pub struct Presenter {
     /// The surface is to be reconfigured once the frame acquired from it is presented: wgpu
     /// refuses to reconfigure while a frame is held.
     reconfigure: bool,
+    /// The display server's presentation times, while they are read (X11).
+    server_times: Option<X11Times>,
+    /// Where flip times come from (decided by the refresh measurement).
+    source: FlipSource,
 }
 
 /// How long a surface may stay outdated before the session stops instead of spinning.
@@ -141,6 +147,9 @@ impl Presenter {
     pub fn acquire_frame(&mut self) -> Result<Acquired<wgpu::SurfaceTexture>> {
         use wgpu::CurrentSurfaceTexture as C;
         let acquired = self.display.surface.get_current_texture();
+        if let Some(times) = self.server_times.as_mut() {
+            times.collect(&mut self.flips, self.epoch);
+        }
         if !matches!(acquired, C::Outdated) {
             self.outdated_since = None;
         }
@@ -188,9 +197,7 @@ impl Presenter {
                 }
                 self.disturb(Disturbance::SurfaceReconfigured);
                 self.note("the surface was outdated; reconfigured");
-                self.display
-                    .surface
-                    .configure(&self.gpu.device, &self.display.config);
+                self.reconfigure_surface();
                 Ok(Acquired::Skipped)
             }
             C::Lost => {
@@ -203,6 +210,9 @@ impl Presenter {
                     .map_err(|e| Error::new(format!("cannot recreate the window surface: {e}")))?;
                 surface.configure(&self.gpu.device, &self.display.config);
                 self.display.surface = surface;
+                if let Some(times) = self.server_times.as_mut() {
+                    times.swapchain_recreated();
+                }
                 Ok(Acquired::Skipped)
             }
             C::Validation => Err(Error::new("the graphics driver refused the window surface")),
@@ -251,12 +261,28 @@ impl Presenter {
         );
         self.gpu.queue.submit([encoder.finish()]);
         self.window.pre_present_notify();
+        if let Some(times) = self.server_times.as_mut() {
+            times.presenting(Instant::now());
+        }
         self.gpu.queue.present(frame);
         if std::mem::take(&mut self.reconfigure) {
-            self.display
-                .surface
-                .configure(&self.gpu.device, &self.display.config);
+            self.reconfigure_surface();
         }
+    }
+
+    /// Configures the surface again: a new swapchain.
+    fn reconfigure_surface(&mut self) {
+        self.display
+            .surface
+            .configure(&self.gpu.device, &self.display.config);
+        if let Some(times) = self.server_times.as_mut() {
+            times.swapchain_recreated();
+        }
+    }
+
+    /// Where flip times come from: decided by the refresh measurement.
+    pub fn flip_source(&self) -> &FlipSource {
+        &self.source
     }
 
     /// Seconds since the session's epoch.
@@ -355,6 +381,17 @@ impl Presenter {
             },
         );
         window.set_cursor_visible(false);
+        let (server_times, source) = match X11Times::start(&window) {
+            Ok(Some(times)) => (
+                Some(times),
+                FlipSource::Estimate("the refresh is not measured yet".into()),
+            ),
+            Ok(None) => (
+                None,
+                FlipSource::Estimate("no presentation times on this window system".into()),
+            ),
+            Err(why) => (None, FlipSource::Estimate(why)),
+        };
         Ok(Presenter {
             window,
             gpu,
@@ -367,6 +404,8 @@ impl Presenter {
             occluded: false,
             outdated_since: None,
             reconfigure: false,
+            server_times,
+            source,
         })
     }
 
@@ -388,7 +427,26 @@ impl Presenter {
                 self.present_frame(frame, &Screen::Blank, &Overlay::default());
             }
         }
+        self.end_measurement();
         RefreshEstimate::from_timestamps(&stamps, &waits)
             .ok_or_else(|| Error::new("no frames could be shown to measure the refresh"))
+    }
+
+    /// Decides from the measurement's flips whether the display server's timestamps time the
+    /// session; without them the event reader stops.
+    fn end_measurement(&mut self) {
+        let Some(times) = self.server_times.as_mut() else {
+            return;
+        };
+        self.source = match times.end_measurement(&mut self.flips, self.epoch) {
+            Ok(copied) => FlipSource::Server {
+                description: times.description(copied),
+                copied,
+            },
+            Err(why) => {
+                self.server_times = None;
+                FlipSource::Estimate(why)
+            }
+        };
     }
 }

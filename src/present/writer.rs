@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::data::flip_log::FlipLogWriter;
+use crate::data::flip_log::{Flip, FlipLogWriter};
 use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::{Error, Result};
 use crate::trials::timeline::Event;
@@ -42,7 +42,7 @@ const FLIPS_PER_BATCH: usize = 60;
 
 enum Job {
     Events(Vec<Event>),
-    Flips(Vec<f64>),
+    Flips(Vec<Flip>),
     RetryNow,
 }
 
@@ -53,7 +53,9 @@ pub struct DataWriter {
     rows_sent: usize,
     jobs_sent: usize,
     /// Flips not yet handed over.
-    flips: Vec<f64>,
+    flips: Vec<Flip>,
+    /// Flips handed over so far (to the batch or the thread).
+    flips_handed: usize,
     thread: Option<JoinHandle<Recorder>>,
 }
 
@@ -79,6 +81,7 @@ impl DataWriter {
             rows_sent: 0,
             jobs_sent: 0,
             flips: Vec::with_capacity(FLIPS_PER_BATCH),
+            flips_handed: 0,
             thread: Some(thread),
         })
     }
@@ -105,12 +108,18 @@ impl DataWriter {
         }
     }
 
-    /// Logs a flip (s); the flips go to the writer every [`FLIPS_PER_BATCH`] frames.
-    pub fn flip(&mut self, t: f64) {
-        self.flips.push(t);
+    /// Logs a flip; the flips go to the writer every [`FLIPS_PER_BATCH`] frames.
+    pub fn flip(&mut self, flip: Flip) {
+        self.flips_handed += 1;
+        self.flips.push(flip);
         if self.flips.len() >= FLIPS_PER_BATCH {
             self.send_flips();
         }
+    }
+
+    /// Flips logged so far.
+    pub fn flips_logged(&self) -> usize {
+        self.flips_handed
     }
 
     fn send_flips(&mut self) {
@@ -168,7 +177,7 @@ struct Files {
 impl Files {
     /// Writes flips. The flip log documents the frames; unlike the rows and timing it does
     /// not pause the session when it cannot be written: its flips wait in memory.
-    fn flips(&mut self, batch: &[f64]) {
+    fn flips(&mut self, batch: &[Flip]) {
         match self.flip_log.append(batch) {
             Ok(()) if self.flip_log_failing => {
                 self.flip_log_failing = false;
@@ -191,7 +200,7 @@ impl Files {
 
     /// At the end: the flips still waiting are written, and what the flip log could not take
     /// is noted in the record.
-    fn close(mut self, waiting: &[f64]) -> Recorder {
+    fn close(mut self, waiting: &[Flip]) -> Recorder {
         self.flips(waiting);
         let unsaved = self.flip_log.unsaved();
         if unsaved > 0 {
@@ -243,7 +252,7 @@ fn write_until_closed(
     let mut retry = Retry::default();
     // Flips wait here while rows, timing or the record cannot be written (they must not take
     // the space those need) and while events are queued (a row must not wait for them).
-    let mut flips: Vec<f64> = Vec::new();
+    let mut flips: Vec<Flip> = Vec::new();
     loop {
         let now = Instant::now();
         let job = match retry.wait(now) {

@@ -234,6 +234,8 @@ pub struct PhaseTiming {
     /// Frame intervals shorter than half a refresh period while this phase was on screen: a
     /// frame shown for less than a refresh (vertical sync lost).
     pub short_intervals: u32,
+    /// The index ([`FrameTick::index`]) of the phase's first frame.
+    pub first_frame: Option<u64>,
 }
 
 /// The timing of every phase of one trial, in [`TRIAL_PHASES`] order.
@@ -248,6 +250,8 @@ pub struct TrialTiming {
     /// The last valid click: press and release (s after the response screen appeared); the
     /// release is `None` when the button was still held when the trial's timing was written.
     pub click: Option<(f64, Option<f64>)>,
+    /// The index of the first frame after the trial, which ends its last phase.
+    pub end_frame: u64,
 }
 
 /// What the caller must do after a frame.
@@ -347,6 +351,8 @@ pub struct Timeline {
     window_end: Option<f64>,
     /// A finished trial's timing, written one frame later when intervals lag behind.
     held: Option<TrialTiming>,
+    /// The index of the frame being stepped.
+    frame_index: u64,
     block: BlockSummary,
     recent: [Option<Shown>; 2],
 }
@@ -397,6 +403,7 @@ impl Timeline {
             waiting_since: None,
             window_end: None,
             held: None,
+            frame_index: 0,
             block,
             recent: [None; 2],
         }
@@ -427,6 +434,7 @@ impl Timeline {
                 events,
             };
         }
+        self.frame_index = tick.index;
         self.account_interval(tick.onset);
         if let Some(timing) = self.held.take() {
             events.push(Event::TrialTimed(timing));
@@ -470,6 +478,7 @@ impl Timeline {
             let t = &mut self.timing[slot];
             if t.frames == 0 {
                 t.onset = Some(tick.onset);
+                t.first_frame = Some(tick.index);
             }
             t.frames += 1;
             t.refreshes += 1;
@@ -706,6 +715,7 @@ impl Timeline {
             phases: self.timing,
             disturbed: self.disturbed,
             click: self.response.take().map(|a| (a.press, a.release)),
+            end_frame: self.frame_index,
         };
         self.timing = [PhaseTiming::default(); 8];
         self.disturbed = Disturbances::default();

@@ -321,6 +321,11 @@ pub fn have(program: &str) -> bool {
 
 /// Starts Xvfb, or `None` (skip) without it; under CI a missing Xvfb or xdotool fails.
 pub fn xvfb() -> Option<Xvfb> {
+    xvfb_with(&[])
+}
+
+/// [`xvfb`] with more Xvfb arguments, e.g. `-fakescreenfps 144`.
+pub fn xvfb_with(extra: &[&str]) -> Option<Xvfb> {
     if !(have("Xvfb") && have("xdotool")) {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -341,6 +346,7 @@ pub fn xvfb() -> Option<Xvfb> {
             "-nolisten",
             "tcp",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -484,4 +490,65 @@ pub fn toy_model(human_file: &Path, dataset: &str, into: &Path) {
     let folder = into.join(dataset);
     std::fs::create_dir_all(&folder).expect("folder");
     std::fs::write(folder.join(format!("{dataset}_toy-net_session_1.csv")), out).expect("written");
+}
+
+/// xdotool's output on `display`.
+pub fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Clicks at (x, y) of `window` with xdotool.
+pub fn click(display: &str, window: &str, x: f64, y: f64) {
+    let (x, y) = (format!("{}", x.round()), format!("{}", y.round()));
+    xdotool(
+        display,
+        &["mousemove", "--window", window, &x, &y, "click", "1"],
+    );
+}
+
+/// shapelab on an X display with its own runtime folder, its output piped.
+pub fn shapelab_on(display: &str, runtime: &tempfile::TempDir) -> Command {
+    let mut command = shapelab();
+    command
+        .env("DISPLAY", display)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Waits up to a minute for a line that satisfies `wanted`.
+pub fn wait_for(
+    lines: &std::sync::mpsc::Receiver<String>,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    panic!("the expected line never came; before it: {seen:?}");
+}
+
+/// Waits for the start screen in `--log-phases` output, clicks it, and returns the window.
+pub fn click_start(display: &str, stdout: &std::sync::mpsc::Receiver<String>) -> String {
+    wait_for(stdout, |l| l.ends_with(" start"));
+    let window = xdotool(display, &["search", "--name", "shapelab"])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    click(display, &window, 20.0, 20.0);
+    window
 }

@@ -23,6 +23,53 @@ struct VirtualDisplay {
     refresh: u32,
     shown: Shown,
     flips: FlipLog,
+    server: Option<Server>,
+}
+
+/// A display server that reports each frame two flips after it was presented: it appears
+/// [`SCANOUT`] after its vblank, and the server drops one vblank on the second frame of the
+/// first stimulus (a frame stays up a refresh longer; acquiring never notices).
+#[derive(Default)]
+struct Server {
+    /// Per presented flip: its vblank count.
+    mscs: Vec<u64>,
+    dropped: bool,
+}
+
+/// How long after the vblank the virtual server says a frame appeared.
+const SCANOUT: Duration = Duration::from_millis(3);
+
+impl VirtualDisplay {
+    fn new(period: Duration, shown: Shown, server: Option<Server>) -> VirtualDisplay {
+        VirtualDisplay {
+            epoch: Instant::now(),
+            period,
+            refresh: 0,
+            shown,
+            flips: FlipLog::default(),
+            server,
+        }
+    }
+
+    /// Settles the flips presented two flips ago or earlier.
+    fn report(&mut self) {
+        let Some(server) = &self.server else {
+            return;
+        };
+        let presented = server.mscs.len() as u64;
+        for flip in self.flips.settled()..presented.saturating_sub(2) {
+            let msc = server.mscs[flip as usize];
+            let onset = (self.period * msc as u32 + SCANOUT).as_secs_f64();
+            let completion = crate::present::presented::Completion {
+                serial: flip as u32 + 1,
+                ust_us: (onset * 1e6) as u64,
+                msc,
+                mode: crate::present::presented::PresentMode::Flip,
+            };
+            let frame = crate::present::presented::PresentedFrame { completion, onset };
+            self.flips.settle(flip as usize, Some(frame));
+        }
+    }
 }
 
 impl FrameTarget for VirtualDisplay {
@@ -34,13 +81,21 @@ impl FrameTarget for VirtualDisplay {
         if let Some(wait) = vblank.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
+        self.report();
         Ok(Acquired::Frame((), Instant::now()))
     }
 
     fn present(&mut self, _: (), screen: &Screen, _: &Overlay) {
         let appears = self.epoch + self.period * (self.refresh + 1);
         if let Ok(mut shown) = self.shown.lock() {
+            let again = shown.last().is_some_and(|(_, s)| s == screen);
             shown.push((appears, *screen));
+            if let Some(server) = self.server.as_mut() {
+                let drop = again && matches!(screen, Screen::Stimulus(_)) && !server.dropped;
+                server.dropped |= drop;
+                let late = u64::from(server.dropped);
+                server.mscs.push(u64::from(self.refresh) + 1 + late);
+            }
         }
     }
 
@@ -97,11 +152,19 @@ fn click(window: &Sender<WindowInput>, (x, y): (f64, f64)) {
     });
 }
 
-#[test]
-fn a_click_while_the_last_grid_frame_is_on_screen_counts_and_one_after_it_does_not() {
+/// A session of the loop tests on a 20 Hz virtual display (each frame lasts 50 ms, room
+/// enough for a test thread to click inside one), with its data writer and loader.
+struct LoopSession {
+    _dir: tempfile::TempDir,
+    session: Session,
+    writer: Option<DataWriter>,
+    preloader: Option<Preloader>,
+    paths: crate::data::paths::SessionPaths,
+}
+
+fn loop_session(trials: usize) -> LoopSession {
     let dir = tempfile::tempdir().expect("temp dir");
     crate::stimuli::demo::write_set(&dir.path().join("stimuli")).expect("stimuli");
-    // 20 Hz: each frame lasts 50 ms, room enough for a test thread to click inside one.
     let text = format!(
         "experiment: loop\nstimuli: {}\noutput: {}\nrefresh_hz: 20\nms_fixation: 100\n\
          ms_stim: 100\nms_mask: 100\nms_resp_object: 600\nms_feedback: 100\ntrial_order: files\n",
@@ -112,7 +175,7 @@ fn a_click_while_the_last_grid_frame_is_on_screen_counts_and_one_after_it_does_n
     let set = StimulusSet::check(&experiment.config.stimuli, 224).expect("stimuli");
     let options = SessionOptions {
         subject: "s1".into(),
-        trials: Some(2),
+        trials: Some(trials),
         ..SessionOptions::default()
     };
     let facts = DisplayFacts {
@@ -125,31 +188,61 @@ fn a_click_while_the_last_grid_frame_is_on_screen_counts_and_one_after_it_does_n
         height_px: 768,
     };
     let mut session = session::open(&experiment, &set, &options, facts).expect("session");
-    let data = session
-        .recorder
-        .as_ref()
-        .expect("a recorder")
-        .paths()
-        .data
-        .clone();
-    let centre = |c: Category| session.timeline.grid().rect(c).centre();
-    let (first, second) = (centre(Category::Cat), centre(Category::Dog));
-    let mut writer = DataWriter::start(
-        session.recorder.take().expect("a recorder"),
-        session.plan.clone(),
-    )
-    .expect("writer");
+    let recorder = session.recorder.take().expect("a recorder");
+    let paths = recorder.paths().clone();
+    let writer = DataWriter::start(recorder, session.plan.clone()).expect("writer");
     let preloader = Preloader::start(session.plan.trials.clone(), 0, 224, &experiment.config.mask)
         .expect("loader");
+    LoopSession {
+        _dir: dir,
+        session,
+        writer: Some(writer),
+        preloader: Some(preloader),
+        paths,
+    }
+}
+
+impl LoopSession {
+    /// Runs the session (once) on `display` with the window inputs `inputs`; returns how it
+    /// ended once the writer has finished.
+    fn run(
+        &mut self,
+        display: &mut VirtualDisplay,
+        inputs: &mpsc::Receiver<WindowInput>,
+        server_times: bool,
+    ) -> Ended {
+        let mut writer = self.writer.take().expect("run once");
+        let ended = run_session(
+            display,
+            &mut self.session,
+            SessionParts {
+                inputs,
+                writer: Some(&mut writer),
+                preloader: self.preloader.take().expect("run once"),
+                beeper: None,
+            },
+            LoopSettings {
+                synced: true,
+                period: 0.05,
+                warning: None,
+                log_phases: false,
+                server_times,
+            },
+        )
+        .expect("the session ran");
+        writer.finish().expect("written");
+        ended
+    }
+}
+
+#[test]
+fn a_click_while_the_last_grid_frame_is_on_screen_counts_and_one_after_it_does_not() {
+    let mut s = loop_session(2);
+    let centre = |c: Category| s.session.timeline.grid().rect(c).centre();
+    let (first, second) = (centre(Category::Cat), centre(Category::Dog));
     let period = Duration::from_millis(50);
     let shown: Shown = Arc::default();
-    let mut display = VirtualDisplay {
-        epoch: Instant::now(),
-        period,
-        refresh: 0,
-        shown: shown.clone(),
-        flips: FlipLog::default(),
-    };
+    let mut display = VirtualDisplay::new(period, shown.clone(), None);
     let (window, inputs) = mpsc::channel();
     let participant = std::thread::spawn(move || {
         let start = appeared(&shown, 0, |s| matches!(s, Screen::Start { .. }));
@@ -169,27 +262,10 @@ fn a_click_while_the_last_grid_frame_is_on_screen_counts_and_one_after_it_does_n
         let _ = window.send(WindowInput::Escape);
         let _ = window.send(WindowInput::Yes);
     });
-    let ended = run_session(
-        &mut display,
-        &mut session,
-        SessionParts {
-            inputs: &inputs,
-            writer: Some(&mut writer),
-            preloader,
-            beeper: None,
-        },
-        LoopSettings {
-            synced: true,
-            period: 0.05,
-            warning: None,
-            log_phases: false,
-        },
-    )
-    .expect("the session ran");
+    let ended = s.run(&mut display, &inputs, false);
     participant.join().expect("the participant clicked");
-    writer.finish().expect("written");
     assert!(ended.aborted() || ended == Ended::Session { aborted: false });
-    let rows = read_rows(&data).expect("rows");
+    let rows = read_rows(&s.paths.data).expect("rows");
     assert_eq!(rows.len(), 2);
     assert_eq!(
         rows[0].object_response,
@@ -200,4 +276,58 @@ fn a_click_while_the_last_grid_frame_is_on_screen_counts_and_one_after_it_does_n
     let rt = rows[0].rt.expect("an rt");
     assert!((0.55..0.6).contains(&rt), "rt {rt}");
     assert_eq!(rows[1].object_response, None, "{:?}", rows[1]);
+}
+
+#[test]
+fn with_presentation_times_the_timing_log_takes_onsets_and_missed_refreshes_from_the_server() {
+    let mut s = loop_session(1);
+    let period = Duration::from_millis(50);
+    let shown: Shown = Arc::default();
+    let mut display = VirtualDisplay::new(period, shown.clone(), Some(Server::default()));
+    let (window, inputs) = mpsc::channel();
+    let epoch = display.epoch;
+    let participant = {
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            let start = appeared(&shown, 0, |s| matches!(s, Screen::Start { .. }));
+            sleep_until(start + period * 2);
+            click(&window, (5.0, 5.0));
+            // The one trial ends without an answer; then the end screen until Escape.
+            appeared(&shown, 0, |s| matches!(s, Screen::End(_)));
+            std::thread::sleep(period * 4);
+            let _ = window.send(WindowInput::Escape);
+            let _ = window.send(WindowInput::Yes);
+        })
+    };
+    s.run(&mut display, &inputs, true);
+    participant.join().expect("the participant clicked");
+    let log = std::fs::read_to_string(&s.paths.timing).expect("timing log");
+    let mut lines = log.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let row: Vec<&str> = lines.next().expect("trial 1").split(',').collect();
+    let field = |name: &str| row[header.iter().position(|c| *c == name).expect(name)];
+    // Onsets are the server's (3 ms after the vblank), not the acquire-time estimate. The
+    // trial's fixation is the two frames before its stimulus.
+    let shown = shown.lock().expect("shown");
+    let stimulus = shown
+        .iter()
+        .position(|(_, s)| matches!(s, Screen::Stimulus(_)))
+        .expect("a stimulus");
+    let server = |i: usize| (shown[i].0 + SCANOUT).duration_since(epoch).as_secs_f64();
+    let (fixation, stimulus) = (server(stimulus - 2), server(stimulus));
+    let onset = |name| field(name).parse::<f64>().expect("an onset");
+    assert!((onset("fixation_onset") - fixation).abs() < 2e-6, "{row:?}");
+    assert!((onset("stimulus_onset") - stimulus).abs() < 2e-6, "{row:?}");
+    // The dropped vblank: 2 frames stayed 3 refreshes, one interval late.
+    assert_eq!(
+        (
+            field("stimulus_frames"),
+            field("stimulus_refreshes"),
+            field("stimulus_late")
+        ),
+        ("2", "3", "1"),
+        "{row:?}"
+    );
+    assert_eq!(field("mask_refreshes"), field("mask_frames"));
+    assert_eq!(field("disturbed"), "late_frames");
 }
