@@ -25,6 +25,7 @@ use crate::present::clock::FlipReport;
 use crate::present::frame_loop::{self, Job, PresentOptions};
 use crate::present::launcher::Launcher;
 use crate::present::launcher_window;
+use crate::present::watchdog::{Task, Watchdog};
 use crate::present::window::{self, WindowOptions};
 use crate::report::{figures, histogram, tables};
 use crate::session::{self, order_name, SessionOptions};
@@ -781,10 +782,15 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
     let options = window_options(&experiment, &args.screen);
     let (seconds, flips) = (args.seconds, args.screen.measure_flips as usize);
     let hz = experiment.config.refresh_hz;
-    let test = window::run(
+    let watchdog = Watchdog::start(Task::TimingTest);
+    watchdog.catch_interrupt();
+    let watched = watchdog.clone();
+    let test = window::run_watched(
         options,
+        Some(watchdog),
         Box::new(move |window, inputs, epoch| {
-            frame_loop::flip_test(window, inputs, epoch, &experiment, seconds, flips)
+            let timing = (seconds, flips);
+            frame_loop::flip_test(window, inputs, epoch, &experiment, timing, &watched)
         }),
     )?;
     let e = &test.estimate;
@@ -838,9 +844,15 @@ fn present(
             log_phases: args.log_phases,
         },
     };
-    let outcome = window::run(
+    let watchdog = Watchdog::start(Task::Session);
+    watchdog.catch_interrupt();
+    let watched = watchdog.clone();
+    let outcome = window::run_watched(
         window_options,
-        Box::new(move |window, inputs, epoch| frame_loop::run(window, inputs, epoch, job)),
+        Some(watchdog),
+        Box::new(move |window, inputs, epoch| {
+            frame_loop::run(window, inputs, epoch, job, &watched)
+        }),
     )?;
     for w in &outcome.warnings {
         println!("warning     {w}");

@@ -10,6 +10,7 @@ use super::clock::{judge, FlipReport, Pacer, RefreshEstimate};
 use super::controls::WindowInput;
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::ui::Overlay;
+use super::watchdog::Watchdog;
 use crate::config::Experiment;
 use crate::data::record::TimingMode;
 use crate::error::Result;
@@ -31,16 +32,18 @@ pub struct FlipTest {
 }
 
 /// Measures the refresh, then flips for `seconds` (alternating fixation and blank frames,
-/// paced by a timer when there is no vertical sync); Escape ends it early.
+/// paced by a timer when there is no vertical sync); Escape ends it early. `watchdog` watches
+/// the frames.
 pub fn flip_test(
     window: Arc<Window>,
     inputs: Receiver<WindowInput>,
     epoch: Instant,
     experiment: &Experiment,
-    seconds: f64,
-    measure_flips: usize,
+    (seconds, measure_flips): (f64, usize),
+    watchdog: &Arc<Watchdog>,
 ) -> Result<FlipTest> {
     let mut p = Presenter::open(window, epoch, experiment)?;
+    p.watch(watchdog.clone());
     let estimate = p.measure_refresh(measure_flips)?;
     let verdict = judge(&estimate, experiment.config.refresh_hz, p.monitor_hz());
     let synced = verdict.mode == TimingMode::Synchronised;
@@ -70,6 +73,7 @@ pub fn flip_test(
             index += 1;
         }
     }
+    p.rest_watchdog();
     let intervals_ms = p
         .flips()
         .timestamps()

@@ -18,6 +18,7 @@ use super::preload::Preloader;
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::storage_pause::{end_unsaved, StoragePause};
 use super::ui::Overlay;
+use super::watchdog::Watchdog;
 use super::writer::DataWriter;
 use crate::config::Experiment;
 use crate::data::record::{DisplayFacts, TimingMode};
@@ -72,17 +73,21 @@ pub struct Job {
     pub present: PresentOptions,
 }
 
-/// Runs a whole presented session on the render thread.
+/// Runs a whole presented session on the render thread, its frames watched by `watchdog`.
 pub fn run(
     window: Arc<Window>,
     inputs: Receiver<WindowInput>,
     epoch: Instant,
     job: Job,
+    watchdog: &Arc<Watchdog>,
 ) -> Result<Outcome> {
     let mut experiment = job.experiment;
     let mut p = Presenter::open(window, epoch, &experiment)?;
+    p.watch(watchdog.clone());
     let (width, height) = p.scene.layout().screen;
     let estimate = p.measure_refresh(job.present.measure_flips)?;
+    // Opening the session's files is no frame: watching starts again with the first one.
+    p.rest_watchdog();
     let expected_hz = experiment.config.refresh_hz;
     let verdict = judge(&estimate, expected_hz, p.monitor_hz());
     let synced = verdict.mode == TimingMode::Synchronised;
@@ -157,6 +162,7 @@ pub fn run(
         .take()
         .map(|recorder| DataWriter::start(recorder, session.plan.clone()))
         .transpose()?;
+    watchdog.connect_writer(writer.as_ref().and_then(DataWriter::line));
     let preloader = Preloader::start(
         session.plan.trials.clone(),
         session.first_trial,
@@ -180,6 +186,9 @@ pub fn run(
         },
         settings,
     );
+    p.rest_watchdog();
+    // The writer thread ends once nothing else can hand it work.
+    watchdog.connect_writer(None);
     let report = p.flips().report(1.0 / config.refresh_hz);
     let Some(writer) = writer else {
         return result.map(|ended| Outcome {

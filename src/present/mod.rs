@@ -16,5 +16,6 @@ pub mod presenter;
 pub mod scene;
 pub mod storage_pause;
 pub mod ui;
+pub mod watchdog;
 pub mod window;
 pub mod writer;

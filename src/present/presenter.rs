@@ -14,6 +14,7 @@ use super::gpu::Gpu;
 use super::layout::Layout;
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
 use super::ui::Overlay;
+use super::watchdog::Watchdog;
 use crate::categories::ALL;
 use crate::config::Experiment;
 use crate::error::{Error, Result};
@@ -100,6 +101,11 @@ pub struct Presenter {
     /// The surface is to be reconfigured once the frame acquired from it is presented: wgpu
     /// refuses to reconfigure while a frame is held.
     reconfigure: bool,
+    /// How long the last `queue.present` took: on Wayland the driver waits there for the
+    /// compositor, not in acquiring.
+    present_wait: Duration,
+    /// Told of every frame, to notice a presentation that stalls.
+    watchdog: Option<Arc<Watchdog>>,
 }
 
 /// How long a surface may stay outdated before the session stops instead of spinning.
@@ -141,6 +147,7 @@ impl Presenter {
     pub fn acquire_frame(&mut self) -> Result<Acquired<wgpu::SurfaceTexture>> {
         use wgpu::CurrentSurfaceTexture as C;
         let acquired = self.display.surface.get_current_texture();
+        self.beat();
         if !matches!(acquired, C::Outdated) {
             self.outdated_since = None;
         }
@@ -209,6 +216,34 @@ impl Presenter {
         }
     }
 
+    /// Has `watchdog` watch the frames from now on.
+    pub fn watch(&mut self, watchdog: Arc<Watchdog>) {
+        self.watchdog = Some(watchdog);
+    }
+
+    /// Tells the watchdog a frame went through; a stall that has just ended is noted and
+    /// marks the frame's trial.
+    fn beat(&mut self) {
+        let Some(watchdog) = &self.watchdog else {
+            return;
+        };
+        watchdog.beat();
+        if let Some(stalled) = watchdog.take_resumed() {
+            self.disturb(Disturbance::FrameTimeout);
+            self.note(&format!(
+                "presentation stalled for {:.1} s (no frame was shown); resumed",
+                stalled.as_secs_f64()
+            ));
+        }
+    }
+
+    /// Stops the watchdog watching until the next frame (work other than frames follows).
+    pub fn rest_watchdog(&self) {
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.rest();
+        }
+    }
+
     fn disturb(&mut self, cause: Disturbance) {
         if !self.disturbed.contains(&cause) {
             self.disturbed.push(cause);
@@ -251,7 +286,10 @@ impl Presenter {
         );
         self.gpu.queue.submit([encoder.finish()]);
         self.window.pre_present_notify();
+        let presenting = Instant::now();
         self.gpu.queue.present(frame);
+        self.present_wait = presenting.elapsed();
+        self.beat();
         if std::mem::take(&mut self.reconfigure) {
             self.display
                 .surface
@@ -367,6 +405,8 @@ impl Presenter {
             occluded: false,
             outdated_since: None,
             reconfigure: false,
+            present_wait: Duration::ZERO,
+            watchdog: None,
         })
     }
 
@@ -384,8 +424,10 @@ impl Presenter {
             let asked = Instant::now();
             if let Acquired::Frame(frame, t) = self.acquire_frame()? {
                 stamps.push(self.seconds(t));
-                waits.push(t.duration_since(asked).as_secs_f64() * 1000.0);
                 self.present_frame(frame, &Screen::Blank, &Overlay::default());
+                // Waiting for the display happens in acquiring (X11) or presenting (Wayland).
+                let waited = t.duration_since(asked) + self.present_wait;
+                waits.push(waited.as_secs_f64() * 1000.0);
             }
         }
         RefreshEstimate::from_timestamps(&stamps, &waits)

@@ -1,0 +1,207 @@
+//! shapelab as a Wayland client of weston's headless compositor: sessions and timing tests
+//! run, a compositor that stops taking frames is reported within seconds instead of hanging,
+//! and the experimenter can still end the session with its data saved.
+
+mod common;
+
+use std::process::{Child, Command, Output};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use common::{line_reader, weston, Reaped};
+
+/// Waits up to `wait` for a line satisfying `wanted`; the lines before it if it never came.
+fn wait_for(
+    lines: &Receiver<String>,
+    wait: Duration,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<String, Vec<String>> {
+    let deadline = Instant::now() + wait;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return Ok(line),
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    Err(seen)
+}
+
+/// Ctrl+C on the console that started shapelab.
+fn interrupt(app: &Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &app.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+}
+
+/// Waits up to `wait` for shapelab to end; its exit code.
+fn ends_within(app: &mut Child, wait: Duration) -> Option<i32> {
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        if let Some(status) = app.try_wait().expect("shapelab runs") {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("shapelab did not end within {wait:?}");
+}
+
+/// The stall warning: said within seconds, naming the cause and the way out.
+fn is_stall_warning(line: &str) -> bool {
+    line.starts_with("warning: no frame was shown for 2 s: the display stopped taking frames")
+        && line.contains("press Escape in its window or Ctrl+C here to end it")
+}
+
+fn timing_test(weston: &common::Weston, config: &std::path::Path, screen: &[&str]) -> Output {
+    weston
+        .shapelab()
+        .args([
+            "timing-test",
+            config.to_str().expect("utf-8"),
+            "--seconds",
+            "2",
+        ])
+        .args(screen)
+        .output()
+        .expect("shapelab runs")
+}
+
+#[test]
+fn a_timing_test_runs_under_weston_windowed_and_fullscreen_without_a_stall() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (_dir, config) = common::quick_study("");
+    for screen in [&["--windowed", "800x600"][..], &[]] {
+        let test = timing_test(&weston, &config, screen);
+        let (printed, said) = (common::stdout(&test), common::stderr(&test));
+        assert!(
+            matches!(test.status.code(), Some(0 | 1)),
+            "{screen:?}: {said}"
+        );
+        assert!(
+            printed.contains("\nverdict     "),
+            "{screen:?}: {printed}{said}"
+        );
+        assert!(!said.contains("no frame was shown"), "{screen:?}: {said}");
+        let flips: usize = printed
+            .lines()
+            .find_map(|l| l.strip_prefix("flips       "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{printed}"));
+        // Two seconds at weston's pace (about 25 ms a frame).
+        assert!(flips > 40, "{screen:?}: {printed}");
+    }
+}
+
+#[test]
+fn a_kiosk_shell_that_never_shows_the_window_is_reported_and_ctrl_c_ends_the_timing_test() {
+    let Some(weston) = weston("kiosk-shell", 0) else {
+        return;
+    };
+    let (_dir, config) = common::quick_study("");
+    // kiosk-shell never shows a window of a fixed size other than its output's.
+    let mut app = Reaped(
+        weston
+            .shapelab()
+            .args(["timing-test", config.to_str().expect("utf-8")])
+            .args(["--windowed", "640x480", "--seconds", "30"])
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    let started = Instant::now();
+    let warning = wait_for(&stderr, Duration::from_secs(60), is_stall_warning)
+        .unwrap_or_else(|seen| panic!("no stall warning; said {seen:?}"));
+    assert!(warning.contains("the timing test is paused"), "{warning}");
+    // Noticed two seconds after the last frame (the GPU and window take a while to start).
+    assert!(started.elapsed() < Duration::from_secs(30));
+    interrupt(&app);
+    assert_eq!(ends_within(&mut app, Duration::from_secs(10)), Some(1));
+    let rest: Vec<String> = stderr.iter().collect();
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some(
+            "error: the display stopped taking frames (screen locked or blanked, window hidden, \
+             or not shown by the desktop); the timing test was ended by the experimenter while \
+             it could not show frames; no verdict"
+        ),
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn a_session_whose_screen_locks_pauses_within_seconds_and_ctrl_c_ends_it_with_its_record_saved() {
+    // desktop-shell locks the screen after the idle time, and frames stop.
+    let Some(weston) = weston("desktop-shell", 20) else {
+        return;
+    };
+    let (dir, config) = common::quick_study("");
+    let mut app = Reaped(
+        weston
+            .shapelab()
+            .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+            .args(["--windowed", "800x600", "--trials", "4", "--log-phases"])
+            .args(["--measure-flips", "100"])
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    // The session is open (its record written) and waits on its start screen.
+    wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(" start")).unwrap_or_else(|seen| {
+        panic!(
+            "no start screen: {seen:?} {:?}",
+            stderr.try_iter().collect::<Vec<_>>()
+        )
+    });
+    let record = common::session_file(
+        &dir.path().join("raw-data"),
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    );
+    let before = std::fs::read_to_string(&record).expect("the record is written at the start");
+    assert!(before.contains("\"status\": \"running\""), "{before}");
+    let warning = wait_for(&stderr, Duration::from_secs(30), is_stall_warning)
+        .unwrap_or_else(|seen| panic!("no stall warning; said {seen:?}"));
+    assert!(
+        warning.contains("the session is paused")
+            && warning.ends_with("(what is saved stays saved)"),
+        "{warning}"
+    );
+    // The record says why at once, while the session waits.
+    std::thread::sleep(Duration::from_millis(500));
+    let paused = std::fs::read_to_string(&record).expect("record");
+    assert!(
+        paused.contains("no frame was shown for 2 s: the display stopped taking frames"),
+        "{paused}"
+    );
+    interrupt(&app);
+    assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(1));
+    let rest: Vec<String> = stderr.iter().collect();
+    let error = rest.last().expect("an error line");
+    assert!(
+        error.starts_with("error: the display stopped taking frames")
+            && error.contains(
+                "the session was ended by the experimenter while it could not show frames"
+            )
+            && error
+                .ends_with("; everything is saved (0 rows in this run); continue it with --resume"),
+        "{rest:?}"
+    );
+    let ended = std::fs::read_to_string(&record).expect("record");
+    assert!(ended.contains("\"status\": \"aborted\""), "{ended}");
+    assert!(
+        ended.contains("was ended by the experimenter while it could not show frames"),
+        "{ended}"
+    );
+    // The data file is there, with its header, to be continued with --resume.
+    let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
+    assert!(common::csv_rows(&data).is_empty());
+}
