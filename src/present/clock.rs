@@ -84,25 +84,42 @@ const LOCK_SD_FRACTION: f64 = 0.15;
 /// for the display, or flips at an unsteady or foreign rate (a software renderer paced by its
 /// own work, as under Xvfb) is unsynchronised.
 pub fn judge(estimate: &RefreshEstimate, expected_hz: f64, monitor_hz: Option<f64>) -> Verdict {
-    let period_ms = 1000.0 / expected_hz;
-    let sd_limit = (SD_TOLERANCE.0 * period_ms).max(SD_TOLERANCE.1);
     let reference = monitor_hz.filter(|hz| *hz > 0.0).unwrap_or(expected_hz);
     let never_waits = estimate.median_wait_ms < WAIT_FRACTION * estimate.mean_ms;
-    let too_fast = estimate.mean_ms < UNSYNCED_FRACTION * period_ms;
     let steady = estimate.sd_ms <= LOCK_SD_FRACTION * estimate.mean_ms;
     let on_rate = (estimate.hz() - reference).abs() / reference <= LOCK_TOLERANCE;
-    if too_fast || never_waits || !(steady && on_rate) {
-        return Verdict {
-            mode: TimingMode::Unsynchronised,
-            problem: Some(format!(
-                "frames are not synchronised to the display (flips every {:.2} ms, SD {:.2} ms, {:.2} ms spent waiting; the display refreshes at {}): no vertical sync",
-                estimate.mean_ms,
-                estimate.sd_ms,
-                estimate.median_wait_ms,
-                monitor_hz.map_or_else(|| format!("an unknown rate, {expected_hz} Hz expected"), |hz| format!("{hz:.2} Hz"))
-            )),
-        };
+    if too_fast(estimate, expected_hz) || never_waits || !(steady && on_rate) {
+        return unsynchronised(estimate, expected_hz, monitor_hz);
     }
+    synchronised(estimate, expected_hz)
+}
+
+/// A loop much faster than the expected refresh cannot be waiting for the display.
+fn too_fast(estimate: &RefreshEstimate, expected_hz: f64) -> bool {
+    estimate.mean_ms < UNSYNCED_FRACTION * 1000.0 / expected_hz
+}
+
+/// Frames not synchronised to the display, and what was measured.
+fn unsynchronised(
+    estimate: &RefreshEstimate,
+    expected_hz: f64,
+    monitor_hz: Option<f64>,
+) -> Verdict {
+    Verdict {
+        mode: TimingMode::Unsynchronised,
+        problem: Some(format!(
+            "frames are not synchronised to the display (flips every {:.2} ms, SD {:.2} ms, {:.2} ms spent waiting; the display refreshes at {}): no vertical sync",
+            estimate.mean_ms,
+            estimate.sd_ms,
+            estimate.median_wait_ms,
+            monitor_hz.map_or_else(|| format!("an unknown rate, {expected_hz} Hz expected"), |hz| format!("{hz:.2} Hz"))
+        )),
+    }
+}
+
+/// Frames synchronised to the display, and what is wrong with its rate, if anything.
+fn synchronised(estimate: &RefreshEstimate, expected_hz: f64) -> Verdict {
+    let sd_limit = (SD_TOLERANCE.0 * 1000.0 / expected_hz).max(SD_TOLERANCE.1);
     let problem = if rate_differs(estimate, expected_hz) {
         Some(format!(
             "the display runs at {:.2} Hz but the config expects {expected_hz} Hz (set refresh_hz or the display mode)",
@@ -120,6 +137,42 @@ pub fn judge(estimate: &RefreshEstimate, expected_hz: f64, monitor_hz: Option<f6
         mode: TimingMode::Synchronised,
         problem,
     }
+}
+
+/// Under a compositor, frames that spend at least this share of their interval waiting for it
+/// are paced by it.
+const COMPOSITOR_WAIT_FRACTION: f64 = 0.5;
+
+/// Judges a refresh measurement on Wayland, where the compositor paces frames (Mesa waits for
+/// its frame callback in present, not in acquiring): frames that spend most of their interval
+/// waiting for it follow the compositor, and its pace is what the screen shows even where it
+/// differs from the rate the output reports (weston's headless output reports 60 Hz and
+/// presents every 25 ms). Such frames are synchronised, to the compositor's measured rate,
+/// which must then match the config's, be steady and, as a warning, match the output's
+/// (`output_hz`).
+pub fn judge_compositor(
+    estimate: &RefreshEstimate,
+    expected_hz: f64,
+    output_hz: Option<f64>,
+) -> Verdict {
+    let paced = estimate.median_wait_ms >= COMPOSITOR_WAIT_FRACTION * estimate.mean_ms;
+    if too_fast(estimate, expected_hz) || !paced {
+        return unsynchronised(estimate, expected_hz, output_hz);
+    }
+    let mut verdict = synchronised(estimate, expected_hz);
+    let off_output =
+        output_hz.filter(|hz| *hz > 0.0 && (estimate.hz() - hz).abs() / hz > LOCK_TOLERANCE);
+    if let Some(hz) = off_output {
+        let why = format!(
+            "the compositor presents frames at {:.2} Hz though the output reports {hz:.2} Hz",
+            estimate.hz()
+        );
+        verdict.problem = Some(match verdict.problem {
+            Some(problem) => format!("{problem}; {why}"),
+            None => why,
+        });
+    }
+    verdict
 }
 
 /// Whether a synchronised display runs at another rate than the config expects.
@@ -428,6 +481,47 @@ mod tests {
         let v = judge(&estimate(&shaky, 0.012), 60.0, Some(60.0));
         assert_eq!(v.mode, TimingMode::Synchronised);
         assert!(v.problem.is_some_and(|p| p.contains("unstable")));
+    }
+
+    #[test]
+    fn on_wayland_frames_that_wait_for_the_compositor_are_synchronised_to_its_pace() {
+        // weston headless: presents every 25 ms, the wait is in present, the output says 60 Hz.
+        let jitter = |i: usize| if i % 7 == 0 { 0.001 } else { 0.0 };
+        let weston = estimate(&flips(0.025, 120, jitter), 0.0238);
+        let v = judge_compositor(&weston, 40.0, Some(60.0));
+        assert_eq!(v.mode, TimingMode::Synchronised);
+        let problem = v.problem.expect("a problem");
+        assert!(
+            problem.starts_with("the compositor presents frames at 40."),
+            "{problem}"
+        );
+        assert!(
+            problem.ends_with("though the output reports 60.00 Hz"),
+            "{problem}"
+        );
+        let v = judge_compositor(&weston, 60.0, Some(60.0));
+        assert_eq!(v.mode, TimingMode::Synchronised);
+        assert!(v
+            .problem
+            .is_some_and(|p| p.contains("config expects 60 Hz")));
+        // The same frames judged by the monitor's mode alone would be unsynchronised.
+        assert_eq!(
+            judge(&weston, 60.0, Some(60.0)).mode,
+            TimingMode::Unsynchronised
+        );
+        // A desktop at 60 Hz: synchronised without a problem.
+        let desktop = estimate(&flips(1.0 / 60.0, 120, |_| 0.0), 0.015);
+        let synced = Verdict {
+            mode: TimingMode::Synchronised,
+            problem: None,
+        };
+        assert_eq!(judge_compositor(&desktop, 60.0, Some(60.0)), synced);
+        // Frames that never wait for the compositor are not synchronised to it.
+        let free = estimate(&flips(1.0 / 60.0, 120, |_| 0.0), 0.0001);
+        assert_eq!(
+            judge_compositor(&free, 60.0, Some(60.0)).mode,
+            TimingMode::Unsynchronised
+        );
     }
 
     #[test]

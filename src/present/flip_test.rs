@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use winit::window::Window;
 
-use super::clock::{judge, FlipReport, Pacer, RefreshEstimate};
+use super::clock::{FlipReport, Pacer, RefreshEstimate};
 use super::controls::WindowInput;
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::ui::Overlay;
@@ -45,7 +45,7 @@ pub fn flip_test(
     let mut p = Presenter::open(window, epoch, experiment)?;
     p.watch(watchdog.clone());
     let estimate = p.measure_refresh(measure_flips)?;
-    let verdict = judge(&estimate, experiment.config.refresh_hz, p.monitor_hz());
+    let verdict = p.judge(&estimate, experiment.config.refresh_hz);
     let synced = verdict.mode == TimingMode::Synchronised;
     let period = Duration::from_secs_f64(1.0 / experiment.config.refresh_hz);
     let mut pacer = Pacer::new(Instant::now(), period);

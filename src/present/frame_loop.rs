@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use winit::window::Window;
 
 use super::audio::Beeper;
-use super::clock::{judge, rate_differs, FlipReport, Pacer, SyncWatch};
+use super::clock::{rate_differs, FlipReport, Pacer, SyncWatch};
 use super::controls::{Command, Controls, WindowInput};
 use super::preload::Preloader;
 use super::presenter::{Acquired, FrameTarget, Presenter};
@@ -89,7 +89,7 @@ pub fn run(
     // Opening the session's files is no frame: watching starts again with the first one.
     p.rest_watchdog();
     let expected_hz = experiment.config.refresh_hz;
-    let verdict = judge(&estimate, expected_hz, p.monitor_hz());
+    let verdict = p.judge(&estimate, expected_hz);
     let synced = verdict.mode == TimingMode::Synchronised;
     let mut warnings = Vec::new();
     match (&verdict.mode, &verdict.problem) {

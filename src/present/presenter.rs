@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use winit::window::Window;
 
-use super::clock::{FlipLog, RefreshEstimate};
+use super::clock::{judge, judge_compositor, FlipLog, RefreshEstimate, Verdict};
 use super::gpu::Gpu;
 use super::layout::Layout;
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
@@ -414,6 +414,23 @@ impl Presenter {
     pub fn monitor_hz(&self) -> Option<f64> {
         let millihertz = self.window.current_monitor()?.refresh_rate_millihertz()?;
         Some(f64::from(millihertz) / 1000.0)
+    }
+
+    /// Whether a compositor paces the window's frames (Wayland): the driver then waits for it
+    /// in present, whatever rate the output reports.
+    pub fn compositor_paced(&self) -> bool {
+        use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
+        self.window
+            .window_handle()
+            .is_ok_and(|h| matches!(h.as_raw(), RawWindowHandle::Wayland(_)))
+    }
+
+    /// What a refresh measurement on this window says, by the rules of its display system.
+    pub fn judge(&self, estimate: &RefreshEstimate, expected_hz: f64) -> Verdict {
+        match self.compositor_paced() {
+            true => judge_compositor(estimate, expected_hz, self.monitor_hz()),
+            false => judge(estimate, expected_hz, self.monitor_hz()),
+        }
     }
 
     /// Shows `flips` blank frames as fast as the display takes them and estimates its refresh.
