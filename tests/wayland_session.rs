@@ -214,3 +214,84 @@ fn a_session_whose_screen_locks_pauses_within_seconds_and_ctrl_c_ends_it_with_it
     let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
     assert!(common::csv_rows(&data).is_empty());
 }
+
+#[test]
+fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (dir, config) = common::quick_study("");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace(": 20\n", ": 100\n")).expect("config written");
+    let mut app = Reaped(
+        weston
+            .shapelab()
+            .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+            .args(["--windowed", "800x600", "--trials", "2", "--log-phases"])
+            .args(["--measure-flips", "100", "--ignore-refresh"])
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(" start"))
+        .unwrap_or_else(|seen| panic!("no start screen: {seen:?}"));
+    // A second of the start screen, then Ctrl+C: the session ends as aborted, normally.
+    std::thread::sleep(Duration::from_secs(1));
+    interrupt(&app);
+    assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(0));
+    let said: Vec<String> = stderr.iter().collect();
+    // weston's headless output copies every frame: the experimenter is told before the session.
+    assert!(
+        said.iter().any(|l| l
+            .starts_with("warning: the compositor did not page-flip the window (0 of ")
+            && l.contains(" measured frames with vsync and zero_copy; flags now: none)")),
+        "{said:?}"
+    );
+    let logs = dir.path().join("raw-data");
+    let record = std::fs::read_to_string(common::session_file(
+        &logs,
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record");
+    assert!(
+        record.contains("; Wayland presentation feedback (wp_presentation, clock ")
+            && record.contains("\"status\": \"aborted\""),
+        "{record}"
+    );
+    let flips = std::fs::read_to_string(common::session_file(&logs, "quick", "s1", 1, "flips.csv"))
+        .expect("flip log");
+    let mut lines = flips.lines();
+    assert_eq!(
+        lines.next(),
+        Some("flip,time_s,interval_ms,presented_s,refresh_ms,seq,flags")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() > 20, "{flips}");
+    // Every frame but perhaps the last few has the compositor's word: presented after it was
+    // acquired, at weston's pace, with seq 0 and no flags on the headless backend.
+    let presented: Vec<f64> = rows
+        .iter()
+        .filter(|r| !r[3].is_empty())
+        .map(|r| {
+            let (acquired, presented): (f64, f64) =
+                (r[1].parse().expect("s"), r[3].parse().expect("s"));
+            assert!(presented > acquired && presented < acquired + 0.5, "{r:?}");
+            assert_eq!((r[5], r[6]), ("0", ""), "{r:?}");
+            presented
+        })
+        .collect();
+    assert!(presented.len() + 3 >= rows.len(), "{flips}");
+    let intervals: Vec<f64> = presented
+        .windows(2)
+        .map(|w| (w[1] - w[0]) * 1000.0)
+        .collect();
+    let mean = intervals.iter().sum::<f64>() / intervals.len() as f64;
+    assert!(
+        (15.0..40.0).contains(&mean),
+        "{mean} ms between presentations"
+    );
+}

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::wayland_feedback::Feedback;
 use crate::data::record::TimingMode;
 
 /// The refresh interval estimated from consecutive flip timestamps.
@@ -276,10 +277,12 @@ impl Pacer {
     }
 }
 
-/// Every flip of a session, for the end-of-session report.
+/// Every flip of a session, for the end-of-session report, with the compositor's
+/// presentation feedback where it gives one (Wayland).
 #[derive(Debug, Clone, Default)]
 pub struct FlipLog {
     timestamps: Vec<f64>,
+    presented: std::collections::BTreeMap<usize, Feedback>,
 }
 
 /// The end-of-session timing report, like Psychtoolbox's missed-flip report.
@@ -339,14 +342,46 @@ impl FlipLog {
         &self.timestamps
     }
 
-    /// The log as CSV: flip number, time (s), interval since the previous flip (ms).
+    /// Logs what the compositor said of flip `index`'s frame.
+    pub fn presented(&mut self, index: usize, feedback: Feedback) {
+        self.presented.insert(index, feedback);
+    }
+
+    /// The compositor's word on each flip it reported on, by flip number.
+    pub fn feedback(&self) -> &std::collections::BTreeMap<usize, Feedback> {
+        &self.presented
+    }
+
+    /// The log as CSV: flip number, time (s), interval since the previous flip (ms); with
+    /// presentation feedback also when the frame was presented (s), the refresh period (ms),
+    /// the vblank sequence and the flags (`discarded` for a frame never shown; blank where
+    /// no feedback came).
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("flip,time_s,interval_ms\n");
+        let fed_back = !self.presented.is_empty();
+        let mut out = String::from("flip,time_s,interval_ms");
+        out.push_str(match fed_back {
+            true => ",presented_s,refresh_ms,seq,flags\n",
+            false => "\n",
+        });
         let mut previous = None;
         for (i, t) in self.timestamps.iter().enumerate() {
             let interval =
                 previous.map_or_else(String::new, |p: f64| format!("{:.3}", (t - p) * 1000.0));
-            out.push_str(&format!("{i},{t:.6},{interval}\n"));
+            out.push_str(&format!("{i},{t:.6},{interval}"));
+            if fed_back {
+                out.push_str(&match self.presented.get(&i) {
+                    Some(Feedback::Presented(p)) => format!(
+                        ",{:.6},{:.3},{},{}",
+                        p.at,
+                        f64::from(p.refresh_ns) / 1e6,
+                        p.seq,
+                        p.flags.names()
+                    ),
+                    Some(Feedback::Discarded) => ",,,,discarded".to_string(),
+                    None => ",,,,".to_string(),
+                });
+            }
+            out.push('\n');
             previous = Some(*t);
         }
         out

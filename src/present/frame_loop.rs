@@ -91,7 +91,7 @@ pub fn run(
     let expected_hz = experiment.config.refresh_hz;
     let verdict = p.judge(&estimate, expected_hz);
     let synced = verdict.mode == TimingMode::Synchronised;
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = p.presentation_warning().into_iter().collect();
     match (&verdict.mode, &verdict.problem) {
         (TimingMode::Unsynchronised, Some(problem)) => {
             if !(job.present.windowed || job.present.allow_unsynced) {
@@ -126,11 +126,15 @@ pub fn run(
         refresh_hz_expected: expected_hz,
         refresh_hz_measured: Some(estimate.hz()),
         refresh_sd_ms: Some(estimate.sd_ms),
-        timestamps: if synced {
-            "monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate: the driver gives no presentation time".into()
-        } else {
-            "timer-paced frames without vertical sync; onset = monotonic clock when the frame is acquired".into()
-        },
+        timestamps: format!(
+            "{}; {}",
+            if synced {
+                "monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate"
+            } else {
+                "timer-paced frames without vertical sync; onset = monotonic clock when the frame is acquired"
+            },
+            p.presentation_source()
+        ),
         width_px: width,
         height_px: height,
     };
@@ -187,6 +191,7 @@ pub fn run(
         settings,
     );
     p.rest_watchdog();
+    p.finish_feedback();
     // The writer thread ends once nothing else can hand it work.
     watchdog.connect_writer(None);
     let report = p.flips().report(1.0 / config.refresh_hz);

@@ -15,6 +15,7 @@ use super::layout::Layout;
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
 use super::ui::Overlay;
 use super::watchdog::Watchdog;
+use super::wayland_feedback::{Feedback, PresentationFeedback};
 use crate::categories::ALL;
 use crate::config::Experiment;
 use crate::error::{Error, Result};
@@ -106,6 +107,10 @@ pub struct Presenter {
     present_wait: Duration,
     /// Told of every frame, to notice a presentation that stalls.
     watchdog: Option<Arc<Watchdog>>,
+    /// The compositor's presentation feedback (Wayland), or why there is none.
+    feedback: std::result::Result<PresentationFeedback, String>,
+    /// The feedback on the frames of the refresh measurement.
+    measured: Vec<Feedback>,
 }
 
 /// How long a surface may stay outdated before the session stops instead of spinning.
@@ -216,6 +221,77 @@ impl Presenter {
         }
     }
 
+    /// Files the presentation feedback that has arrived.
+    fn take_feedback(&mut self) {
+        let Ok(feedback) = &mut self.feedback else {
+            return;
+        };
+        for (key, said) in feedback.poll() {
+            match key.checked_sub(1) {
+                Some(flip) => self.flips.presented(flip as usize, said),
+                None => self.measured.push(said),
+            }
+        }
+    }
+
+    /// Waits briefly for the feedback on the last frames presented.
+    pub fn finish_feedback(&mut self) {
+        let until = Instant::now() + Duration::from_millis(200);
+        while self.feedback.is_ok() && Instant::now() < until {
+            self.take_feedback();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Where the session's presentation times come from, for the record: the compositor's
+    /// feedback, or why there is none.
+    pub fn presentation_source(&self) -> String {
+        match &self.feedback {
+            Ok(feedback) => format!(
+                "Wayland presentation feedback (wp_presentation, clock {}): the time each frame was presented, the refresh, the vblank sequence and the flags in the flip log; onsets in the data are still the estimate",
+                feedback.clock().map_or_else(|| "unknown".into(), |c| c.to_string())
+            ),
+            Err(why) => format!("no presentation times from the display system ({why})"),
+        }
+    }
+
+    /// What the compositor's feedback on the refresh measurement says against trusting the
+    /// window's timing, as Psychtoolbox warns: frames not presented in step with the refresh
+    /// (no vsync flag) or copied by the compositor (no zero-copy flag: not page-flipped).
+    pub fn presentation_warning(&self) -> Option<String> {
+        let presented: Vec<_> = self
+            .measured
+            .iter()
+            .filter_map(|f| match f {
+                Feedback::Presented(p) => Some(p.flags),
+                Feedback::Discarded => None,
+            })
+            .collect();
+        if self.feedback.is_err() {
+            return None;
+        }
+        let Some(flags) = presented.last() else {
+            return Some(
+                "the compositor gave no presentation feedback on the measured frames".into(),
+            );
+        };
+        let flipped = presented
+            .iter()
+            .filter(|f| f.vsync() && f.zero_copy())
+            .count();
+        (flipped < presented.len()).then(|| {
+            format!(
+                "the compositor did not page-flip the window ({} of {} measured frames with vsync and zero_copy; flags now: {}): frames are composited and may be shown a refresh late; for sessions use fullscreen with the compositor's unredirection (compositing off)",
+                flipped,
+                presented.len(),
+                match flags.names() {
+                    n if n.is_empty() => "none".to_string(),
+                    n => n,
+                }
+            )
+        })
+    }
+
     /// Has `watchdog` watch the frames from now on.
     pub fn watch(&mut self, watchdog: Arc<Watchdog>) {
         self.watchdog = Some(watchdog);
@@ -286,10 +362,16 @@ impl Presenter {
         );
         self.gpu.queue.submit([encoder.finish()]);
         self.window.pre_present_notify();
+        // Keyed by flip number + 1; 0 for the frames of the refresh measurement (no flips).
+        let key = self.flips.timestamps().len() as u64;
+        if let Ok(feedback) = &mut self.feedback {
+            feedback.request(key);
+        }
         let presenting = Instant::now();
         self.gpu.queue.present(frame);
         self.present_wait = presenting.elapsed();
         self.beat();
+        self.take_feedback();
         if std::mem::take(&mut self.reconfigure) {
             self.display
                 .surface
@@ -379,6 +461,7 @@ impl Presenter {
             None => HashMap::new(),
         };
         let (gpu, display) = Display::open(&window)?;
+        let feedback = PresentationFeedback::open(&window, epoch);
         let (width, height) = (display.config.width, display.config.height);
         let layout = Layout::new(config, &experiment.response_order, width, height);
         let scene = SceneRenderer::new(
@@ -407,6 +490,8 @@ impl Presenter {
             reconfigure: false,
             present_wait: Duration::ZERO,
             watchdog: None,
+            feedback,
+            measured: Vec::new(),
         })
     }
 
