@@ -808,6 +808,10 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
     if let Some(problem) = &test.problem {
         println!("problem     {problem}");
     }
+    println!("timestamps  {}", test.timestamps);
+    if let Some(warning) = &test.presentation_warning {
+        println!("warning     {warning}");
+    }
     print_flip_report(&test.report);
     if let Some(path) = &args.histogram {
         histogram::write(path, &test.intervals_ms, 1000.0 / hz)?;

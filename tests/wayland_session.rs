@@ -93,6 +93,12 @@ fn a_timing_test_under_weston_windowed_and_fullscreen_is_synchronised_to_the_com
                 && printed.contains("the compositor presents frames at "),
             "{screen:?}: {printed}"
         );
+        assert!(
+            printed
+                .contains("\ntimestamps  Wayland presentation feedback (wp_presentation, clock ")
+                && printed.contains("\nwarning     the compositor did not page-flip the window"),
+            "{screen:?}: {printed}"
+        );
         let flips: usize = printed
             .lines()
             .find_map(|l| l.strip_prefix("flips       "))

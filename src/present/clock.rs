@@ -521,7 +521,7 @@ mod tests {
     #[test]
     fn on_wayland_frames_that_wait_for_the_compositor_are_synchronised_to_its_pace() {
         // weston headless: presents every 25 ms, the wait is in present, the output says 60 Hz.
-        let jitter = |i: usize| if i % 7 == 0 { 0.001 } else { 0.0 };
+        let jitter = |i: usize| if i.is_multiple_of(7) { 0.001 } else { 0.0 };
         let weston = estimate(&flips(0.025, 120, jitter), 0.0238);
         let v = judge_compositor(&weston, 40.0, Some(60.0));
         assert_eq!(v.mode, TimingMode::Synchronised);

@@ -29,6 +29,10 @@ pub struct FlipTest {
     pub report: FlipReport,
     /// Every flip interval of the test (ms).
     pub intervals_ms: Vec<f64>,
+    /// Where presentation times come from on this window.
+    pub timestamps: String,
+    /// What the compositor's presentation feedback says against the window's timing.
+    pub presentation_warning: Option<String>,
 }
 
 /// Measures the refresh, then flips for `seconds` (alternating fixation and blank frames,
@@ -74,6 +78,7 @@ pub fn flip_test(
         }
     }
     p.rest_watchdog();
+    p.finish_feedback();
     let intervals_ms = p
         .flips()
         .timestamps()
@@ -86,5 +91,7 @@ pub fn flip_test(
         problem: verdict.problem,
         report: p.flips().report(period.as_secs_f64()),
         intervals_ms,
+        timestamps: p.presentation_source(),
+        presentation_warning: p.presentation_warning(),
     })
 }
