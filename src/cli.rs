@@ -808,7 +808,9 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
     if let Some(problem) = &test.problem {
         println!("problem     {problem}");
     }
-    println!("timestamps  {}", test.timestamps);
+    if let Some(source) = &test.timestamps {
+        println!("timestamps  {source}");
+    }
     if let Some(warning) = &test.presentation_warning {
         println!("warning     {warning}");
     }

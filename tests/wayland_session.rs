@@ -55,6 +55,40 @@ fn is_stall_warning(line: &str) -> bool {
         && line.contains("press Escape in its window or Ctrl+C here to end it")
 }
 
+/// A quick study whose phases last several frames at weston's pace of about 40 Hz.
+fn study_at_weston_pace() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, config) = common::quick_study("");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace(": 20\n", ": 100\n")).expect("config written");
+    (dir, config)
+}
+
+/// shapelab running session 1 of s1 of `config` on `screen` (e.g. `--windowed 800x600`, or
+/// nothing: fullscreen), once its start screen is shown; with its stdout and stderr lines.
+fn session_on_its_start_screen(
+    weston: &common::Weston,
+    config: &std::path::Path,
+    screen: &[&str],
+) -> (Reaped, Receiver<String>, Receiver<String>) {
+    let mut app = Reaped(
+        weston
+            .shapelab()
+            .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+            .args(screen)
+            .args(["--trials", "4", "--log-phases"])
+            .args(["--measure-flips", "100", "--ignore-refresh"])
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    if let Err(seen) = wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(" start")) {
+        let said: Vec<String> = stderr.try_iter().collect();
+        panic!("no start screen: {seen:?} {said:?}");
+    }
+    (app, stdout, stderr)
+}
+
 fn timing_test(weston: &common::Weston, config: &std::path::Path, screen: &[&str]) -> Output {
     weston
         .shapelab()
@@ -95,7 +129,7 @@ fn a_timing_test_under_weston_windowed_and_fullscreen_is_synchronised_to_the_com
         );
         assert!(
             printed
-                .contains("\ntimestamps  Wayland presentation feedback (wp_presentation, clock ")
+                .contains("\ntimestamps  presentation times per frame in the flip log from Wayland's wp_presentation (clock ")
                 && printed.contains("\nwarning     the compositor did not page-flip the window"),
             "{screen:?}: {printed}"
         );
@@ -152,28 +186,10 @@ fn a_session_whose_screen_locks_pauses_within_seconds_and_ctrl_c_ends_it_with_it
     let Some(weston) = weston("desktop-shell", 20) else {
         return;
     };
-    let (dir, config) = common::quick_study("");
-    // Phases of several frames at weston's pace of about 40 Hz.
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, text.replace(": 20\n", ": 100\n")).expect("config written");
-    let mut app = Reaped(
-        weston
-            .shapelab()
-            .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
-            .args(["--windowed", "800x600", "--trials", "4", "--log-phases"])
-            .args(["--measure-flips", "100", "--ignore-refresh"])
-            .spawn()
-            .expect("shapelab starts"),
-    );
-    let stdout = line_reader(app.stdout.take().expect("piped"));
-    let stderr = line_reader(app.stderr.take().expect("piped"));
+    let (dir, config) = study_at_weston_pace();
     // The session is open (its record written) and waits on its start screen.
-    wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(" start")).unwrap_or_else(|seen| {
-        panic!(
-            "no start screen: {seen:?} {:?}",
-            stderr.try_iter().collect::<Vec<_>>()
-        )
-    });
+    let (mut app, _stdout, stderr) =
+        session_on_its_start_screen(&weston, &config, &["--windowed", "800x600"]);
     let record = common::session_file(
         &dir.path().join("raw-data"),
         "quick",
@@ -226,22 +242,9 @@ fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times
     let Some(weston) = weston("desktop-shell", 0) else {
         return;
     };
-    let (dir, config) = common::quick_study("");
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, text.replace(": 20\n", ": 100\n")).expect("config written");
-    let mut app = Reaped(
-        weston
-            .shapelab()
-            .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
-            .args(["--windowed", "800x600", "--trials", "2", "--log-phases"])
-            .args(["--measure-flips", "100", "--ignore-refresh"])
-            .spawn()
-            .expect("shapelab starts"),
-    );
-    let stdout = line_reader(app.stdout.take().expect("piped"));
-    let stderr = line_reader(app.stderr.take().expect("piped"));
-    wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(" start"))
-        .unwrap_or_else(|seen| panic!("no start screen: {seen:?}"));
+    let (dir, config) = study_at_weston_pace();
+    let (mut app, _stdout, stderr) =
+        session_on_its_start_screen(&weston, &config, &["--windowed", "800x600"]);
     // A second of the start screen, then Ctrl+C: the session ends as aborted, normally.
     std::thread::sleep(Duration::from_secs(1));
     interrupt(&app);
@@ -264,8 +267,9 @@ fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times
     ))
     .expect("record");
     assert!(
-        record.contains("; Wayland presentation feedback (wp_presentation, clock ")
-            && record.contains("\"status\": \"aborted\""),
+        record.contains(
+            "; presentation times per frame in the flip log from Wayland's wp_presentation (clock "
+        ) && record.contains("\"status\": \"aborted\""),
         "{record}"
     );
     let flips = std::fs::read_to_string(common::session_file(&logs, "quick", "s1", 1, "flips.csv"))
@@ -300,4 +304,32 @@ fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times
         (15.0..40.0).contains(&mean),
         "{mean} ms between presentations"
     );
+}
+
+#[test]
+fn a_fullscreen_session_under_weston_shows_its_start_screen_and_ends_on_ctrl_c() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (dir, config) = study_at_weston_pace();
+    let (mut app, _stdout, stderr) = session_on_its_start_screen(&weston, &config, &[]);
+    interrupt(&app);
+    assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(0));
+    let said: Vec<String> = stderr.iter().collect();
+    assert!(!said.iter().any(|l| l.starts_with("error")), "{said:?}");
+    let logs = dir.path().join("raw-data");
+    let record = std::fs::read_to_string(common::session_file(
+        &logs,
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record");
+    // Fullscreen on weston's 1280x800 output.
+    assert!(
+        record.contains("\"width_px\": 1280") && record.contains("\"height_px\": 800"),
+        "{record}"
+    );
+    assert!(record.contains("\"status\": \"aborted\""), "{record}");
 }

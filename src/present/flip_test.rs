@@ -29,8 +29,8 @@ pub struct FlipTest {
     pub report: FlipReport,
     /// Every flip interval of the test (ms).
     pub intervals_ms: Vec<f64>,
-    /// Where presentation times come from on this window.
-    pub timestamps: String,
+    /// Where presentation times come from on a Wayland window.
+    pub timestamps: Option<String>,
     /// What the compositor's presentation feedback says against the window's timing.
     pub presentation_warning: Option<String>,
 }

@@ -126,15 +126,18 @@ pub fn run(
         refresh_hz_expected: expected_hz,
         refresh_hz_measured: Some(estimate.hz()),
         refresh_sd_ms: Some(estimate.sd_ms),
-        timestamps: format!(
-            "{}; {}",
-            if synced {
-                "monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate"
+        timestamps: [
+            Some(if synced {
+                "monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate: the driver gives no presentation time".to_string()
             } else {
-                "timer-paced frames without vertical sync; onset = monotonic clock when the frame is acquired"
-            },
-            p.presentation_source()
-        ),
+                "timer-paced frames without vertical sync; onset = monotonic clock when the frame is acquired".to_string()
+            }),
+            p.presentation_source(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; "),
         width_px: width,
         height_px: height,
     };

@@ -244,14 +244,17 @@ impl Presenter {
     }
 
     /// Where the session's presentation times come from, for the record: the compositor's
-    /// feedback, or why there is none.
-    pub fn presentation_source(&self) -> String {
+    /// feedback, or why a Wayland window has none; `None` elsewhere (the estimate only).
+    pub fn presentation_source(&self) -> Option<String> {
         match &self.feedback {
-            Ok(feedback) => format!(
-                "Wayland presentation feedback (wp_presentation, clock {}): the time each frame was presented, the refresh, the vblank sequence and the flags in the flip log; onsets in the data are still the estimate",
+            Ok(feedback) => Some(format!(
+                "presentation times per frame in the flip log from Wayland's wp_presentation (clock {})",
                 feedback.clock().map_or_else(|| "unknown".into(), |c| c.to_string())
-            ),
-            Err(why) => format!("no presentation times from the display system ({why})"),
+            )),
+            Err(why) if self.compositor_paced() => {
+                Some(format!("no presentation times from the compositor ({why})"))
+            }
+            Err(_) => None,
         }
     }
 
