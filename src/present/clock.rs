@@ -347,11 +347,6 @@ impl FlipLog {
         self.presented.insert(index, feedback);
     }
 
-    /// The compositor's word on each flip it reported on, by flip number.
-    pub fn feedback(&self) -> &std::collections::BTreeMap<usize, Feedback> {
-        &self.presented
-    }
-
     /// The log as CSV: flip number, time (s), interval since the previous flip (ms); with
     /// presentation feedback also when the frame was presented (s), the refresh period (ms),
     /// the vblank sequence and the flags (`discarded` for a frame never shown; blank where
@@ -569,6 +564,34 @@ mod tests {
         let r = log.report(period);
         assert_eq!((r.flips, r.late_intervals, r.missed_refreshes), (6, 2, 3));
         assert!((r.longest_ms - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_flip_log_carries_the_compositors_feedback_where_it_came() {
+        use crate::present::wayland_feedback::{Feedback, Presented};
+        let mut log = FlipLog::default();
+        for t in [1.0, 1.025, 1.05] {
+            log.push(t);
+        }
+        assert_eq!(
+            log.to_csv(),
+            "flip,time_s,interval_ms\n0,1.000000,\n1,1.025000,25.000\n2,1.050000,25.000\n"
+        );
+        let presented = Presented {
+            at: 1.06,
+            refresh_ns: 16_666_667,
+            seq: 0,
+            flags: Default::default(),
+        };
+        log.presented(0, Feedback::Presented(presented));
+        log.presented(1, Feedback::Discarded);
+        assert_eq!(
+            log.to_csv(),
+            "flip,time_s,interval_ms,presented_s,refresh_ms,seq,flags\n\
+             0,1.000000,,1.060000,16.667,0,\n\
+             1,1.025000,25.000,,,,discarded\n\
+             2,1.050000,25.000,,,,\n"
+        );
     }
 
     #[test]
