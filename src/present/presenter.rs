@@ -15,7 +15,7 @@ use super::layout::Layout;
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
 use super::ui::Overlay;
 use super::watchdog::Watchdog;
-use super::wayland_feedback::{Feedback, PresentationFeedback};
+use super::wayland_feedback::{page_flip_warning, Feedback, PresentationFeedback};
 use crate::categories::ALL;
 use crate::config::Experiment;
 use crate::error::{Error, Result};
@@ -247,10 +247,7 @@ impl Presenter {
     /// feedback, or why a Wayland window has none; `None` elsewhere (the estimate only).
     pub fn presentation_source(&self) -> Option<String> {
         match &self.feedback {
-            Ok(feedback) => Some(format!(
-                "presentation times per frame in the flip log from Wayland's wp_presentation (clock {})",
-                feedback.clock().map_or_else(|| "unknown".into(), |c| c.to_string())
-            )),
+            Ok(feedback) => Some(feedback.source()),
             Err(why) if self.compositor_paced() => {
                 Some(format!("no presentation times from the compositor ({why})"))
             }
@@ -259,40 +256,12 @@ impl Presenter {
     }
 
     /// What the compositor's feedback on the refresh measurement says against trusting the
-    /// window's timing, as Psychtoolbox warns: frames not presented in step with the refresh
-    /// (no vsync flag) or copied by the compositor (no zero-copy flag: not page-flipped).
+    /// window's timing (see [`page_flip_warning`]); `None` without feedback.
     pub fn presentation_warning(&self) -> Option<String> {
-        let presented: Vec<_> = self
-            .measured
-            .iter()
-            .filter_map(|f| match f {
-                Feedback::Presented(p) => Some(p.flags),
-                Feedback::Discarded => None,
-            })
-            .collect();
-        if self.feedback.is_err() {
-            return None;
-        }
-        let Some(flags) = presented.last() else {
-            return Some(
-                "the compositor gave no presentation feedback on the measured frames".into(),
-            );
-        };
-        let flipped = presented
-            .iter()
-            .filter(|f| f.vsync() && f.zero_copy())
-            .count();
-        (flipped < presented.len()).then(|| {
-            format!(
-                "the compositor did not page-flip the window ({} of {} measured frames with vsync and zero_copy; flags now: {}): frames are composited and may be shown a refresh late; for sessions use fullscreen with the compositor's unredirection (compositing off)",
-                flipped,
-                presented.len(),
-                match flags.names() {
-                    n if n.is_empty() => "none".to_string(),
-                    n => n,
-                }
-            )
-        })
+        self.feedback
+            .as_ref()
+            .ok()
+            .and_then(|_| page_flip_warning(&self.measured))
     }
 
     /// Has `watchdog` watch the frames from now on.

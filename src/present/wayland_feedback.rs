@@ -124,9 +124,14 @@ impl PresentationFeedback {
         })
     }
 
-    /// The compositor's presentation clock, as `clock_gettime` names it (1: CLOCK_MONOTONIC).
-    pub fn clock(&self) -> Option<u32> {
-        self.received.clock
+    /// Where the presentation times come from, for the session record.
+    pub fn source(&self) -> String {
+        format!(
+            "presentation times per frame in the flip log from Wayland's wp_presentation (clock {})",
+            self.received
+                .clock
+                .map_or_else(|| "unknown".into(), |c| c.to_string())
+        )
     }
 
     /// Asks for the feedback of the next frame committed on the surface (the driver commits
@@ -146,6 +151,36 @@ impl PresentationFeedback {
         let _ = self.queue.dispatch_pending(&mut self.received);
         std::mem::take(&mut self.received.feedback)
     }
+}
+
+/// What the feedback on the frames of the refresh measurement says against trusting the
+/// window's timing, as Psychtoolbox warns: frames not presented in step with the refresh (no
+/// `vsync` flag) or copied by the compositor (no `zero_copy`: not page-flipped).
+pub fn page_flip_warning(measured: &[Feedback]) -> Option<String> {
+    let presented: Vec<Flags> = measured
+        .iter()
+        .filter_map(|f| match f {
+            Feedback::Presented(p) => Some(p.flags),
+            Feedback::Discarded => None,
+        })
+        .collect();
+    let Some(last) = presented.last() else {
+        return Some("the compositor gave no presentation feedback on the measured frames".into());
+    };
+    let flipped = presented
+        .iter()
+        .filter(|f| f.vsync() && f.zero_copy())
+        .count();
+    let names = match last.names() {
+        n if n.is_empty() => "none".to_string(),
+        n => n,
+    };
+    (flipped < presented.len()).then(|| {
+        format!(
+            "the compositor did not page-flip the window ({flipped} of {} measured frames with vsync and zero_copy; flags now: {names}): frames are composited and may be shown a refresh late; for sessions use fullscreen with the compositor's unredirection (compositing off)",
+            presented.len()
+        )
+    })
 }
 
 impl Dispatch<wl_registry::WlRegistry, ()> for Received {
@@ -246,6 +281,31 @@ mod tests {
         assert_eq!(flipped.names(), "vsync|zero_copy");
         assert!(flipped.vsync() && flipped.zero_copy());
         assert!(!Flags(Kind::HwClock.bits()).vsync());
+    }
+
+    #[test]
+    fn a_window_that_is_not_page_flipped_is_reported_and_a_flipped_one_is_not() {
+        let frame = |flags: u32| {
+            Feedback::Presented(Presented {
+                at: 0.0,
+                refresh_ns: 16_666_667,
+                seq: 1,
+                flags: Flags(flags),
+            })
+        };
+        let flipped = (Kind::Vsync | Kind::HwClock | Kind::HwCompletion | Kind::ZeroCopy).bits();
+        let composited = (Kind::Vsync | Kind::HwClock | Kind::HwCompletion).bits();
+        assert_eq!(
+            page_flip_warning(&[frame(flipped), Feedback::Discarded]),
+            None
+        );
+        let warning = page_flip_warning(&[frame(flipped), frame(composited)]).expect("a warning");
+        assert!(
+            warning.starts_with("the compositor did not page-flip the window (1 of 2 measured frames with vsync and zero_copy; flags now: vsync|hw_clock|hw_completion)"),
+            "{warning}"
+        );
+        assert!(page_flip_warning(&[frame(0)]).is_some_and(|w| w.contains("flags now: none")));
+        assert!(page_flip_warning(&[]).is_some_and(|w| w.contains("no presentation feedback")));
     }
 
     #[test]
