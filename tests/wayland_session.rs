@@ -28,13 +28,18 @@ fn wait_for(
     Err(seen)
 }
 
-/// Ctrl+C on the console that started shapelab.
-fn interrupt(app: &Child) {
+/// Sends `signal` (e.g. `INT`) to process `pid`.
+fn signal(pid: u32, signal: &str) {
     let sent = Command::new("kill")
-        .args(["-INT", &app.id().to_string()])
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .expect("kill runs");
     assert!(sent.success());
+}
+
+/// Ctrl+C on the console that started shapelab.
+fn interrupt(app: &Child) {
+    signal(app.id(), "INT");
 }
 
 /// Waits up to `wait` for shapelab to end; its exit code.
@@ -332,4 +337,43 @@ fn a_fullscreen_session_under_weston_shows_its_start_screen_and_ends_on_ctrl_c()
         "{record}"
     );
     assert!(record.contains("\"status\": \"aborted\""), "{record}");
+}
+
+#[test]
+fn a_compositor_that_stops_for_seconds_pauses_the_session_which_goes_on_when_it_is_back() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (dir, config) = study_at_weston_pace();
+    let (mut app, _stdout, stderr) =
+        session_on_its_start_screen(&weston, &config, &["--windowed", "800x600"]);
+    // The compositor freezes (as a locked screen would) until the stall is reported and a
+    // second more, then comes back.
+    signal(weston.pid(), "STOP");
+    let warning = wait_for(&stderr, Duration::from_secs(10), is_stall_warning);
+    std::thread::sleep(Duration::from_millis(1000));
+    signal(weston.pid(), "CONT");
+    assert!(warning.is_ok(), "no stall warning: {warning:?}");
+    let back = wait_for(&stderr, Duration::from_secs(10), |l| {
+        l.starts_with("presentation resumed after ")
+    })
+    .unwrap_or_else(|seen| panic!("not resumed: {seen:?}"));
+    assert!(back.ends_with(" s; the session continues"), "{back}");
+    std::thread::sleep(Duration::from_millis(500));
+    interrupt(&app);
+    assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(0));
+    let logs = dir.path().join("raw-data");
+    let record = std::fs::read_to_string(common::session_file(
+        &logs,
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record");
+    assert!(
+        record.contains("no frame was shown for 2 s")
+            && record.contains("s (no frame was shown); resumed"),
+        "{record}"
+    );
 }

@@ -503,6 +503,11 @@ impl Drop for Weston {
 }
 
 impl Weston {
+    /// The compositor's process id (to stop and continue it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// shapelab as a Wayland client of this compositor only (no X display), its output piped.
     pub fn shapelab(&self) -> Command {
         let mut command = shapelab();
