@@ -785,9 +785,9 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
     let watchdog = Watchdog::start(Task::TimingTest);
     watchdog.catch_interrupt();
     let watched = watchdog.clone();
-    let test = window::run_watched(
+    let test = window::run(
         options,
-        Some(watchdog),
+        watchdog,
         Box::new(move |window, inputs, epoch| {
             let timing = (seconds, flips);
             frame_loop::flip_test(window, inputs, epoch, &experiment, timing, &watched)
@@ -853,9 +853,9 @@ fn present(
     let watchdog = Watchdog::start(Task::Session);
     watchdog.catch_interrupt();
     let watched = watchdog.clone();
-    let outcome = window::run_watched(
+    let outcome = window::run(
         window_options,
-        Some(watchdog),
+        watchdog,
         Box::new(move |window, inputs, epoch| {
             frame_loop::run(window, inputs, epoch, job, &watched)
         }),

@@ -253,8 +253,9 @@ fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times
     // A second of the start screen, then Ctrl+C: the session ends as aborted, normally.
     std::thread::sleep(Duration::from_secs(1));
     interrupt(&app);
-    assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(0));
+    let code = ends_within(&mut app, Duration::from_secs(15));
     let said: Vec<String> = stderr.iter().collect();
+    assert_eq!(code, Some(0), "{said:?}");
     // weston's headless output copies every frame: the experimenter is told before the session.
     assert!(
         said.iter().any(|l| l
@@ -319,8 +320,9 @@ fn a_fullscreen_session_under_weston_shows_its_start_screen_and_ends_on_ctrl_c()
     let (dir, config) = study_at_weston_pace();
     let (mut app, _stdout, stderr) = session_on_its_start_screen(&weston, &config, &[]);
     interrupt(&app);
-    assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(0));
+    let code = ends_within(&mut app, Duration::from_secs(15));
     let said: Vec<String> = stderr.iter().collect();
+    assert_eq!(code, Some(0), "{said:?}");
     assert!(!said.iter().any(|l| l.starts_with("error")), "{said:?}");
     let logs = dir.path().join("raw-data");
     let record = std::fs::read_to_string(common::session_file(

@@ -234,12 +234,12 @@ impl Presenter {
         }
     }
 
-    /// Waits briefly for the feedback on the last frames presented.
+    /// Waits (up to a second) for the feedback on the last frames presented.
     pub fn finish_feedback(&mut self) {
-        let until = Instant::now() + Duration::from_millis(200);
-        while self.feedback.is_ok() && Instant::now() < until {
-            self.take_feedback();
+        let until = Instant::now() + Duration::from_secs(1);
+        while self.feedback.as_ref().is_ok_and(|f| f.waiting()) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(10));
+            self.take_feedback();
         }
     }
 

@@ -4,6 +4,7 @@
 //! timestamps on X11. Requested on the session window's surface through a second event queue
 //! on winit's own connection, so that the driver's commit in `queue.present` carries it.
 
+use std::mem::ManuallyDrop;
 use std::time::Instant;
 
 use wayland_client::protocol::{wl_registry, wl_surface::WlSurface};
@@ -85,11 +86,17 @@ struct Received {
 }
 
 /// Presentation feedback for a window's frames.
+///
+/// The queue and the connection are never destroyed: a feedback object cannot be cancelled,
+/// and libwayland would hand the compositor's late answer (read by winit's thread) to a
+/// destroyed queue. They are kept until the process ends, which follows the window's close.
 pub struct PresentationFeedback {
-    _connection: Connection,
-    queue: EventQueue<Received>,
+    _connection: ManuallyDrop<Connection>,
+    queue: ManuallyDrop<EventQueue<Received>>,
     surface: WlSurface,
     received: Received,
+    /// Feedback requested and not yet answered.
+    outstanding: usize,
 }
 
 impl PresentationFeedback {
@@ -117,10 +124,11 @@ impl PresentationFeedback {
             return Err("the compositor offers no wp_presentation".into());
         }
         Ok(PresentationFeedback {
-            _connection: connection,
-            queue,
+            _connection: ManuallyDrop::new(connection),
+            queue: ManuallyDrop::new(queue),
             surface,
             received,
+            outstanding: 0,
         })
     }
 
@@ -139,6 +147,7 @@ impl PresentationFeedback {
     pub fn request(&mut self, key: u64) {
         if let Some(presentation) = &self.received.presentation {
             presentation.feedback(&self.surface, &self.queue.handle(), key);
+            self.outstanding += 1;
             // Sent now, so that it precedes the driver's commit.
             let _ = self.queue.flush();
         }
@@ -149,7 +158,14 @@ impl PresentationFeedback {
     /// here would wait for that thread whenever it is about to read itself.
     pub fn poll(&mut self) -> Vec<(u64, Feedback)> {
         let _ = self.queue.dispatch_pending(&mut self.received);
-        std::mem::take(&mut self.received.feedback)
+        let arrived = std::mem::take(&mut self.received.feedback);
+        self.outstanding = self.outstanding.saturating_sub(arrived.len());
+        arrived
+    }
+
+    /// Whether some frames' feedback has not come yet.
+    pub fn waiting(&self) -> bool {
+        self.outstanding > 0
     }
 }
 

@@ -47,7 +47,7 @@ struct App<T: 'static> {
     window: Option<Arc<Window>>,
     cursor: (f64, f64),
     result: Option<Result<T>>,
-    watchdog: Option<Arc<Watchdog>>,
+    watchdog: Arc<Watchdog>,
 }
 
 /// Gives the process a private `XDG_RUNTIME_DIR` (a 0700 folder of its own in the temporary
@@ -114,15 +114,11 @@ fn without_source_location(text: &str) -> String {
 }
 
 /// Opens the window and runs `work` on a render thread; returns its result when it is done.
-pub fn run<T: Send + 'static>(options: WindowOptions, work: Work<T>) -> Result<T> {
-    run_watched(options, None, work)
-}
-
-/// [`run`], with frames watched by `watchdog`: while they are stalled, Escape or closing the
-/// window ends the task from this thread, since the render thread cannot.
-pub fn run_watched<T: Send + 'static>(
+/// `watchdog` watches the frames: while they are stalled, Escape or closing the window ends
+/// the task from this thread, since the render thread cannot.
+pub fn run<T: Send + 'static>(
     options: WindowOptions,
-    watchdog: Option<Arc<Watchdog>>,
+    watchdog: Arc<Watchdog>,
     work: Work<T>,
 ) -> Result<T> {
     let event_loop = event_loop::<Finished<T>>()?;
@@ -130,7 +126,7 @@ pub fn run_watched<T: Send + 'static>(
         work: Some(work),
         options,
         proxy: event_loop.create_proxy(),
-        epoch: watchdog.as_ref().map_or_else(Instant::now, |w| w.epoch()),
+        epoch: watchdog.epoch(),
         sender: None,
         window: None,
         cursor: (0.0, 0.0),
@@ -310,9 +306,7 @@ impl<T: Send + 'static> App<T> {
                 let _ = proxy.send_event(Finished(result));
             })
             .map_err(|e| Error::new(format!("cannot start the render thread: {e}")))?;
-        if let Some(watchdog) = &self.watchdog {
-            watchdog.connect_input(sender.clone());
-        }
+        self.watchdog.connect_input(sender.clone());
         self.sender = Some(sender);
         self.window = Some(window);
         Ok(())
@@ -320,8 +314,8 @@ impl<T: Send + 'static> App<T> {
 
     fn send(&self, input: WindowInput) {
         let ends = matches!(input, WindowInput::Escape | WindowInput::Close);
-        if let Some(watchdog) = self.watchdog.as_ref().filter(|w| ends && w.stalled()) {
-            watchdog.end_stalled();
+        if ends && self.watchdog.stalled() {
+            self.watchdog.end_stalled();
         }
         if let Some(sender) = &self.sender {
             let _ = sender.send(input);
