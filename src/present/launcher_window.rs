@@ -10,10 +10,11 @@ use winit::event::{StartCause, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow};
 use winit::window::{Window, WindowId};
 
-use super::clock::{judge, RefreshEstimate};
+use super::clock::{judge, judge_compositor, RefreshEstimate};
 use super::gpu::Gpu;
 use super::launcher::{Launcher, Refresh};
 use super::presenter::Display;
+use super::wayland_feedback::is_wayland;
 use crate::error::{Error, Result};
 
 /// Flips measured for the preflight (the first few are dropped: the window is settling).
@@ -52,6 +53,8 @@ struct Open {
     epoch: Instant,
     flips: Vec<f64>,
     waits_ms: Vec<f64>,
+    /// How long the last present took (on Wayland the wait for the compositor is there).
+    present_wait: Duration,
 }
 
 impl Open {
@@ -88,6 +91,7 @@ impl Open {
             epoch: Instant::now(),
             flips: Vec::new(),
             waits_ms: Vec::new(),
+            present_wait: Duration::ZERO,
         })
     }
 
@@ -120,7 +124,8 @@ impl Open {
             }
         };
         if self.measuring() {
-            self.waits_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
+            let waited = asked.elapsed() + self.present_wait;
+            self.waits_ms.push(waited.as_secs_f64() * 1000.0);
             self.flips.push(self.epoch.elapsed().as_secs_f64());
             if !self.measuring() {
                 launcher.session.refresh = self.verdict(expected_hz);
@@ -170,7 +175,9 @@ impl Open {
             self.renderer.render(&mut pass, &primitives, &descriptor);
         }
         queue.submit(extra.into_iter().chain([encoder.finish()]));
+        let presenting = Instant::now();
         queue.present(frame);
+        self.present_wait = presenting.elapsed();
         for id in delta.free.drain() {
             self.renderer.free_texture(&id);
         }
@@ -195,10 +202,14 @@ impl Open {
             .current_monitor()
             .and_then(|m| m.refresh_rate_millihertz())
             .map(|mhz| f64::from(mhz) / 1000.0);
+        let verdict = match is_wayland(&self.window) {
+            true => judge_compositor(&estimate, expected_hz, monitor_hz),
+            false => judge(&estimate, expected_hz, monitor_hz),
+        };
         Refresh::Measured {
             hz: estimate.hz(),
             sd_ms: estimate.sd_ms,
-            problem: judge(&estimate, expected_hz, monitor_hz).problem,
+            problem: verdict.problem,
         }
     }
 }

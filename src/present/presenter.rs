@@ -15,7 +15,7 @@ use super::layout::Layout;
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
 use super::ui::Overlay;
 use super::watchdog::Watchdog;
-use super::wayland_feedback::{page_flip_warning, Feedback, PresentationFeedback};
+use super::wayland_feedback::{is_wayland, page_flip_warning, Feedback, PresentationFeedback};
 use crate::categories::ALL;
 use crate::config::Experiment;
 use crate::error::{Error, Result};
@@ -248,7 +248,7 @@ impl Presenter {
     pub fn presentation_source(&self) -> Option<String> {
         match &self.feedback {
             Ok(feedback) => Some(feedback.source()),
-            Err(why) if self.compositor_paced() => {
+            Err(why) if is_wayland(&self.window) => {
                 Some(format!("no presentation times from the compositor ({why})"))
             }
             Err(_) => None,
@@ -473,18 +473,9 @@ impl Presenter {
         Some(f64::from(millihertz) / 1000.0)
     }
 
-    /// Whether a compositor paces the window's frames (Wayland): the driver then waits for it
-    /// in present, whatever rate the output reports.
-    pub fn compositor_paced(&self) -> bool {
-        use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
-        self.window
-            .window_handle()
-            .is_ok_and(|h| matches!(h.as_raw(), RawWindowHandle::Wayland(_)))
-    }
-
     /// What a refresh measurement on this window says, by the rules of its display system.
     pub fn judge(&self, estimate: &RefreshEstimate, expected_hz: f64) -> Verdict {
-        match self.compositor_paced() {
+        match is_wayland(&self.window) {
             true => judge_compositor(estimate, expected_hz, self.monitor_hz()),
             false => judge(estimate, expected_hz, self.monitor_hz()),
         }

@@ -15,6 +15,15 @@ use wayland_protocols::wp::presentation_time::client::wp_presentation_feedback::
 };
 use winit::window::Window;
 
+/// Whether `window` is a Wayland window: a compositor paces its frames (the driver waits for
+/// it in present, whatever rate the output reports).
+pub fn is_wayland(window: &Window) -> bool {
+    use winit::raw_window_handle::{HasWindowHandle, RawWindowHandle};
+    window
+        .window_handle()
+        .is_ok_and(|h| matches!(h.as_raw(), RawWindowHandle::Wayland(_)))
+}
+
 /// When and how the compositor presented one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Presented {
