@@ -26,6 +26,7 @@ use crate::present::frame_loop::{self, Job, PresentOptions};
 use crate::present::launcher::Launcher;
 use crate::present::launcher_window;
 use crate::present::presented::{FlipSource, NOT_FLIPPED};
+use crate::present::watchdog::{Task, Watchdog};
 use crate::present::window::{self, WindowOptions};
 use crate::report::{figures, histogram, tables};
 use crate::session::{self, order_name, SessionOptions};
@@ -832,10 +833,15 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
     let options = window_options(&experiment, &args.screen);
     let (seconds, flips) = (args.seconds, args.screen.measure_flips as usize);
     let hz = experiment.config.refresh_hz;
+    let watchdog = Watchdog::start(Task::TimingTest);
+    watchdog.catch_interrupt();
+    let watched = watchdog.clone();
     let test = window::run(
         options,
+        watchdog,
         Box::new(move |window, inputs, epoch| {
-            frame_loop::flip_test(window, inputs, epoch, &experiment, seconds, flips)
+            let timing = (seconds, flips);
+            frame_loop::flip_test(window, inputs, epoch, &experiment, timing, &watched)
         }),
     )?;
     let e = &test.estimate;
@@ -866,6 +872,12 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
         FlipSource::Estimate(why) => {
             println!("flip times  estimated from when frames are acquired: {why}")
         }
+    }
+    if let Some(source) = &test.timestamps {
+        println!("timestamps  {source}");
+    }
+    if let Some(warning) = &test.presentation_warning {
+        println!("warning     {warning}");
     }
     print_flip_report(&test.report);
     if let Some(path) = &args.histogram {
@@ -993,9 +1005,15 @@ fn present(
             log_phases: args.log_phases,
         },
     };
+    let watchdog = Watchdog::start(Task::Session);
+    watchdog.catch_interrupt();
+    let watched = watchdog.clone();
     let outcome = window::run(
         window_options,
-        Box::new(move |window, inputs, epoch| frame_loop::run(window, inputs, epoch, job)),
+        watchdog,
+        Box::new(move |window, inputs, epoch| {
+            frame_loop::run(window, inputs, epoch, job, &watched)
+        }),
     )?;
     for w in &outcome.warnings {
         println!("warning     {w}");

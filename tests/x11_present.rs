@@ -161,7 +161,7 @@ fn presented(flips: &str) -> Vec<(usize, u64, u64, String, f64, f64)> {
     let mut lines = flips.lines();
     assert_eq!(
         lines.next(),
-        Some("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s")
+        Some("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s,refresh_ms")
     );
     lines
         .filter_map(|l| {

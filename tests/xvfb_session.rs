@@ -145,7 +145,9 @@ fn a_windowed_session_under_xvfb_records_the_clicked_boxes_and_says_unsynchronis
     let flips =
         std::fs::read_to_string(logs.join("xvfb_s1_session_1.flips.csv")).expect("flip log");
     assert!(
-        flips.starts_with("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n0,"),
+        flips.starts_with(
+            "flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s,refresh_ms\n0,"
+        ),
         "{}",
         &flips[..80.min(flips.len())]
     );
@@ -819,7 +821,8 @@ fn a_killed_on_screen_run_keeps_its_flip_log_and_the_resumed_run_writes_its_own(
     assert!((2..6).contains(&rows_at_kill), "{rows_at_kill} rows");
     // The killed run's frames are on disk up to about a second before the kill.
     let killed = std::fs::read_to_string(&first_log).expect("the killed run's flip log");
-    assert!(killed.starts_with("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n0,"));
+    assert!(killed
+        .starts_with("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s,refresh_ms\n0,"));
     assert!(killed.ends_with('\n'), "only whole lines");
     assert!(
         killed.lines().count() > 60,
@@ -842,7 +845,8 @@ fn a_killed_on_screen_run_keeps_its_flip_log_and_the_resumed_run_writes_its_own(
         "the resumed run leaves the killed run's flip log as it was"
     );
     let own = std::fs::read_to_string(&second_log).expect("the resumed run's flip log");
-    assert!(own.starts_with("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n0,"));
+    assert!(own
+        .starts_with("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s,refresh_ms\n0,"));
     assert!(own.lines().count() > 60, "{own}");
     let record =
         shapelab::data::record::SessionRecord::read(&logs.join("quick_s1_session_1.session.json"))

@@ -11,27 +11,31 @@ use super::synced::SyncedFile;
 use crate::error::Result;
 
 /// The flip log's header: flip number, time (s on the session's clock), interval since the
-/// previous flip (ms; empty for the first); then, where the display server reported the flip,
-/// its timestamp (`ust_us`, CLOCK_MONOTONIC µs), vertical blank count (`msc`), how it was
-/// shown (`present_mode`) and that timestamp in session seconds (`presented_s`), all empty
-/// where it did not.
-pub const HEADER: &str = "flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s";
+/// previous flip (ms; empty for the first); then, where the display server reported the flip:
+/// X11 Present's timestamp (`ust_us`, CLOCK_MONOTONIC µs), the vertical blank count (`msc`:
+/// Present's msc, or Wayland's sequence), how it was shown (`present_mode`: X11's `flip`,
+/// `copy` or `skip`; Wayland's flags joined by `|`, or `discarded`), that timestamp in session
+/// seconds (`presented_s`) and the refresh period the compositor gave (`refresh_ms`,
+/// Wayland); each empty where there is none.
+pub const HEADER: &str = "flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s,refresh_ms";
 
 /// How the display server says a flip was presented.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Presentation {
-    /// Its timestamp (CLOCK_MONOTONIC µs).
-    pub ust_us: u64,
-    /// The vertical blank counter then.
-    pub msc: u64,
-    /// How it was shown (`flip`, `copy`, `skip`).
-    pub mode: &'static str,
-    /// The timestamp on the session's clock (s).
-    pub onset_s: f64,
+    /// X11 Present's timestamp (CLOCK_MONOTONIC µs).
+    pub ust_us: Option<u64>,
+    /// The vertical blank count (X11 msc, Wayland sequence).
+    pub vblank: Option<u64>,
+    /// How it was shown.
+    pub mode: String,
+    /// The presentation time on the session's clock (s).
+    pub onset_s: Option<f64>,
+    /// The refresh period the compositor gave (ms).
+    pub refresh_ms: Option<f64>,
 }
 
 /// One flip of the log.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Flip {
     /// When the frame was acquired (s on the session's clock).
     pub time_s: f64,
@@ -78,11 +82,20 @@ impl FlipLogWriter {
             if let Some(p) = previous {
                 let _ = write!(lines, "{:.3}", (t - p) * 1000.0);
             }
-            match flip.presented {
+            match &flip.presented {
                 Some(p) => {
-                    let _ = write!(lines, ",{},{},{},{:.6}", p.ust_us, p.msc, p.mode, p.onset_s);
+                    let text = |v: Option<String>| v.unwrap_or_default();
+                    let _ = write!(
+                        lines,
+                        ",{},{},{},{},{}",
+                        text(p.ust_us.map(|u| u.to_string())),
+                        text(p.vblank.map(|v| v.to_string())),
+                        p.mode,
+                        text(p.onset_s.map(|t| format!("{t:.6}"))),
+                        text(p.refresh_ms.map(|r| format!("{r:.3}"))),
+                    );
                 }
-                None => lines.push_str(",,,,"),
+                None => lines.push_str(",,,,,"),
             }
             lines.push('\n');
             previous = Some(t);
@@ -120,10 +133,11 @@ mod tests {
         };
         log.append(&[flip(1.0), flip(1.0125)]).expect("written");
         let presented = Presentation {
-            ust_us: 1_066_668,
-            msc: 104,
-            mode: "flip",
-            onset_s: 1.03,
+            ust_us: Some(1_066_668),
+            vblank: Some(104),
+            mode: "flip".into(),
+            onset_s: Some(1.03),
+            refresh_ms: None,
         };
         log.append(&[Flip {
             time_s: 1.025,
@@ -132,7 +146,7 @@ mod tests {
         .expect("written");
         assert_eq!(
             std::fs::read_to_string(&path).expect("read"),
-            "flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s\n0,1.000000,,,,,\n1,1.012500,12.500,,,,\n2,1.025000,12.500,1066668,104,flip,1.030000\n"
+            "flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s,refresh_ms\n0,1.000000,,,,,,\n1,1.012500,12.500,,,,,\n2,1.025000,12.500,1066668,104,flip,1.030000,\n"
         );
         assert!(
             FlipLogWriter::create(&path).is_err(),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::presented::PresentedFrame;
+use super::wayland_feedback::Feedback;
 use crate::data::flip_log::{Flip, Presentation};
 use crate::data::record::TimingMode;
 
@@ -86,25 +87,42 @@ const LOCK_SD_FRACTION: f64 = 0.15;
 /// for the display, or flips at an unsteady or foreign rate (a software renderer paced by its
 /// own work, as under Xvfb) is unsynchronised.
 pub fn judge(estimate: &RefreshEstimate, expected_hz: f64, monitor_hz: Option<f64>) -> Verdict {
-    let period_ms = 1000.0 / expected_hz;
-    let sd_limit = (SD_TOLERANCE.0 * period_ms).max(SD_TOLERANCE.1);
     let reference = monitor_hz.filter(|hz| *hz > 0.0).unwrap_or(expected_hz);
     let never_waits = estimate.median_wait_ms < WAIT_FRACTION * estimate.mean_ms;
-    let too_fast = estimate.mean_ms < UNSYNCED_FRACTION * period_ms;
     let steady = estimate.sd_ms <= LOCK_SD_FRACTION * estimate.mean_ms;
     let on_rate = (estimate.hz() - reference).abs() / reference <= LOCK_TOLERANCE;
-    if too_fast || never_waits || !(steady && on_rate) {
-        return Verdict {
-            mode: TimingMode::Unsynchronised,
-            problem: Some(format!(
-                "frames are not synchronised to the display (flips every {:.2} ms, SD {:.2} ms, {:.2} ms spent waiting; the display refreshes at {}): no vertical sync",
-                estimate.mean_ms,
-                estimate.sd_ms,
-                estimate.median_wait_ms,
-                monitor_hz.map_or_else(|| format!("an unknown rate, {expected_hz} Hz expected"), |hz| format!("{hz:.2} Hz"))
-            )),
-        };
+    if too_fast(estimate, expected_hz) || never_waits || !(steady && on_rate) {
+        return unsynchronised(estimate, expected_hz, monitor_hz);
     }
+    synchronised(estimate, expected_hz)
+}
+
+/// A loop much faster than the expected refresh cannot be waiting for the display.
+fn too_fast(estimate: &RefreshEstimate, expected_hz: f64) -> bool {
+    estimate.mean_ms < UNSYNCED_FRACTION * 1000.0 / expected_hz
+}
+
+/// Frames not synchronised to the display, and what was measured.
+fn unsynchronised(
+    estimate: &RefreshEstimate,
+    expected_hz: f64,
+    monitor_hz: Option<f64>,
+) -> Verdict {
+    Verdict {
+        mode: TimingMode::Unsynchronised,
+        problem: Some(format!(
+            "frames are not synchronised to the display (flips every {:.2} ms, SD {:.2} ms, {:.2} ms spent waiting; the display refreshes at {}): no vertical sync",
+            estimate.mean_ms,
+            estimate.sd_ms,
+            estimate.median_wait_ms,
+            monitor_hz.map_or_else(|| format!("an unknown rate, {expected_hz} Hz expected"), |hz| format!("{hz:.2} Hz"))
+        )),
+    }
+}
+
+/// Frames synchronised to the display, and what is wrong with its rate, if anything.
+fn synchronised(estimate: &RefreshEstimate, expected_hz: f64) -> Verdict {
+    let sd_limit = (SD_TOLERANCE.0 * 1000.0 / expected_hz).max(SD_TOLERANCE.1);
     let problem = if rate_differs(estimate, expected_hz) {
         Some(format!(
             "the display runs at {:.2} Hz but the config expects {expected_hz} Hz (set refresh_hz or the display mode)",
@@ -122,6 +140,42 @@ pub fn judge(estimate: &RefreshEstimate, expected_hz: f64, monitor_hz: Option<f6
         mode: TimingMode::Synchronised,
         problem,
     }
+}
+
+/// Under a compositor, frames that spend at least this share of their interval waiting for it
+/// are paced by it.
+const COMPOSITOR_WAIT_FRACTION: f64 = 0.5;
+
+/// Judges a refresh measurement on Wayland, where the compositor paces frames (Mesa waits for
+/// its frame callback in present, not in acquiring): frames that spend most of their interval
+/// waiting for it follow the compositor, and its pace is what the screen shows even where it
+/// differs from the rate the output reports (weston's headless output reports 60 Hz and
+/// presents every 25 ms). Such frames are synchronised, to the compositor's measured rate,
+/// which must then match the config's, be steady and, as a warning, match the output's
+/// (`output_hz`).
+pub fn judge_compositor(
+    estimate: &RefreshEstimate,
+    expected_hz: f64,
+    output_hz: Option<f64>,
+) -> Verdict {
+    let paced = estimate.median_wait_ms >= COMPOSITOR_WAIT_FRACTION * estimate.mean_ms;
+    if too_fast(estimate, expected_hz) || !paced {
+        return unsynchronised(estimate, expected_hz, output_hz);
+    }
+    let mut verdict = synchronised(estimate, expected_hz);
+    let off_output =
+        output_hz.filter(|hz| *hz > 0.0 && (estimate.hz() - hz).abs() / hz > LOCK_TOLERANCE);
+    if let Some(hz) = off_output {
+        let why = format!(
+            "the compositor presents frames at {:.2} Hz though the output reports {hz:.2} Hz",
+            estimate.hz()
+        );
+        verdict.problem = Some(match verdict.problem {
+            Some(problem) => format!("{problem}; {why}"),
+            None => why,
+        });
+    }
+    verdict
 }
 
 /// Whether a synchronised display runs at another rate than the config expects.
@@ -225,13 +279,20 @@ impl Pacer {
     }
 }
 
+/// Flips after which a frame's presentation feedback is given up for the flip log.
+pub const FEEDBACK_LAG: usize = 30;
+
 /// Every flip of a session, for the end-of-session report: when it was acquired and, where
-/// the display server reports it, when it was presented.
+/// the display server reports it, when it was presented (X11 Present events, or the
+/// compositor's presentation feedback on Wayland).
 #[derive(Debug, Clone, Default)]
 pub struct FlipLog {
     timestamps: Vec<f64>,
     presented: Vec<Option<PresentedFrame>>,
     settled: usize,
+    fed_back: std::collections::BTreeMap<usize, Feedback>,
+    /// Presentation feedback is requested for every frame (Wayland).
+    awaits_feedback: bool,
 }
 
 /// The end-of-session timing report, like Psychtoolbox's missed-flip report.
@@ -316,12 +377,30 @@ impl FlipLog {
         (from..to.min(self.timestamps.len()))
             .map(|i| Flip {
                 time_s: self.timestamps[i],
-                presented: self.presented(i as u64).map(|p| Presentation {
-                    ust_us: p.completion.ust_us,
-                    msc: p.completion.msc,
-                    mode: p.completion.mode.name(),
-                    onset_s: p.onset,
-                }),
+                presented: match (self.presented(i as u64), self.fed_back.get(&i)) {
+                    (Some(p), _) => Some(Presentation {
+                        ust_us: Some(p.completion.ust_us),
+                        vblank: Some(p.completion.msc),
+                        mode: p.completion.mode.name().to_string(),
+                        onset_s: Some(p.onset),
+                        refresh_ms: None,
+                    }),
+                    (None, Some(Feedback::Presented(p))) => Some(Presentation {
+                        ust_us: None,
+                        vblank: Some(p.seq),
+                        mode: p.flags.names(),
+                        onset_s: Some(p.at),
+                        refresh_ms: Some(f64::from(p.refresh_ns) / 1e6),
+                    }),
+                    (None, Some(Feedback::Discarded)) => Some(Presentation {
+                        ust_us: None,
+                        vblank: None,
+                        mode: "discarded".into(),
+                        onset_s: None,
+                        refresh_ms: None,
+                    }),
+                    (None, None) => None,
+                },
             })
             .collect()
     }
@@ -329,6 +408,34 @@ impl FlipLog {
     /// Flips before this one are settled: their presentation is known or will never be.
     pub fn settled(&self) -> u64 {
         self.settled as u64
+    }
+
+    /// Presentation feedback will be logged for every frame (Wayland): a flip goes to the
+    /// flip log once its feedback is in, or [`FEEDBACK_LAG`] flips later.
+    pub fn await_feedback(&mut self) {
+        self.awaits_feedback = true;
+    }
+
+    /// Logs what the compositor said of flip `index`'s frame.
+    pub fn fed_back(&mut self, index: usize, feedback: Feedback) {
+        self.fed_back.insert(index, feedback);
+    }
+
+    /// Flips before this one can go to the flip log now: with X11 Present events those
+    /// settled, with presentation feedback those whose feedback came or is overdue, else all.
+    pub fn loggable(&self, server_times: bool) -> usize {
+        let all = self.timestamps.len();
+        if server_times {
+            return self.settled;
+        }
+        if !self.awaits_feedback {
+            return all;
+        }
+        let overdue = all.saturating_sub(FEEDBACK_LAG);
+        let answered = (overdue..all)
+            .take_while(|i| self.fed_back.contains_key(i))
+            .count();
+        overdue + answered
     }
 
     /// Summarises the log against the refresh period (s).
@@ -476,6 +583,47 @@ mod tests {
     }
 
     #[test]
+    fn on_wayland_frames_that_wait_for_the_compositor_are_synchronised_to_its_pace() {
+        // weston headless: presents every 25 ms, the wait is in present, the output says 60 Hz.
+        let jitter = |i: usize| if i.is_multiple_of(7) { 0.001 } else { 0.0 };
+        let weston = estimate(&flips(0.025, 120, jitter), 0.0238);
+        let v = judge_compositor(&weston, 40.0, Some(60.0));
+        assert_eq!(v.mode, TimingMode::Synchronised);
+        let problem = v.problem.expect("a problem");
+        assert!(
+            problem.starts_with("the compositor presents frames at 40."),
+            "{problem}"
+        );
+        assert!(
+            problem.ends_with("though the output reports 60.00 Hz"),
+            "{problem}"
+        );
+        let v = judge_compositor(&weston, 60.0, Some(60.0));
+        assert_eq!(v.mode, TimingMode::Synchronised);
+        assert!(v
+            .problem
+            .is_some_and(|p| p.contains("config expects 60 Hz")));
+        // The same frames judged by the monitor's mode alone would be unsynchronised.
+        assert_eq!(
+            judge(&weston, 60.0, Some(60.0)).mode,
+            TimingMode::Unsynchronised
+        );
+        // A desktop at 60 Hz: synchronised without a problem.
+        let desktop = estimate(&flips(1.0 / 60.0, 120, |_| 0.0), 0.015);
+        let synced = Verdict {
+            mode: TimingMode::Synchronised,
+            problem: None,
+        };
+        assert_eq!(judge_compositor(&desktop, 60.0, Some(60.0)), synced);
+        // Frames that never wait for the compositor are not synchronised to it.
+        let free = estimate(&flips(1.0 / 60.0, 120, |_| 0.0), 0.0001);
+        assert_eq!(
+            judge_compositor(&free, 60.0, Some(60.0)).mode,
+            TimingMode::Unsynchronised
+        );
+    }
+
+    #[test]
     fn the_flip_report_counts_late_intervals_and_missed_refreshes() {
         let period = 1.0 / 60.0;
         let mut log = FlipLog::default();
@@ -516,13 +664,54 @@ mod tests {
         assert_eq!(
             flips[2].presented,
             Some(crate::data::flip_log::Presentation {
-                ust_us: 1_066_668,
-                msc: 104,
-                mode: "flip",
-                onset_s: 0.066668 + 0.01,
+                ust_us: Some(1_066_668),
+                vblank: Some(104),
+                mode: "flip".into(),
+                onset_s: Some(0.066668 + 0.01),
+                refresh_ms: None,
             })
         );
         assert_eq!(flips[4].presented, None);
+    }
+
+    #[test]
+    fn the_flip_log_carries_the_compositors_feedback_once_it_came_or_is_overdue() {
+        use crate::present::wayland_feedback::{Feedback, Presented};
+        let mut log = FlipLog::default();
+        log.await_feedback();
+        for i in 0..3 {
+            log.push(1.0 + 0.025 * f64::from(i));
+        }
+        assert_eq!(log.loggable(false), 0, "no feedback yet, none overdue");
+        let presented = Presented {
+            at: 1.06,
+            refresh_ns: 16_666_667,
+            seq: 0,
+            flags: Default::default(),
+        };
+        log.fed_back(0, Feedback::Presented(presented));
+        log.fed_back(1, Feedback::Discarded);
+        assert_eq!(log.loggable(false), 2);
+        let flips = log.flip_lines(0, 3);
+        assert_eq!(
+            flips[0].presented,
+            Some(crate::data::flip_log::Presentation {
+                ust_us: None,
+                vblank: Some(0),
+                mode: String::new(),
+                onset_s: Some(1.06),
+                refresh_ms: Some(16.666667),
+            })
+        );
+        assert_eq!(
+            flips[1].presented.as_ref().map(|p| p.mode.as_str()),
+            Some("discarded")
+        );
+        assert_eq!(flips[2].presented, None);
+        for i in 3..(3 + FEEDBACK_LAG) {
+            log.push(1.0 + 0.025 * i as f64);
+        }
+        assert_eq!(log.loggable(false), 3, "flip 2's feedback is overdue");
     }
 
     #[test]

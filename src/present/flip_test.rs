@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use winit::window::Window;
 
-use super::clock::{judge, FlipReport, Pacer, RefreshEstimate};
+use super::clock::{FlipReport, Pacer, RefreshEstimate};
 use super::controls::WindowInput;
 use super::presented::FlipSource;
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::ui::Overlay;
+use super::watchdog::Watchdog;
 use crate::config::Experiment;
 use crate::data::record::TimingMode;
 use crate::error::Result;
@@ -31,21 +32,27 @@ pub struct FlipTest {
     pub intervals_ms: Vec<f64>,
     /// Where the flip times come from.
     pub source: FlipSource,
+    /// Where presentation times come from on a Wayland window.
+    pub timestamps: Option<String>,
+    /// What the compositor's presentation feedback says against the window's timing.
+    pub presentation_warning: Option<String>,
 }
 
 /// Measures the refresh, then flips for `seconds` (alternating fixation and blank frames,
-/// paced by a timer when there is no vertical sync); Escape ends it early.
+/// paced by a timer when there is no vertical sync); Escape ends it early. `watchdog` watches
+/// the frames.
 pub fn flip_test(
     window: Arc<Window>,
     inputs: Receiver<WindowInput>,
     epoch: Instant,
     experiment: &Experiment,
-    seconds: f64,
-    measure_flips: usize,
+    (seconds, measure_flips): (f64, usize),
+    watchdog: &Arc<Watchdog>,
 ) -> Result<FlipTest> {
     let mut p = Presenter::open(window, epoch, experiment)?;
+    p.watch(watchdog.clone());
     let estimate = p.measure_refresh(measure_flips)?;
-    let verdict = judge(&estimate, experiment.config.refresh_hz, p.monitor_hz());
+    let verdict = p.judge(&estimate, experiment.config.refresh_hz);
     let synced = verdict.mode == TimingMode::Synchronised;
     let period = Duration::from_secs_f64(1.0 / experiment.config.refresh_hz);
     let mut pacer = Pacer::new(Instant::now(), period);
@@ -73,6 +80,8 @@ pub fn flip_test(
             index += 1;
         }
     }
+    p.rest_watchdog();
+    p.finish_feedback();
     let intervals_ms = p
         .flips()
         .timestamps()
@@ -86,5 +95,7 @@ pub fn flip_test(
         report: p.flips().report(period.as_secs_f64()),
         intervals_ms,
         source: p.flip_source().clone(),
+        timestamps: p.presentation_source(),
+        presentation_warning: p.presentation_warning(),
     })
 }

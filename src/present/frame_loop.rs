@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use winit::window::Window;
 
 use super::audio::Beeper;
-use super::clock::{judge, rate_differs, FlipLog, FlipReport, Pacer, SyncWatch};
+use super::clock::{rate_differs, FlipLog, FlipReport, Pacer, SyncWatch};
 use super::controls::{Command, Controls, WindowInput};
 use super::preload::Preloader;
 use super::presented::{retime, FlipSource, NOT_FLIPPED};
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::storage_pause::{end_unsaved, StoragePause};
 use super::ui::Overlay;
+use super::watchdog::Watchdog;
 use super::writer::DataWriter;
 use crate::config::Experiment;
 use crate::data::record::{DisplayFacts, TimingMode};
@@ -74,21 +75,25 @@ pub struct Job {
     pub present: PresentOptions,
 }
 
-/// Runs a whole presented session on the render thread.
+/// Runs a whole presented session on the render thread, its frames watched by `watchdog`.
 pub fn run(
     window: Arc<Window>,
     inputs: Receiver<WindowInput>,
     epoch: Instant,
     job: Job,
+    watchdog: &Arc<Watchdog>,
 ) -> Result<Outcome> {
     let mut experiment = job.experiment;
     let mut p = Presenter::open(window, epoch, &experiment)?;
+    p.watch(watchdog.clone());
     let (width, height) = p.scene.layout().screen;
     let estimate = p.measure_refresh(job.present.measure_flips)?;
+    // Opening the session's files is no frame: watching starts again with the first one.
+    p.rest_watchdog();
     let expected_hz = experiment.config.refresh_hz;
-    let verdict = judge(&estimate, expected_hz, p.monitor_hz());
+    let verdict = p.judge(&estimate, expected_hz);
     let synced = verdict.mode == TimingMode::Synchronised;
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = p.presentation_warning().into_iter().collect();
     match (&verdict.mode, &verdict.problem) {
         (TimingMode::Unsynchronised, Some(problem)) => {
             if !(job.present.windowed || job.present.allow_unsynced) {
@@ -127,11 +132,18 @@ pub fn run(
         refresh_hz_expected: expected_hz,
         refresh_hz_measured: Some(estimate.hz()),
         refresh_sd_ms: Some(estimate.sd_ms),
-        timestamps: match &source {
-            FlipSource::Server { description, .. } => description.clone(),
-            FlipSource::Estimate(why) if synced => format!("monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate: {why}"),
-            FlipSource::Estimate(why) => format!("timer-paced (no vsync); onset = acquire time, an estimate: {why}"),
-        },
+        timestamps: [
+            Some(match &source {
+                FlipSource::Server { description, .. } => description.clone(),
+                FlipSource::Estimate(why) if synced => format!("monotonic clock when get_current_texture returns (Fifo, frame latency 1); onset = that + 1 period, an estimate: {why}"),
+                FlipSource::Estimate(why) => format!("timer-paced (no vsync); onset = acquire time, an estimate: {why}"),
+            }),
+            p.presentation_source(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; "),
         width_px: width,
         height_px: height,
     };
@@ -163,6 +175,7 @@ pub fn run(
         .take()
         .map(|recorder| DataWriter::start(recorder, session.plan.clone()))
         .transpose()?;
+    watchdog.connect_writer(writer.as_ref().and_then(DataWriter::line));
     let preloader = Preloader::start(
         session.plan.trials.clone(),
         session.first_trial,
@@ -187,6 +200,10 @@ pub fn run(
         },
         settings,
     );
+    p.rest_watchdog();
+    p.finish_feedback();
+    // The writer thread ends once nothing else can hand it work.
+    watchdog.connect_writer(None);
     let report = p.flips().report(1.0 / config.refresh_hz);
     let Some(mut writer) = writer else {
         return result.map(|ended| Outcome {
@@ -315,12 +332,7 @@ pub(super) fn run_session<T: FrameTarget>(
             // With presentation reports a flip is logged once its report is in (or never
             // will be); without, at once.
             let flips = target.flips();
-            let upto = if settings.server_times {
-                flips.settled() as usize
-            } else {
-                flips.timestamps().len()
-            };
-            log_flips(flips, writer, upto);
+            log_flips(flips, writer, flips.loggable(settings.server_times));
         }
         if settings.synced {
             match sync.flip(flip) {

@@ -11,12 +11,17 @@ pub mod gpu;
 pub mod launcher;
 pub mod launcher_window;
 pub mod layout;
+// The one module with unsafe code (raw pointers of the window's Wayland objects).
+#[allow(unsafe_code)]
+pub mod native_handles;
 pub mod preload;
 pub mod presented;
 pub mod presenter;
 pub mod scene;
 pub mod storage_pause;
 pub mod ui;
+pub mod watchdog;
+pub mod wayland_feedback;
 pub mod window;
 pub mod writer;
 pub mod x11_present;

@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use winit::window::Window;
 
-use super::clock::{FlipLog, RefreshEstimate};
+use super::clock::{judge, judge_compositor, FlipLog, RefreshEstimate, Verdict};
 use super::gpu::Gpu;
 use super::layout::Layout;
 use super::presented::FlipSource;
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
 use super::ui::Overlay;
+use super::watchdog::Watchdog;
+use super::wayland_feedback::{is_wayland, page_flip_warning, Feedback, PresentationFeedback};
 use super::x11_present::X11Times;
 use crate::categories::ALL;
 use crate::config::Experiment;
@@ -106,6 +108,15 @@ pub struct Presenter {
     server_times: Option<X11Times>,
     /// Where flip times come from (decided by the refresh measurement).
     source: FlipSource,
+    /// How long the last `queue.present` took: on Wayland the driver waits there for the
+    /// compositor, not in acquiring.
+    present_wait: Duration,
+    /// Told of every frame, to notice a presentation that stalls.
+    watchdog: Option<Arc<Watchdog>>,
+    /// The compositor's presentation feedback (Wayland), or why there is none.
+    feedback: std::result::Result<PresentationFeedback, String>,
+    /// The feedback on the frames of the refresh measurement.
+    measured: Vec<Feedback>,
 }
 
 /// How long a surface may stay outdated before the session stops instead of spinning.
@@ -150,6 +161,7 @@ impl Presenter {
         if let Some(times) = self.server_times.as_mut() {
             times.collect(&mut self.flips, self.epoch);
         }
+        self.beat();
         if !matches!(acquired, C::Outdated) {
             self.outdated_since = None;
         }
@@ -219,6 +231,77 @@ impl Presenter {
         }
     }
 
+    /// Files the presentation feedback that has arrived.
+    fn take_feedback(&mut self) {
+        let Ok(feedback) = &mut self.feedback else {
+            return;
+        };
+        for (key, said) in feedback.poll() {
+            match key.checked_sub(1) {
+                Some(flip) => self.flips.fed_back(flip as usize, said),
+                None => self.measured.push(said),
+            }
+        }
+    }
+
+    /// Waits (up to a second) for the feedback on the last frames presented.
+    pub fn finish_feedback(&mut self) {
+        let until = Instant::now() + Duration::from_secs(1);
+        while self.feedback.as_ref().is_ok_and(|f| f.waiting()) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+            self.take_feedback();
+        }
+    }
+
+    /// Where the session's presentation times come from, for the record: the compositor's
+    /// feedback, or why a Wayland window has none; `None` elsewhere (the estimate only).
+    pub fn presentation_source(&self) -> Option<String> {
+        match &self.feedback {
+            Ok(feedback) => Some(feedback.source()),
+            Err(why) if is_wayland(&self.window) => {
+                Some(format!("no presentation times from the compositor ({why})"))
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// What the compositor's feedback on the refresh measurement says against trusting the
+    /// window's timing (see [`page_flip_warning`]); `None` without feedback.
+    pub fn presentation_warning(&self) -> Option<String> {
+        self.feedback
+            .as_ref()
+            .ok()
+            .and_then(|_| page_flip_warning(&self.measured))
+    }
+
+    /// Has `watchdog` watch the frames from now on.
+    pub fn watch(&mut self, watchdog: Arc<Watchdog>) {
+        self.watchdog = Some(watchdog);
+    }
+
+    /// Tells the watchdog a frame went through; a stall that has just ended is noted and
+    /// marks the frame's trial.
+    fn beat(&mut self) {
+        let Some(watchdog) = &self.watchdog else {
+            return;
+        };
+        watchdog.beat();
+        if let Some(stalled) = watchdog.take_resumed() {
+            self.disturb(Disturbance::FrameTimeout);
+            self.note(&format!(
+                "presentation stalled for {:.1} s (no frame was shown); resumed",
+                stalled.as_secs_f64()
+            ));
+        }
+    }
+
+    /// Stops the watchdog watching until the next frame (work other than frames follows).
+    pub fn rest_watchdog(&self) {
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.rest();
+        }
+    }
+
     fn disturb(&mut self, cause: Disturbance) {
         if !self.disturbed.contains(&cause) {
             self.disturbed.push(cause);
@@ -264,7 +347,16 @@ impl Presenter {
         if let Some(times) = self.server_times.as_mut() {
             times.presenting(Instant::now());
         }
+        // Keyed by flip number + 1; 0 for the frames of the refresh measurement (no flips).
+        let key = self.flips.timestamps().len() as u64;
+        if let Ok(feedback) = &mut self.feedback {
+            feedback.request(key);
+        }
+        let presenting = Instant::now();
         self.gpu.queue.present(frame);
+        self.present_wait = presenting.elapsed();
+        self.beat();
+        self.take_feedback();
         if std::mem::take(&mut self.reconfigure) {
             self.reconfigure_surface();
         }
@@ -367,6 +459,7 @@ impl Presenter {
             None => HashMap::new(),
         };
         let (gpu, display) = Display::open(&window)?;
+        let feedback = PresentationFeedback::open(&window, epoch);
         let (width, height) = (display.config.width, display.config.height);
         let layout = Layout::new(config, &experiment.response_order, width, height);
         let scene = SceneRenderer::new(
@@ -392,13 +485,17 @@ impl Presenter {
             ),
             Err(why) => (None, FlipSource::Estimate(why)),
         };
+        let mut flips = FlipLog::default();
+        if feedback.is_ok() {
+            flips.await_feedback();
+        }
         Ok(Presenter {
             window,
             gpu,
             display,
             scene,
             epoch,
-            flips: FlipLog::default(),
+            flips,
             notes: Vec::new(),
             disturbed: Vec::new(),
             occluded: false,
@@ -406,6 +503,10 @@ impl Presenter {
             reconfigure: false,
             server_times,
             source,
+            present_wait: Duration::ZERO,
+            watchdog: None,
+            feedback,
+            measured: Vec::new(),
         })
     }
 
@@ -413,6 +514,14 @@ impl Presenter {
     pub fn monitor_hz(&self) -> Option<f64> {
         let millihertz = self.window.current_monitor()?.refresh_rate_millihertz()?;
         Some(f64::from(millihertz) / 1000.0)
+    }
+
+    /// What a refresh measurement on this window says, by the rules of its display system.
+    pub fn judge(&self, estimate: &RefreshEstimate, expected_hz: f64) -> Verdict {
+        match is_wayland(&self.window) {
+            true => judge_compositor(estimate, expected_hz, self.monitor_hz()),
+            false => judge(estimate, expected_hz, self.monitor_hz()),
+        }
     }
 
     /// Shows `flips` blank frames as fast as the display takes them and estimates its refresh.
@@ -423,8 +532,10 @@ impl Presenter {
             let asked = Instant::now();
             if let Acquired::Frame(frame, t) = self.acquire_frame()? {
                 stamps.push(self.seconds(t));
-                waits.push(t.duration_since(asked).as_secs_f64() * 1000.0);
                 self.present_frame(frame, &Screen::Blank, &Overlay::default());
+                // Waiting for the display happens in acquiring (X11) or presenting (Wayland).
+                let waited = t.duration_since(asked) + self.present_wait;
+                waits.push(waited.as_secs_f64() * 1000.0);
             }
         }
         self.end_measurement();

@@ -15,6 +15,7 @@ use winit::monitor::MonitorHandle;
 use winit::window::{Window, WindowId};
 
 use super::controls::WindowInput;
+use super::watchdog::Watchdog;
 use crate::config::Fullscreen;
 use crate::error::{Error, Result};
 
@@ -46,6 +47,7 @@ struct App<T: 'static> {
     window: Option<Arc<Window>>,
     cursor: (f64, f64),
     result: Option<Result<T>>,
+    watchdog: Arc<Watchdog>,
 }
 
 /// Gives the process a private `XDG_RUNTIME_DIR` (a 0700 folder of its own in the temporary
@@ -112,17 +114,24 @@ fn without_source_location(text: &str) -> String {
 }
 
 /// Opens the window and runs `work` on a render thread; returns its result when it is done.
-pub fn run<T: Send + 'static>(options: WindowOptions, work: Work<T>) -> Result<T> {
+/// `watchdog` watches the frames: while they are stalled, Escape or closing the window ends
+/// the task from this thread, since the render thread cannot.
+pub fn run<T: Send + 'static>(
+    options: WindowOptions,
+    watchdog: Arc<Watchdog>,
+    work: Work<T>,
+) -> Result<T> {
     let event_loop = event_loop::<Finished<T>>()?;
     let mut app = App {
         work: Some(work),
         options,
         proxy: event_loop.create_proxy(),
-        epoch: Instant::now(),
+        epoch: watchdog.epoch(),
         sender: None,
         window: None,
         cursor: (0.0, 0.0),
         result: None,
+        watchdog,
     };
     event_loop
         .run_app(&mut app)
@@ -298,12 +307,17 @@ impl<T: Send + 'static> App<T> {
                 let _ = proxy.send_event(Finished(result));
             })
             .map_err(|e| Error::new(format!("cannot start the render thread: {e}")))?;
+        self.watchdog.connect_input(sender.clone());
         self.sender = Some(sender);
         self.window = Some(window);
         Ok(())
     }
 
     fn send(&self, input: WindowInput) {
+        let ends = matches!(input, WindowInput::Escape | WindowInput::Close);
+        if ends && self.watchdog.stalled() {
+            self.watchdog.end_stalled();
+        }
         if let Some(sender) = &self.sender {
             let _ = sender.send(input);
         }

@@ -44,6 +44,40 @@ enum Job {
     Events(Vec<Event>),
     Flips(Vec<Flip>),
     RetryNow,
+    /// A note for the record, written at once.
+    Note(String),
+    /// End the session now (the render thread cannot): note why, mark it aborted, save
+    /// everything, and answer with what was saved.
+    EndNow(String, Sender<std::result::Result<usize, String>>),
+}
+
+/// A line to the writer thread from outside the render thread (the stall watchdog), for a
+/// session whose render thread is blocked in the graphics driver.
+#[derive(Debug, Clone)]
+pub struct WriterLine {
+    jobs: Sender<Job>,
+}
+
+/// How long ending a stalled session waits for its data to be saved.
+const END_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl WriterLine {
+    /// Adds a note to the session record and saves the record.
+    pub fn note(&self, note: String) {
+        let _ = self.jobs.send(Job::Note(note));
+    }
+
+    /// Ends the session as aborted with `note` in its record once everything handed over is
+    /// written; the rows saved, or why some could not be.
+    pub fn end_now(&self, note: String) -> std::result::Result<usize, String> {
+        let (done, answer) = mpsc::channel();
+        self.jobs
+            .send(Job::EndNow(note, done))
+            .map_err(|_| "the data writer has stopped".to_string())?;
+        answer
+            .recv_timeout(END_WAIT)
+            .map_err(|_| "the data writer did not finish in time".to_string())?
+    }
 }
 
 /// The render thread's handle on the writer thread.
@@ -144,6 +178,13 @@ impl DataWriter {
     /// The storage fault the writer is waiting out, if any.
     pub fn fault(&self) -> Option<StorageFault> {
         self.shared.fault.lock().map_or(None, |fault| fault.clone())
+    }
+
+    /// A line to the writer thread for the stall watchdog.
+    pub fn line(&self) -> Option<WriterLine> {
+        self.jobs
+            .as_ref()
+            .map(|jobs| WriterLine { jobs: jobs.clone() })
     }
 
     /// Asks the writer to try again at once.
@@ -279,6 +320,22 @@ fn write_until_closed(
                 None
             }
             Ok(Job::RetryNow) | Err(RecvTimeoutError::Timeout) => Some(recorder.flush()),
+            Ok(Job::Note(note)) => {
+                recorder.note(note);
+                Some(recorder.save())
+            }
+            Ok(Job::EndNow(note, done)) => {
+                recorder.note(note);
+                let ended = [Event::SessionEnded { aborted: true }];
+                let result = recorder.handle(&plan, &ended);
+                let _ = done.send(match &result {
+                    Ok(()) => Ok(recorder.rows_saved()),
+                    Err(e) => {
+                        Err(super::storage_pause::end_unsaved(recorder, &e.to_string()).to_string())
+                    }
+                });
+                Some(result)
+            }
             // Closed while the disk fails: what is unsaved stays in the recorder's memory.
             Err(RecvTimeoutError::Disconnected) if retry.at.is_some() => break,
             Err(RecvTimeoutError::Disconnected) => {

@@ -552,3 +552,87 @@ pub fn click_start(display: &str, stdout: &std::sync::mpsc::Receiver<String>) ->
     click(display, &window, 20.0, 20.0);
     window
 }
+
+/// A headless weston compositor (Wayland) with its own private runtime folder and socket,
+/// stopped when dropped.
+pub struct Weston {
+    child: Child,
+    runtime: tempfile::TempDir,
+    /// The WAYLAND_DISPLAY value.
+    pub socket: String,
+}
+
+impl Drop for Weston {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Weston {
+    /// The compositor's process id (to stop and continue it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// shapelab as a Wayland client of this compositor only (no X display), its output piped.
+    pub fn shapelab(&self) -> Command {
+        let mut command = shapelab();
+        command
+            .env("WAYLAND_DISPLAY", &self.socket)
+            .env("XDG_RUNTIME_DIR", self.runtime.path())
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_SOCKET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+}
+
+/// Starts weston's headless backend (1280x800) with `shell` (`desktop-shell`, `kiosk-shell`)
+/// and `idle_seconds` before its idle lock (0: never), or `None` (skip) without weston;
+/// under CI a missing weston fails.
+pub fn weston(shell: &str, idle_seconds: u32) -> Option<Weston> {
+    if !have("weston") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs weston (scripts/debian-packages.txt)"
+        );
+        eprintln!("skipped: weston missing");
+        return None;
+    }
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let socket = format!("shapelab-test-{}-{n}", std::process::id());
+    let runtime = runtime_dir();
+    let child = Command::new("weston")
+        .args([
+            "--backend=headless-backend.so",
+            "--width=1280",
+            "--height=800",
+        ])
+        .arg(format!("--socket={socket}"))
+        .arg(format!("--shell={shell}.so"))
+        .arg(format!("--idle-time={idle_seconds}"))
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("weston starts");
+    let weston = Weston {
+        child,
+        runtime,
+        socket,
+    };
+    // The socket appears once weston accepts clients.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !weston.runtime.path().join(&weston.socket).exists() {
+        assert!(std::time::Instant::now() < deadline, "weston did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // weston opens the socket before it loads the shell a client needs.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    Some(weston)
+}

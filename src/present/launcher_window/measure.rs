@@ -10,7 +10,7 @@ use winit::window::{Fullscreen, Window};
 
 use super::{next_frame, MEASURED_FLIPS, SETTLING_FLIPS};
 use crate::error::{Error, Result};
-use crate::present::clock::{judge, RefreshEstimate};
+use crate::present::clock::{judge, judge_compositor, RefreshEstimate};
 use crate::present::gpu::Gpu;
 use crate::present::launcher::{MeasureRequest, Refresh};
 use crate::present::presenter::Display;
@@ -32,6 +32,8 @@ pub(super) struct Measurement {
     epoch: Instant,
     flips: Vec<f64>,
     waits_ms: Vec<f64>,
+    /// How long the last present took (on Wayland the wait for the compositor is there).
+    present_wait: std::time::Duration,
 }
 
 impl Measurement {
@@ -70,6 +72,7 @@ impl Measurement {
             epoch: Instant::now(),
             flips: Vec::with_capacity(MEASURED_FLIPS),
             waits_ms: Vec::with_capacity(MEASURED_FLIPS),
+            present_wait: std::time::Duration::ZERO,
         })
     }
 
@@ -79,7 +82,8 @@ impl Measurement {
         let Some(frame) = next_frame(&self.window, &self.gpu, &mut self.display)? else {
             return Ok(None);
         };
-        self.waits_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
+        let waited = asked.elapsed() + self.present_wait;
+        self.waits_ms.push(waited.as_secs_f64() * 1000.0);
         self.flips.push(self.epoch.elapsed().as_secs_f64());
         let view = frame.texture.create_view(&wgpu::TextureViewDescriptor {
             format: Some(self.display.view_format),
@@ -105,7 +109,9 @@ impl Measurement {
             ..Default::default()
         });
         self.gpu.queue.submit([encoder.finish()]);
+        let presenting = Instant::now();
         self.gpu.queue.present(frame);
+        self.present_wait = presenting.elapsed();
         if self.flips.len() < MEASURED_FLIPS {
             return Ok(None);
         }
@@ -122,7 +128,11 @@ impl Measurement {
             monitor: self.monitor.clone(),
             hz: estimate.hz(),
             sd_ms: estimate.sd_ms,
-            problem: judge(&estimate, self.expected_hz, self.monitor_hz).problem,
+            problem: if crate::present::wayland_feedback::is_wayland(&self.window) {
+                judge_compositor(&estimate, self.expected_hz, self.monitor_hz).problem
+            } else {
+                judge(&estimate, self.expected_hz, self.monitor_hz).problem
+            },
         }
     }
 

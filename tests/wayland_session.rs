@@ -1,0 +1,382 @@
+//! shapelab as a Wayland client of weston's headless compositor: sessions and timing tests
+//! run, a compositor that stops taking frames is reported within seconds instead of hanging,
+//! and the experimenter can still end the session with its data saved.
+
+mod common;
+
+use std::process::{Child, Command, Output};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use common::{line_reader, weston, Reaped};
+
+/// Waits up to `wait` for a line satisfying `wanted`; the lines before it if it never came.
+fn wait_for(
+    lines: &Receiver<String>,
+    wait: Duration,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<String, Vec<String>> {
+    let deadline = Instant::now() + wait;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return Ok(line),
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    Err(seen)
+}
+
+/// Sends `signal` (e.g. `INT`) to process `pid`.
+fn signal(pid: u32, signal: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+}
+
+/// Ctrl+C on the console that started shapelab.
+fn interrupt(app: &Child) {
+    signal(app.id(), "INT");
+}
+
+/// Waits up to `wait` for shapelab to end; its exit code.
+fn ends_within(app: &mut Child, wait: Duration) -> Option<i32> {
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        if let Some(status) = app.try_wait().expect("shapelab runs") {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("shapelab did not end within {wait:?}");
+}
+
+/// The stall warning: said within seconds, naming the cause and the way out.
+fn is_stall_warning(line: &str) -> bool {
+    line.starts_with("warning: no frame was shown for 2 s: the display stopped taking frames")
+        && line.contains("press Escape in its window or Ctrl+C here to end it")
+}
+
+/// A quick study whose phases last several frames at weston's pace of about 40 Hz.
+fn study_at_weston_pace() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, config) = common::quick_study("");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace(": 20\n", ": 100\n")).expect("config written");
+    (dir, config)
+}
+
+/// shapelab running session 1 of s1 of `config` on `screen` (e.g. `--windowed 800x600`, or
+/// nothing: fullscreen), once its start screen is shown; with its stdout and stderr lines.
+fn session_on_its_start_screen(
+    weston: &common::Weston,
+    config: &std::path::Path,
+    screen: &[&str],
+) -> (Reaped, Receiver<String>, Receiver<String>) {
+    let mut app = Reaped(
+        weston
+            .shapelab()
+            .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+            .args(screen)
+            .args(["--trials", "4", "--log-phases"])
+            .args(["--measure-flips", "100", "--ignore-refresh"])
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    if let Err(seen) = wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(" start")) {
+        let said: Vec<String> = stderr.try_iter().collect();
+        panic!("no start screen: {seen:?} {said:?}");
+    }
+    (app, stdout, stderr)
+}
+
+fn timing_test(weston: &common::Weston, config: &std::path::Path, screen: &[&str]) -> Output {
+    weston
+        .shapelab()
+        .args([
+            "timing-test",
+            config.to_str().expect("utf-8"),
+            "--seconds",
+            "2",
+        ])
+        .args(screen)
+        .output()
+        .expect("shapelab runs")
+}
+
+#[test]
+fn a_timing_test_under_weston_windowed_and_fullscreen_is_synchronised_to_the_compositor() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (_dir, config) = common::quick_study("");
+    for screen in [&["--windowed", "800x600"][..], &[]] {
+        let test = timing_test(&weston, &config, screen);
+        let (printed, said) = (common::stdout(&test), common::stderr(&test));
+        assert!(
+            matches!(test.status.code(), Some(0 | 1)),
+            "{screen:?}: {said}"
+        );
+        assert!(
+            printed.contains("\nverdict     "),
+            "{screen:?}: {printed}{said}"
+        );
+        assert!(!said.contains("no frame was shown"), "{screen:?}: {said}");
+        // Frames wait for weston in present: synchronised to its pace, which is not 60 Hz.
+        assert!(
+            printed.contains("\ntiming      synchronised to the display\n")
+                && printed.contains("the compositor presents frames at "),
+            "{screen:?}: {printed}"
+        );
+        assert!(
+            printed
+                .contains("\ntimestamps  presentation times per frame in the flip log from Wayland's wp_presentation (clock ")
+                && printed.contains("\nwarning     the compositor did not page-flip the window"),
+            "{screen:?}: {printed}"
+        );
+        let flips: usize = printed
+            .lines()
+            .find_map(|l| l.strip_prefix("flips       "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{printed}"));
+        // Two seconds at weston's pace (about 25 ms a frame; fewer on a loaded machine).
+        assert!(flips > 10, "{screen:?}: {printed}");
+    }
+}
+
+#[test]
+fn a_kiosk_shell_that_never_shows_the_window_is_reported_and_ctrl_c_ends_the_timing_test() {
+    let Some(weston) = weston("kiosk-shell", 0) else {
+        return;
+    };
+    let (_dir, config) = common::quick_study("");
+    // kiosk-shell never shows a window of a fixed size other than its output's.
+    let mut app = Reaped(
+        weston
+            .shapelab()
+            .args(["timing-test", config.to_str().expect("utf-8")])
+            .args(["--windowed", "640x480", "--seconds", "30"])
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    let started = Instant::now();
+    let warning = wait_for(&stderr, Duration::from_secs(60), is_stall_warning)
+        .unwrap_or_else(|seen| panic!("no stall warning; said {seen:?}"));
+    assert!(warning.contains("the timing test is paused"), "{warning}");
+    // Noticed two seconds after the last frame (the GPU and window take a while to start).
+    assert!(started.elapsed() < Duration::from_secs(30));
+    interrupt(&app);
+    assert_eq!(ends_within(&mut app, Duration::from_secs(10)), Some(1));
+    let rest: Vec<String> = stderr.iter().collect();
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some(
+            "error: the display stopped taking frames (screen locked or blanked, window hidden, \
+             or not shown by the desktop); the timing test was ended by the experimenter while \
+             it could not show frames; no verdict"
+        ),
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn a_session_whose_screen_locks_pauses_within_seconds_and_ctrl_c_ends_it_with_its_record_saved() {
+    // desktop-shell locks the screen after the idle time, and frames stop.
+    let Some(weston) = weston("desktop-shell", 20) else {
+        return;
+    };
+    let (dir, config) = study_at_weston_pace();
+    // The session is open (its record written) and waits on its start screen.
+    let (mut app, _stdout, stderr) =
+        session_on_its_start_screen(&weston, &config, &["--windowed", "800x600"]);
+    let record = common::session_file(
+        &dir.path().join("raw-data"),
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    );
+    let before = std::fs::read_to_string(&record).expect("the record is written at the start");
+    assert!(before.contains("\"status\": \"running\""), "{before}");
+    let warning = wait_for(&stderr, Duration::from_secs(30), is_stall_warning)
+        .unwrap_or_else(|seen| panic!("no stall warning; said {seen:?}"));
+    assert!(
+        warning.contains("the session is paused")
+            && warning.ends_with("(what is saved stays saved)"),
+        "{warning}"
+    );
+    // The record says why at once, while the session waits.
+    std::thread::sleep(Duration::from_millis(500));
+    let paused = std::fs::read_to_string(&record).expect("record");
+    assert!(
+        paused.contains("no frame was shown for 2 s: the display stopped taking frames"),
+        "{paused}"
+    );
+    interrupt(&app);
+    assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(1));
+    let rest: Vec<String> = stderr.iter().collect();
+    let error = rest.last().expect("an error line");
+    assert!(
+        error.starts_with("error: the display stopped taking frames")
+            && error.contains(
+                "the session was ended by the experimenter while it could not show frames"
+            )
+            && error
+                .ends_with("; everything is saved (0 rows in this run); continue it with --resume"),
+        "{rest:?}"
+    );
+    let ended = std::fs::read_to_string(&record).expect("record");
+    assert!(ended.contains("\"status\": \"aborted\""), "{ended}");
+    assert!(
+        ended.contains("was ended by the experimenter while it could not show frames"),
+        "{ended}"
+    );
+    // The data file is there, with its header, to be continued with --resume.
+    let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
+    assert!(common::csv_rows(&data).is_empty());
+}
+
+#[test]
+fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (dir, config) = study_at_weston_pace();
+    let (mut app, _stdout, stderr) =
+        session_on_its_start_screen(&weston, &config, &["--windowed", "800x600"]);
+    // A second of the start screen, then Ctrl+C: the session ends as aborted, normally.
+    std::thread::sleep(Duration::from_secs(1));
+    interrupt(&app);
+    let code = ends_within(&mut app, Duration::from_secs(15));
+    let said: Vec<String> = stderr.iter().collect();
+    assert_eq!(code, Some(0), "{said:?}");
+    // weston's headless output copies every frame: the experimenter is told before the session.
+    assert!(
+        said.iter().any(|l| l
+            .starts_with("warning: the compositor did not page-flip the window (0 of ")
+            && l.contains(" measured frames with vsync and zero_copy; flags now: none)")),
+        "{said:?}"
+    );
+    let logs = dir.path().join("raw-data");
+    let record = std::fs::read_to_string(common::session_file(
+        &logs,
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record");
+    assert!(
+        record.contains(
+            "; presentation times per frame in the flip log from Wayland's wp_presentation (clock "
+        ) && record.contains("\"status\": \"aborted\""),
+        "{record}"
+    );
+    let flips = std::fs::read_to_string(common::session_file(&logs, "quick", "s1", 1, "flips.csv"))
+        .expect("flip log");
+    let mut lines = flips.lines();
+    assert_eq!(
+        lines.next(),
+        Some("flip,time_s,interval_ms,ust_us,msc,present_mode,presented_s,refresh_ms")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() > 20, "{flips}");
+    // Every frame but perhaps the last few has the compositor's word: presented after it was
+    // acquired, at weston's pace, with seq 0 and no flags on the headless backend.
+    let presented: Vec<f64> = rows
+        .iter()
+        .filter(|r| !r[6].is_empty())
+        .map(|r| {
+            let (acquired, presented): (f64, f64) =
+                (r[1].parse().expect("s"), r[6].parse().expect("s"));
+            assert!(presented > acquired && presented < acquired + 0.5, "{r:?}");
+            // No ust (X11's), seq 0 and no flags on the headless backend, its refresh.
+            assert_eq!((r[3], r[4], r[5], r[7]), ("", "0", "", "16.667"), "{r:?}");
+            presented
+        })
+        .collect();
+    assert!(presented.len() + 3 >= rows.len(), "{flips}");
+    let intervals: Vec<f64> = presented
+        .windows(2)
+        .map(|w| (w[1] - w[0]) * 1000.0)
+        .collect();
+    let mean = intervals.iter().sum::<f64>() / intervals.len() as f64;
+    assert!(
+        (15.0..40.0).contains(&mean),
+        "{mean} ms between presentations"
+    );
+}
+
+#[test]
+fn a_fullscreen_session_under_weston_shows_its_start_screen_and_ends_on_ctrl_c() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (dir, config) = study_at_weston_pace();
+    let (mut app, _stdout, stderr) = session_on_its_start_screen(&weston, &config, &[]);
+    interrupt(&app);
+    let code = ends_within(&mut app, Duration::from_secs(15));
+    let said: Vec<String> = stderr.iter().collect();
+    assert_eq!(code, Some(0), "{said:?}");
+    assert!(!said.iter().any(|l| l.starts_with("error")), "{said:?}");
+    let logs = dir.path().join("raw-data");
+    let record = std::fs::read_to_string(common::session_file(
+        &logs,
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record");
+    // Fullscreen on weston's 1280x800 output.
+    assert!(
+        record.contains("\"width_px\": 1280") && record.contains("\"height_px\": 800"),
+        "{record}"
+    );
+    assert!(record.contains("\"status\": \"aborted\""), "{record}");
+}
+
+#[test]
+fn a_compositor_that_stops_for_seconds_pauses_the_session_which_goes_on_when_it_is_back() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (dir, config) = study_at_weston_pace();
+    let (mut app, _stdout, stderr) =
+        session_on_its_start_screen(&weston, &config, &["--windowed", "800x600"]);
+    // The compositor freezes (as a locked screen would) until the stall is reported and a
+    // second more, then comes back.
+    signal(weston.pid(), "STOP");
+    let warning = wait_for(&stderr, Duration::from_secs(10), is_stall_warning);
+    std::thread::sleep(Duration::from_millis(1000));
+    signal(weston.pid(), "CONT");
+    assert!(warning.is_ok(), "no stall warning: {warning:?}");
+    let back = wait_for(&stderr, Duration::from_secs(10), |l| {
+        l.starts_with("presentation resumed after ")
+    })
+    .unwrap_or_else(|seen| panic!("not resumed: {seen:?}"));
+    assert!(back.ends_with(" s; the session continues"), "{back}");
+    std::thread::sleep(Duration::from_millis(500));
+    interrupt(&app);
+    assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(0));
+    let logs = dir.path().join("raw-data");
+    let record = std::fs::read_to_string(common::session_file(
+        &logs,
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record");
+    assert!(
+        record.contains("no frame was shown for 2 s")
+            && record.contains("s (no frame was shown); resumed"),
+        "{record}"
+    );
+}
