@@ -258,6 +258,12 @@ impl ApplicationHandler for App {
                 open.window.request_redraw();
             }
         }
+        // Redraws may stop coming to a hidden window: the deadline is watched here too.
+        if let Some(failed) = self.measurement.as_ref().and_then(Measurement::overdue) {
+            self.measurement = None;
+            self.launcher.session.refresh = failed;
+            open.window.request_redraw();
+        }
         if let Some(measurement) = &self.measurement {
             measurement.window.request_redraw();
             event_loop.set_control_flow(ControlFlow::Poll);
