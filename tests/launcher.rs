@@ -876,3 +876,50 @@ fn a_config_file_is_picked_in_the_browser_and_its_relative_stimuli_are_its_folde
     );
     assert_eq!(h.state().session.config_folder(), second);
 }
+
+#[test]
+fn a_new_output_folder_can_be_named_and_a_single_raw_data_file_picked_in_the_browser() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = harness(demo_study(dir.path(), ""));
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("Browse output folder").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(h.query_by_label("Choose the output folder").is_some());
+    let new = h.get_by_label("New folder here");
+    new.focus();
+    h.step();
+    h.get_by_label("New folder here").type_text("pilot-data");
+    h.step();
+    press(&mut h, "Choose the new folder");
+    assert!(h.query_by_label("Choose the output folder").is_none());
+    assert_eq!(h.state().session.output, "pilot-data");
+    assert!(
+        !dir.path().join("pilot-data").exists(),
+        "nothing is created before a session writes there"
+    );
+    step_until(&mut h, "the config check", loaded);
+    let args = h.state().session.run_arguments();
+    assert!(
+        args.windows(2)
+            .any(|w| w[0] == "--out" && Path::new(&w[1]) == dir.path().join("pilot-data")),
+        "{args:?}"
+    );
+
+    // One CSV of a folder, not the whole folder, goes into Compare's list.
+    let raw = dir.path().join("raw-data");
+    std::fs::create_dir(&raw).expect("folder");
+    for file in ["s-01.csv", "s-02.csv", "notes.txt"] {
+        std::fs::write(raw.join(file), "").expect("file");
+    }
+    h.get_by_label("Compare").click();
+    h.step();
+    h.get_by_label("Add a file or folder").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(h.query_by_label("notes.txt").is_none(), "only CSV files");
+    press(&mut h, "s-02.csv");
+    assert_eq!(h.state().compare.paths, "raw-data\nraw-data/s-02.csv");
+}
