@@ -688,8 +688,8 @@ fn relative_folders_typed_keep_naming_the_same_folders_when_another_config_is_lo
     );
     assert_eq!(h.state().session.output, "/lab/data", "a whole path stays");
     let note = format!(
-        "Another config's folder: the stimulus folder typed, 'pictures', is now {} (relative \
-         folders typed were taken from the previous config's folder, {}).",
+        "A config in another folder was loaded: the stimulus folder typed, 'pictures', is now \
+         {} (typed relative to the previous config's folder, {}).",
         first.join("pictures").display(),
         first.display()
     );
@@ -704,7 +704,7 @@ fn relative_folders_typed_keep_naming_the_same_folders_when_another_config_is_lo
     let (_dir, h) = a_config_is_picked_in_another_folder("", "");
     assert_eq!(h.state().session.stimuli, "");
     assert!(h
-        .query_by_label_contains("Another config's folder")
+        .query_by_label_contains("A config in another folder")
         .is_none());
 }
 

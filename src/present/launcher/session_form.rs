@@ -315,8 +315,8 @@ impl SessionForm {
         }
         if !kept.is_empty() {
             self.folders_note = Some(format!(
-                "Another config's folder: {} (relative folders typed were taken from the \
-                 previous config's folder, {}).",
+                "A config in another folder was loaded: {} (typed relative to the previous \
+                 config's folder, {}).",
                 kept.join("; "),
                 old.display()
             ));
@@ -763,7 +763,11 @@ impl SessionForm {
                 let label = ui.label("Config file");
                 ui.horizontal(|ui| {
                     ui.text_edit_singleline(&mut self.config)
-                        .labelled_by(label.id);
+                        .labelled_by(label.id)
+                        .on_hover_text(
+                            "a relative path is taken from the folder the launcher was \
+                             started in",
+                        );
                     if ui.button("Reload").clicked() {
                         self.load();
                     }
