@@ -1,7 +1,8 @@
 //! The launcher's window: winit + wgpu hosting the egui [`Launcher`]; it draws only when
 //! something changes. For the preflight it measures the refresh of the monitor the config's
 //! `monitor.select` names, in a window of its own there (see [`measure`]), when the config is
-//! loaded, when the config names another monitor, and when the experimenter asks.
+//! loaded, when the config names another monitor, and when the experimenter asks; never while
+//! a session runs, and given up when no frame comes for 5 s.
 
 mod measure;
 

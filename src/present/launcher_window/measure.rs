@@ -1,6 +1,7 @@
 //! The preflight's refresh measurement: a borderless fullscreen window on the monitor
 //! `monitor.select` names (where the session will run), flipped back to back under Fifo as a
-//! session's first frames are, then closed.
+//! session's first frames are, then closed; closed too, with a failure, when no frame comes
+//! for 5 s. What it saw is judged against the config when the preflight shows it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
