@@ -494,7 +494,7 @@ fn folders_are_browsed_by_clicking_taken_from_the_configs_folder_and_passed_to_t
         ))
         .is_some());
     h.state_mut().compare.paths = String::new();
-    h.get_by_label("Add a folder").click();
+    h.get_by_label("Add a file or folder").click();
     for _ in 0..3 {
         h.step();
     }
@@ -520,6 +520,22 @@ fn folders_are_browsed_by_clicking_taken_from_the_configs_folder_and_passed_to_t
     assert!(h.query_by_label("simulated-subj-01").is_some());
 }
 
+/// A measurement as the launcher's window reports it: steady frames at `hz` on a monitor that
+/// reports `hz`.
+fn measured_at(hz: f64) -> shapelab::present::launcher::Refresh {
+    shapelab::present::launcher::Refresh::Measured {
+        monitor: "monitor 'DP-2-1' (monitor.select: DP-2)".into(),
+        monitor_hz: Some(hz),
+        estimate: shapelab::present::clock::RefreshEstimate {
+            intervals: 119,
+            mean_ms: 1000.0 / hz,
+            sd_ms: 0.05,
+            median_wait_ms: 500.0 / hz,
+        },
+        compositor: false,
+    }
+}
+
 #[test]
 fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
     use shapelab::present::launcher::{MeasureRequest, Refresh};
@@ -532,7 +548,6 @@ fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
         wanted,
         Some(MeasureRequest {
             monitor: "DP-2".into(),
-            expected_hz: 100.0
         })
     );
     assert_eq!(
@@ -540,17 +555,19 @@ fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
         None,
         "measured once"
     );
+    h.get_by_label("simulated: shape").click();
     h.step();
     assert!(h
         .get_by_label("Measure the refresh again")
         .accesskit_node()
         .is_disabled());
-    h.state_mut().session.refresh = Refresh::Measured {
-        monitor: "monitor 'DP-2-1' (monitor.select: DP-2)".into(),
-        hz: 99.98,
-        sd_ms: 0.05,
-        problem: None,
-    };
+    // The measuring window covers the session's monitor: no session starts over it.
+    assert_eq!(
+        h.state().session.problems(),
+        ["measuring the refresh on the session's monitor ..."]
+    );
+    assert!(h.get_by_label("Start").accesskit_node().is_disabled());
+    h.state_mut().session.refresh = measured_at(99.98);
     h.step();
     assert!(h
         .query_by_label(
@@ -558,6 +575,29 @@ fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
              100 Hz expected; synchronised"
         )
         .is_some());
+    assert!(h.state().session.problems().is_empty());
+    // refresh_hz edited in the config: the same measurement is judged against the new rate.
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("refresh_hz: 100", "refresh_hz: 120")).expect("written");
+    h.get_by_label("Reload").click();
+    h.step();
+    step_until(&mut h, "the config check", loaded);
+    h.step();
+    assert!(
+        h.query_by_label_contains(
+            "120 Hz expected; the display runs at 99.98 Hz but the config expects 120 Hz"
+        )
+        .is_some(),
+        "judged against the config as it is now"
+    );
+    assert!(h
+        .query_by_label_contains("frames planned at 120.00 Hz")
+        .is_some());
+    assert_eq!(
+        h.state_mut().session.wanted_measurement(),
+        None,
+        "the same monitor is not measured again for it"
+    );
     h.get_by_label("Measure the refresh again").click();
     h.step();
     assert_eq!(
@@ -567,6 +607,7 @@ fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
             .map(|r| r.monitor),
         Some("DP-2".into())
     );
+    h.state_mut().session.refresh = Refresh::Failed("no frames within 5 s on DP-2".into());
     // Another monitor in the config is measured as soon as the config is loaded again.
     let text = std::fs::read_to_string(&config).expect("config");
     std::fs::write(&config, text.replace("select: DP-2", "select: '1'")).expect("written");
@@ -580,6 +621,92 @@ fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
             .map(|r| r.monitor),
         Some("1".into())
     );
+}
+
+#[test]
+fn no_measurement_starts_while_a_session_runs_and_an_asked_one_follows_its_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = launcher_on(dir.path(), paced_shapelab(dir.path()));
+    step_until(&mut h, "the config check", loaded);
+    assert!(h.state_mut().session.wanted_measurement().is_some());
+    h.state_mut().session.refresh = measured_at(60.0);
+    h.state_mut().session.trial_limit = "2".into();
+    h.get_by_label("simulated: shape").click();
+    h.step();
+    h.get_by_label("Measure the refresh again").click();
+    h.step();
+    // The launcher's window asks between frames; the session is started before it does.
+    press(&mut h, "Start");
+    assert!(h.query_by_label("Session running").is_some());
+    assert_eq!(
+        h.state_mut().session.wanted_measurement(),
+        None,
+        "not while the session has the monitor"
+    );
+    step_until(&mut h, "the session's end", |h| {
+        h.query_by_label("Back to the launcher").is_some()
+    });
+    assert!(h.query_by_label("2 of 2 done").is_some());
+    assert!(
+        h.state_mut().session.wanted_measurement().is_some(),
+        "measured again once the session ended"
+    );
+}
+
+/// A launcher on a config in `first/`, with `stimuli` and `output` typed, then given the
+/// config of `second/` and reloaded.
+fn a_config_is_picked_in_another_folder(
+    stimuli: &str,
+    output: &str,
+) -> (tempfile::TempDir, Harness<'static, Launcher>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    for study in [&first, &second] {
+        std::fs::create_dir(study).expect("study folder");
+    }
+    let mut h = harness(demo_study(&first, ""));
+    step_until(&mut h, "the config check", loaded);
+    let form = &mut h.state_mut().session;
+    form.stimuli = stimuli.into();
+    form.output = output.into();
+    form.config = second.join("experiment.yaml").display().to_string();
+    demo_study(&second, "");
+    h.get_by_label("Reload").click();
+    h.step();
+    step_until(&mut h, "the config check", loaded);
+    h.step();
+    (dir, h)
+}
+
+#[test]
+fn relative_folders_typed_keep_naming_the_same_folders_when_another_config_is_loaded() {
+    let (dir, h) = a_config_is_picked_in_another_folder("pictures", "/lab/data");
+    let first = dir.path().join("first");
+    assert_eq!(
+        PathBuf::from(&h.state().session.stimuli),
+        first.join("pictures"),
+        "made whole from the previous config's folder"
+    );
+    assert_eq!(h.state().session.output, "/lab/data", "a whole path stays");
+    let note = format!(
+        "A config in another folder was loaded: the stimulus folder typed, 'pictures', is now \
+         {} (typed relative to the previous config's folder, {}).",
+        first.join("pictures").display(),
+        first.display()
+    );
+    assert!(h.query_by_label(&note).is_some(), "{note}");
+    let args = h.state().session.run_arguments();
+    assert!(
+        args.windows(2)
+            .any(|w| w[0] == "--stimuli" && Path::new(&w[1]) == first.join("pictures")),
+        "{args:?}"
+    );
+    // Nothing typed, nothing changed, nothing said.
+    let (_dir, h) = a_config_is_picked_in_another_folder("", "");
+    assert_eq!(h.state().session.stimuli, "");
+    assert!(h
+        .query_by_label_contains("A config in another folder")
+        .is_none());
 }
 
 fn xdotool(display: &str, args: &[&str]) -> String {
@@ -749,4 +876,51 @@ fn a_config_file_is_picked_in_the_browser_and_its_relative_stimuli_are_its_folde
         h.state().session.problems()
     );
     assert_eq!(h.state().session.config_folder(), second);
+}
+
+#[test]
+fn a_new_output_folder_can_be_named_and_a_single_raw_data_file_picked_in_the_browser() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = harness(demo_study(dir.path(), ""));
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("Browse output folder").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(h.query_by_label("Choose the output folder").is_some());
+    let new = h.get_by_label("New folder here");
+    new.focus();
+    h.step();
+    h.get_by_label("New folder here").type_text("pilot-data");
+    h.step();
+    press(&mut h, "Choose the new folder");
+    assert!(h.query_by_label("Choose the output folder").is_none());
+    assert_eq!(h.state().session.output, "pilot-data");
+    assert!(
+        !dir.path().join("pilot-data").exists(),
+        "nothing is created before a session writes there"
+    );
+    step_until(&mut h, "the config check", loaded);
+    let args = h.state().session.run_arguments();
+    assert!(
+        args.windows(2)
+            .any(|w| w[0] == "--out" && Path::new(&w[1]) == dir.path().join("pilot-data")),
+        "{args:?}"
+    );
+
+    // One CSV of a folder, not the whole folder, goes into Compare's list.
+    let raw = dir.path().join("raw-data");
+    std::fs::create_dir(&raw).expect("folder");
+    for file in ["s-01.csv", "s-02.csv", "notes.txt"] {
+        std::fs::write(raw.join(file), "").expect("file");
+    }
+    h.get_by_label("Compare").click();
+    h.step();
+    h.get_by_label("Add a file or folder").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert!(h.query_by_label("notes.txt").is_none(), "only CSV files");
+    press(&mut h, "s-02.csv");
+    assert_eq!(h.state().compare.paths, "raw-data\nraw-data/s-02.csv");
 }

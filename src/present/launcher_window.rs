@@ -1,7 +1,8 @@
 //! The launcher's window: winit + wgpu hosting the egui [`Launcher`]; it draws only when
 //! something changes. For the preflight it measures the refresh of the monitor the config's
 //! `monitor.select` names, in a window of its own there (see [`measure`]), when the config is
-//! loaded, when the config names another monitor, and when the experimenter asks.
+//! loaded, when the config names another monitor, and when the experimenter asks; never while
+//! a session runs, and given up when no frame comes for 5 s.
 
 mod measure;
 
@@ -257,6 +258,12 @@ impl ApplicationHandler for App {
                 }
                 open.window.request_redraw();
             }
+        }
+        // Redraws may stop coming to a hidden window: the deadline is watched here too.
+        if let Some(failed) = self.measurement.as_ref().and_then(Measurement::overdue) {
+            self.measurement = None;
+            self.launcher.session.refresh = failed;
+            open.window.request_redraw();
         }
         if let Some(measurement) = &self.measurement {
             measurement.window.request_redraw();

@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 
 use egui::{Color32, TextureHandle, Ui};
 
-use super::file_browser::{Choice, FileBrowser, Pick};
+use super::file_browser::{chosen, shown_from, FileBrowser, Pick};
 use super::{from_config_folder, percent};
 use crate::analysis::compare::{compare, Comparison};
 use crate::analysis::metrics::{Bootstrap, Summary};
@@ -21,7 +21,7 @@ struct Done {
     figures: Vec<PathBuf>,
 }
 
-/// The page's fields that take a folder from the file browser.
+/// The page's fields that take a path from the file browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FolderField {
     RawData,
@@ -140,31 +140,30 @@ impl CompareView {
 
     /// Opens the file browser for `field`, at the folder it names now.
     fn browse(&mut self, field: FolderField) {
-        let (title, typed) = match field {
+        let (title, pick, typed) = match field {
             FolderField::RawData => (
-                "Add a folder of raw-data CSV files",
+                "Add a raw-data CSV file or a folder of them",
+                Pick::FolderOrFile(&["csv"]),
                 self.paths.lines().rev().find(|l| !l.trim().is_empty()),
             ),
-            FolderField::Icons => ("Choose the icons folder", Some(self.icons.as_str())),
+            FolderField::Icons => (
+                "Choose the icons folder",
+                Pick::Folder,
+                Some(self.icons.as_str()),
+            ),
             FolderField::Out => (
                 "Choose where tables and figures go",
+                Pick::NewFolder,
                 Some(self.out.as_str()),
             ),
         };
         let start = self.resolve(typed.unwrap_or_default());
-        self.browser = Some(FileBrowser::new(field, title, Pick::Folder, &start));
+        self.browser = Some(FileBrowser::new(field, title, pick, &start));
     }
 
-    fn chosen(&mut self, field: FolderField, folder: &Path) {
-        // Inside the config's folder, a folder is shown from there.
-        let base = std::path::absolute(&self.base).unwrap_or_default();
-        let shown = folder
-            .strip_prefix(&base)
-            .ok()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(folder)
-            .display()
-            .to_string();
+    /// Puts the path chosen in the browser into its field.
+    fn take(&mut self, field: FolderField, path: &Path) {
+        let shown = shown_from(&self.base, path);
         match field {
             FolderField::RawData => {
                 if !self.paths.trim().is_empty() && !self.paths.ends_with('\n') {
@@ -180,16 +179,8 @@ impl CompareView {
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut Ui) {
         self.poll(ui.ctx());
-        if let Some(browser) = &mut self.browser {
-            let field = browser.target;
-            match browser.ui(ui.ctx()) {
-                Some(Choice::Chosen(folder)) => {
-                    self.browser = None;
-                    self.chosen(field, &folder);
-                }
-                Some(Choice::Cancelled) => self.browser = None,
-                None => {}
-            }
+        if let Some((field, path)) = chosen(&mut self.browser, ui.ctx()) {
+            self.take(field, &path);
         }
         let mut browse = None;
         egui::Grid::new("compare form")
@@ -199,7 +190,7 @@ impl CompareView {
                 let label = ui
                     .vertical(|ui| {
                         let label = ui.label("Raw-data files and folders\n(one per line)");
-                        if ui.button("Add a folder").clicked() {
+                        if ui.button("Add a file or folder").clicked() {
                             browse = Some(FolderField::RawData);
                         }
                         label

@@ -10,13 +10,32 @@ use egui::{Color32, RichText};
 pub enum Pick {
     /// A folder: entered by clicking, taken with "Choose this folder".
     Folder,
+    /// A folder that may not exist yet (where output goes): one shown, or a new one named
+    /// under it, which is not created (the session makes it).
+    NewFolder,
     /// A file with one of these extensions (lower case), taken by clicking it.
     File(&'static [&'static str]),
+    /// A folder, or a file with one of these extensions.
+    FolderOrFile(&'static [&'static str]),
+}
+
+impl Pick {
+    fn takes_folders(self) -> bool {
+        !matches!(self, Pick::File(_))
+    }
+
+    /// The file extensions offered, if any.
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Pick::File(e) | Pick::FolderOrFile(e) => e,
+            Pick::Folder | Pick::NewFolder => &[],
+        }
+    }
 }
 
 /// How the browser ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Choice {
+enum Choice {
     /// The folder or file chosen.
     Chosen(PathBuf),
     /// Closed without a choice.
@@ -39,6 +58,8 @@ pub struct FileBrowser<T> {
     pick: Pick,
     folder: PathBuf,
     entries: Result<Vec<Entry>, String>,
+    /// The name typed for a new folder.
+    new_folder: String,
 }
 
 impl<T> FileBrowser<T> {
@@ -56,6 +77,7 @@ impl<T> FileBrowser<T> {
             pick,
             folder: PathBuf::new(),
             entries: Ok(Vec::new()),
+            new_folder: String::new(),
         };
         browser.open(folder);
         browser
@@ -67,7 +89,7 @@ impl<T> FileBrowser<T> {
     }
 
     /// Draws the browser in a window of its own over the page; the choice once made.
-    pub fn ui(&mut self, ctx: &egui::Context) -> Option<Choice> {
+    fn ui(&mut self, ctx: &egui::Context) -> Option<Choice> {
         let mut choice = None;
         let mut enter = None;
         egui::Window::new(&self.title)
@@ -78,8 +100,14 @@ impl<T> FileBrowser<T> {
             .show(ctx, |ui| {
                 ui.label(RichText::new(self.folder.display().to_string()).monospace());
                 ui.weak(match self.pick {
-                    Pick::Folder => "Click a folder to open it; Choose takes the folder shown.",
+                    Pick::Folder | Pick::NewFolder => {
+                        "Click a folder to open it; Choose takes the folder shown."
+                    }
                     Pick::File(_) => "Click a folder to open it, a file to choose it.",
+                    Pick::FolderOrFile(_) => {
+                        "Click a folder to open it, a file to choose it; Choose takes the \
+                         folder shown."
+                    }
                 });
                 ui.horizontal(|ui| {
                     if let Some(parent) = self.folder.parent() {
@@ -87,7 +115,7 @@ impl<T> FileBrowser<T> {
                             enter = Some(parent.to_path_buf());
                         }
                     }
-                    if self.pick == Pick::Folder && ui.button("Choose this folder").clicked() {
+                    if self.pick.takes_folders() && ui.button("Choose this folder").clicked() {
                         choice = Some(Choice::Chosen(self.folder.clone()));
                     }
                     if ui.button("Cancel").clicked() {
@@ -102,9 +130,9 @@ impl<T> FileBrowser<T> {
                             ui.colored_label(Color32::from_rgb(220, 80, 60), e);
                         }
                         Ok(entries) if entries.is_empty() => {
-                            ui.weak(match self.pick {
-                                Pick::Folder => "no folders here",
-                                Pick::File(_) => "no folders or matching files here",
+                            ui.weak(match self.pick.extensions() {
+                                [] => "no folders here",
+                                _ => "no folders or matching files here",
                             });
                         }
                         Ok(entries) => {
@@ -123,12 +151,60 @@ impl<T> FileBrowser<T> {
                             }
                         }
                     });
+                if self.pick == Pick::NewFolder {
+                    ui.separator();
+                    ui.horizontal(|ui| {
+                        let label = ui.label("New folder here");
+                        ui.text_edit_singleline(&mut self.new_folder)
+                            .labelled_by(label.id);
+                        let name = self.new_folder.trim();
+                        let named = !name.is_empty();
+                        let take = ui
+                            .add_enabled(named, egui::Button::new("Choose the new folder"))
+                            .on_hover_text("nothing is created now: the session makes it");
+                        if take.clicked() {
+                            choice = Some(Choice::Chosen(self.folder.join(name)));
+                        }
+                    });
+                }
             });
         if let Some(folder) = enter {
             self.open(folder);
         }
         choice
     }
+}
+
+/// Draws `browser` while it is open; the field and the path chosen, once, when the
+/// experimenter chooses (the browser then closes, as it does on Cancel).
+pub fn chosen<T: Copy>(
+    browser: &mut Option<FileBrowser<T>>,
+    ctx: &egui::Context,
+) -> Option<(T, PathBuf)> {
+    let open = browser.as_mut()?;
+    let target = open.target;
+    match open.ui(ctx)? {
+        Choice::Chosen(path) => {
+            *browser = None;
+            Some((target, path))
+        }
+        Choice::Cancelled => {
+            *browser = None;
+            None
+        }
+    }
+}
+
+/// A chosen path as a field shows it: inside `base` (the config's folder) from there, as the
+/// config writes its paths; elsewhere whole.
+pub fn shown_from(base: &Path, path: &Path) -> String {
+    let base = std::path::absolute(base).unwrap_or_default();
+    path.strip_prefix(&base)
+        .ok()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// The visible subfolders of `folder`, then (for a file) its files with a wanted extension,
@@ -141,11 +217,10 @@ fn read_entries(folder: &Path, pick: Pick) -> Result<Vec<Entry>, String> {
         .filter_map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
             let folder = entry.path().is_dir();
-            let wanted = match pick {
+            let wanted = match pick.extensions() {
                 _ if name.starts_with('.') => false,
                 _ if folder => true,
-                Pick::Folder => false,
-                Pick::File(extensions) => Path::new(&name).extension().is_some_and(|e| {
+                extensions => Path::new(&name).extension().is_some_and(|e| {
                     extensions.contains(&e.to_string_lossy().to_lowercase().as_str())
                 }),
             };
@@ -177,9 +252,23 @@ mod tests {
                 .collect()
         };
         assert_eq!(names(Pick::Folder), ["Raw-data", "stimuli"]);
+        assert_eq!(names(Pick::NewFolder), ["Raw-data", "stimuli"]);
+        assert_eq!(
+            names(Pick::FolderOrFile(&["txt"])),
+            ["Raw-data", "stimuli", "notes.txt"]
+        );
         assert_eq!(
             names(Pick::File(&["yaml", "yml"])),
             ["Raw-data", "stimuli", "B.YML", "experiment.yaml"]
         );
+    }
+
+    #[test]
+    fn a_chosen_path_inside_the_configs_folder_is_shown_from_there_and_elsewhere_whole() {
+        let base = Path::new("/lab/study");
+        let shown = |p: &str| shown_from(base, Path::new(p));
+        assert_eq!(shown("/lab/study/pictures"), "pictures");
+        assert_eq!(shown("/lab/study"), "/lab/study");
+        assert_eq!(shown("/lab/other/raw-data"), "/lab/other/raw-data");
     }
 }

@@ -12,26 +12,32 @@ use std::path::{Path, PathBuf};
 
 use egui::{RichText, Ui};
 
+use crate::present::clock::RefreshEstimate;
+
 pub use compare_view::CompareView;
 pub use session_form::{Participant, SessionForm};
 
-/// The refresh rate measured for the preflight, on the monitor `monitor.select` names.
+/// The refresh rate measured for the preflight, on the monitor `monitor.select` names. What
+/// is kept is what was seen; it is judged against the config as it is each time it is shown,
+/// so that a changed `refresh_hz` is judged anew without measuring again.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refresh {
-    /// Not measured yet, or still flipping frames.
+    /// Not measured yet (no config loaded, or no window to measure in).
+    NotMeasured,
+    /// The measuring window is flipping frames.
     Measuring,
-    /// Measured: rate, SD of the interval, and whether frames were synchronised.
+    /// Measured.
     Measured {
-        /// The monitor measured, e.g. `monitor 0 (DP-1)`.
+        /// The monitor measured, e.g. `monitor 'DP-1' (monitor.select: 0)`.
         monitor: String,
-        /// Frames per second.
-        hz: f64,
-        /// SD of the frame interval in ms.
-        sd_ms: f64,
-        /// `None` when synchronised; else why the timing cannot be trusted.
-        problem: Option<String>,
+        /// The rate the system reports for the monitor, if it reports one.
+        monitor_hz: Option<f64>,
+        /// The frame intervals seen.
+        estimate: RefreshEstimate,
+        /// Frames paced by a Wayland compositor, judged by its pace.
+        compositor: bool,
     },
-    /// The measurement could not run (e.g. no monitor of that name).
+    /// The measurement could not run (e.g. no monitor of that name) or saw no frames.
     Failed(String),
 }
 
@@ -40,8 +46,6 @@ pub enum Refresh {
 pub struct MeasureRequest {
     /// The config's `monitor.select`: an index or part of a name.
     pub monitor: String,
-    /// The config's `refresh_hz`.
-    pub expected_hz: f64,
 }
 
 /// Which page is shown.

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use egui::{Color32, RichText, Ui};
 
-use super::file_browser::{Choice, FileBrowser, Pick};
+use super::file_browser::{chosen, shown_from, FileBrowser, Pick};
 use super::{from_config_folder, percent, MeasureRequest, Refresh};
 use crate::analysis::session_results::{disturbed_line, SessionResults};
 use crate::config::Experiment;
@@ -19,6 +19,7 @@ use crate::data::paths::{
 use crate::data::progress::Progress;
 use crate::data::record::Status;
 use crate::preflight::Preflight;
+use crate::present::clock::{judge, judge_compositor};
 use crate::session::stimulus_set;
 use crate::simulate::Responder;
 use crate::stimuli::practice::PracticeSource;
@@ -165,6 +166,10 @@ pub struct SessionForm {
     browser: Option<FileBrowser<PathField>>,
     /// The stimulus and output folders the config was last loaded with.
     loaded_folders: (String, String),
+    /// The config's folder at the last load, which relative folders typed were taken from.
+    loaded_from: PathBuf,
+    /// Says which typed folders were made whole paths when another config was loaded.
+    folders_note: Option<String>,
     loading: Option<JoinHandle<Result<Loaded, String>>>,
     loaded: Option<Result<Loaded, String>>,
     /// Subject code, as typed.
@@ -206,6 +211,8 @@ impl SessionForm {
             output: String::new(),
             browser: None,
             loaded_folders: Default::default(),
+            loaded_from: PathBuf::new(),
+            folders_note: None,
             loading: None,
             loaded: None,
             subject: String::new(),
@@ -217,28 +224,31 @@ impl SessionForm {
             window_size: "1024x768".into(),
             trial_limit: String::new(),
             info: Default::default(),
-            refresh: Refresh::Measuring,
+            refresh: Refresh::NotMeasured,
             measured_monitor: None,
             measure_again: false,
             running: None,
             outcome: None,
             unfinished: None,
         };
+        form.loaded_from = form.config_folder();
         form.load();
         form
     }
 
     /// The refresh measurement the page wants, once: when a config is loaded whose
-    /// `monitor.select` was not measured yet, and when the experimenter asks again.
+    /// `monitor.select` was not measured yet, and when the experimenter asks again; never
+    /// while a session runs (its window has the monitor; the wish waits for its end).
     pub fn wanted_measurement(&mut self) -> Option<MeasureRequest> {
-        let config = &self.experiment()?.config;
-        let monitor = config.monitor.select.clone();
+        if self.running.is_some() {
+            return None;
+        }
+        let monitor = self.experiment()?.config.monitor.select.clone();
         if !self.measure_again && self.measured_monitor.as_ref() == Some(&monitor) {
             return None;
         }
         let request = MeasureRequest {
             monitor: monitor.clone(),
-            expected_hz: config.refresh_hz,
         };
         self.measure_again = false;
         self.measured_monitor = Some(monitor);
@@ -254,6 +264,7 @@ impl SessionForm {
     /// Reads the config and checks its stimuli in the background (decoding every image of a
     /// large set takes seconds).
     fn load(&mut self) {
+        self.keep_typed_folders();
         let path = PathBuf::from(self.config.trim());
         let practice = self.practice;
         let (stimuli, output) = (self.stimuli_folder(), self.output_folder());
@@ -276,6 +287,40 @@ impl SessionForm {
                 stimuli,
             })
         }));
+    }
+
+    /// When another config is loaded (another folder), relative folders typed for the last
+    /// one become whole paths from its folder: they keep naming the folders the experimenter
+    /// meant, instead of silently naming others in the new config's folder.
+    fn keep_typed_folders(&mut self) {
+        let (old, new) = (self.loaded_from.clone(), self.config_folder());
+        self.folders_note = None;
+        if old == new {
+            return;
+        }
+        self.loaded_from = new;
+        let mut kept = Vec::new();
+        for (name, typed) in [
+            ("stimulus", &mut self.stimuli),
+            ("output", &mut self.output),
+        ] {
+            let relative = typed.trim().to_string();
+            if relative.is_empty() || Path::new(&relative).is_absolute() {
+                continue;
+            }
+            *typed = from_config_folder(&old, &relative).display().to_string();
+            kept.push(format!(
+                "the {name} folder typed, '{relative}', is now {typed}"
+            ));
+        }
+        if !kept.is_empty() {
+            self.folders_note = Some(format!(
+                "A config in another folder was loaded: {} (typed relative to the previous \
+                 config's folder, {}).",
+                kept.join("; "),
+                old.display()
+            ));
+        }
     }
 
     /// Loads the config again when a folder field differs from what it was loaded with.
@@ -306,7 +351,7 @@ impl SessionForm {
             ),
             PathField::Output => (
                 "Choose the output folder",
-                Pick::Folder,
+                Pick::NewFolder,
                 self.output_folder()
                     .or(own.map(|o| o.1))
                     .unwrap_or_default(),
@@ -316,16 +361,8 @@ impl SessionForm {
     }
 
     /// Puts the path chosen in the browser into its field and loads the config with it.
-    fn chosen(&mut self, field: PathField, path: &Path) {
-        // Inside the config's folder, a path is shown from there, as the config writes it.
-        let folder = std::path::absolute(self.config_folder()).unwrap_or_default();
-        let shown = path
-            .strip_prefix(&folder)
-            .ok()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(path)
-            .display()
-            .to_string();
+    fn take(&mut self, field: PathField, path: &Path) {
+        let shown = shown_from(&self.config_folder(), path);
         match field {
             PathField::Config => self.config = path.display().to_string(),
             PathField::Stimuli => self.stimuli = shown,
@@ -461,6 +498,10 @@ impl SessionForm {
         };
         if let Err(e) = &loaded.stimuli {
             problems.extend(e.lines().map(String::from));
+        }
+        if self.refresh == Refresh::Measuring {
+            // Its window covers the session's monitor: a session would open on top of it.
+            problems.push("measuring the refresh on the session's monitor ...".into());
         }
         let subject = self.subject.trim();
         let checked = if self.simulated() {
@@ -685,16 +726,8 @@ impl SessionForm {
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut Ui) {
         self.poll();
-        if let Some(browser) = &mut self.browser {
-            let field = browser.target;
-            match browser.ui(ui.ctx()) {
-                Some(Choice::Chosen(path)) => {
-                    self.browser = None;
-                    self.chosen(field, &path);
-                }
-                Some(Choice::Cancelled) => self.browser = None,
-                None => {}
-            }
+        if let Some((field, path)) = chosen(&mut self.browser, ui.ctx()) {
+            self.take(field, &path);
         }
         if self.running.is_some() {
             ui.add_space(40.0);
@@ -730,7 +763,11 @@ impl SessionForm {
                 let label = ui.label("Config file");
                 ui.horizontal(|ui| {
                     ui.text_edit_singleline(&mut self.config)
-                        .labelled_by(label.id);
+                        .labelled_by(label.id)
+                        .on_hover_text(
+                            "a relative path is taken from the folder the launcher was \
+                             started in",
+                        );
                     if ui.button("Reload").clicked() {
                         self.load();
                     }
@@ -879,6 +916,9 @@ impl SessionForm {
                 }
                 ui.end_row();
             });
+        if let Some(note) = &self.folders_note {
+            ui.colored_label(Color32::from_rgb(230, 160, 40), note);
+        }
         ui.separator();
         self.measure_again |= self.preflight_ui(ui);
         ui.separator();
@@ -966,10 +1006,17 @@ impl SessionForm {
     }
 }
 
-/// The preflight's display line; the rate measured when frames were synchronised to it.
+/// The preflight's display line, the measurement judged against the config's `refresh_hz`
+/// as it is now; the rate measured when frames were synchronised to it.
 fn refresh_line(ui: &mut Ui, refresh: &Refresh, expected_hz: f64) -> Option<f64> {
     let warn = Color32::from_rgb(230, 160, 40);
     match refresh {
+        Refresh::NotMeasured => {
+            ui.label(format!(
+                "display: not measured yet ({expected_hz} Hz expected)"
+            ));
+            None
+        }
         Refresh::Measuring => {
             ui.label(format!(
                 "display: measuring on the session's monitor ... ({expected_hz} Hz expected)"
@@ -982,18 +1029,24 @@ fn refresh_line(ui: &mut Ui, refresh: &Refresh, expected_hz: f64) -> Option<f64>
         }
         Refresh::Measured {
             monitor,
-            hz,
-            sd_ms,
-            problem,
+            monitor_hz,
+            estimate,
+            compositor,
         } => {
+            let hz = estimate.hz();
             let line = format!(
-                "display: {hz:.2} Hz measured on {monitor} (SD {sd_ms:.2} ms), {expected_hz} Hz \
-                 expected"
+                "display: {hz:.2} Hz measured on {monitor} (SD {:.2} ms), {expected_hz} Hz \
+                 expected",
+                estimate.sd_ms
             );
-            match problem {
+            let judged = match compositor {
+                true => judge_compositor(estimate, expected_hz, *monitor_hz),
+                false => judge(estimate, expected_hz, *monitor_hz),
+            };
+            match judged.problem {
                 None => {
                     ui.label(format!("{line}; synchronised"));
-                    Some(*hz)
+                    Some(hz)
                 }
                 Some(p) => {
                     ui.colored_label(warn, format!("{line}; {p}"));

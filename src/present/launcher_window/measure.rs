@@ -1,16 +1,17 @@
 //! The preflight's refresh measurement: a borderless fullscreen window on the monitor
 //! `monitor.select` names (where the session will run), flipped back to back under Fifo as a
-//! session's first frames are, then closed.
+//! session's first frames are, then closed; closed too, with a failure, when no frame comes
+//! for 5 s. What it saw is judged against the config when the preflight shows it.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use winit::event_loop::ActiveEventLoop;
 use winit::window::{Fullscreen, Window};
 
 use super::{next_frame, MEASURED_FLIPS, SETTLING_FLIPS};
 use crate::error::{Error, Result};
-use crate::present::clock::{judge, judge_compositor, RefreshEstimate};
+use crate::present::clock::RefreshEstimate;
 use crate::present::gpu::Gpu;
 use crate::present::launcher::{MeasureRequest, Refresh};
 use crate::present::presenter::Display;
@@ -18,6 +19,51 @@ use crate::present::window::choose_monitor;
 
 /// The title of the measuring window.
 const TITLE: &str = "shapelab: measuring the refresh";
+
+/// How long the measurement waits for a frame before it gives up: a surface that times out or
+/// is hidden gives none, and the grey window must not stay for ever.
+const FRAME_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The frames shown so far: when each was shown and how long it was waited for.
+struct Flips {
+    epoch: Instant,
+    /// When the last frame was shown (at first: when the window opened).
+    last: Instant,
+    /// Seconds from `epoch`.
+    times: Vec<f64>,
+    waits_ms: Vec<f64>,
+}
+
+impl Flips {
+    fn new(now: Instant) -> Flips {
+        Flips {
+            epoch: now,
+            last: now,
+            times: Vec::with_capacity(MEASURED_FLIPS),
+            waits_ms: Vec::with_capacity(MEASURED_FLIPS),
+        }
+    }
+
+    fn shown(&mut self, at: Instant, waited: Duration) {
+        self.last = at;
+        self.times.push(at.duration_since(self.epoch).as_secs_f64());
+        self.waits_ms.push(waited.as_secs_f64() * 1000.0);
+    }
+
+    /// Why the measurement gives up at `now`: no frame within [`FRAME_DEADLINE`].
+    fn stalled(&self, now: Instant, monitor: &str) -> Option<String> {
+        if now.duration_since(self.last) < FRAME_DEADLINE {
+            return None;
+        }
+        let seconds = FRAME_DEADLINE.as_secs();
+        Some(match self.times.len() {
+            0 => format!("no frames within {seconds} s on {monitor}"),
+            n => format!(
+                "no frames within {seconds} s on {monitor} after {n} of {MEASURED_FLIPS} frames"
+            ),
+        })
+    }
+}
 
 /// A measurement in progress.
 pub(super) struct Measurement {
@@ -28,12 +74,9 @@ pub(super) struct Measurement {
     monitor: String,
     /// The rate the system reports for the monitor.
     monitor_hz: Option<f64>,
-    expected_hz: f64,
-    epoch: Instant,
-    flips: Vec<f64>,
-    waits_ms: Vec<f64>,
     /// How long the last present took (on Wayland the wait for the compositor is there).
-    present_wait: std::time::Duration,
+    present_wait: Duration,
+    flips: Flips,
 }
 
 impl Measurement {
@@ -68,23 +111,21 @@ impl Measurement {
             display,
             monitor: name,
             monitor_hz,
-            expected_hz: request.expected_hz,
-            epoch: Instant::now(),
-            flips: Vec::with_capacity(MEASURED_FLIPS),
-            waits_ms: Vec::with_capacity(MEASURED_FLIPS),
-            present_wait: std::time::Duration::ZERO,
+            present_wait: Duration::ZERO,
+            flips: Flips::new(Instant::now()),
         })
     }
 
-    /// Shows one grey frame and timestamps it; the verdict once enough frames were shown.
+    /// Shows one grey frame and timestamps it; the verdict once enough frames were shown, or
+    /// a failure when no frame came within [`FRAME_DEADLINE`].
     pub(super) fn flip(&mut self) -> Result<Option<Refresh>> {
         let asked = Instant::now();
         let Some(frame) = next_frame(&self.window, &self.gpu, &mut self.display)? else {
-            return Ok(None);
+            return Ok(self.overdue());
         };
-        let waited = asked.elapsed() + self.present_wait;
-        self.waits_ms.push(waited.as_secs_f64() * 1000.0);
-        self.flips.push(self.epoch.elapsed().as_secs_f64());
+        let now = Instant::now();
+        // On Wayland the driver waits for the compositor in present, not in acquiring.
+        self.flips.shown(now, now - asked + self.present_wait);
         let view = frame.texture.create_view(&wgpu::TextureViewDescriptor {
             format: Some(self.display.view_format),
             ..Default::default()
@@ -112,32 +153,66 @@ impl Measurement {
         let presenting = Instant::now();
         self.gpu.queue.present(frame);
         self.present_wait = presenting.elapsed();
-        if self.flips.len() < MEASURED_FLIPS {
+        if self.flips.times.len() < MEASURED_FLIPS {
             return Ok(None);
         }
         Ok(Some(self.verdict()))
     }
 
+    /// A failure once no frame came within [`FRAME_DEADLINE`]; the window is then closed by
+    /// dropping the measurement.
+    pub(super) fn overdue(&self) -> Option<Refresh> {
+        self.flips
+            .stalled(Instant::now(), &self.monitor)
+            .map(Refresh::Failed)
+    }
+
+    /// What was seen; judged against the config when the preflight shows it.
     fn verdict(&self) -> Refresh {
-        let flips = &self.flips[SETTLING_FLIPS..];
-        let waits = &self.waits_ms[SETTLING_FLIPS..];
+        let flips = &self.flips.times[SETTLING_FLIPS..];
+        let waits = &self.flips.waits_ms[SETTLING_FLIPS..];
         let Some(estimate) = RefreshEstimate::from_timestamps(flips, waits) else {
             return Refresh::Failed(format!("no steady frames on {}", self.monitor));
         };
         Refresh::Measured {
             monitor: self.monitor.clone(),
-            hz: estimate.hz(),
-            sd_ms: estimate.sd_ms,
-            problem: if crate::present::wayland_feedback::is_wayland(&self.window) {
-                judge_compositor(&estimate, self.expected_hz, self.monitor_hz).problem
-            } else {
-                judge(&estimate, self.expected_hz, self.monitor_hz).problem
-            },
+            monitor_hz: self.monitor_hz,
+            estimate,
+            compositor: crate::present::wayland_feedback::is_wayland(&self.window),
         }
     }
 
     /// Follows the window's new size.
     pub(super) fn resize(&mut self, width: u32, height: u32) {
         super::resize(&self.gpu, &mut self.display, width, height);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_measurement_that_sees_no_frame_for_five_seconds_gives_up_and_says_so() {
+        let opened = Instant::now();
+        let mut flips = Flips::new(opened);
+        let monitor = "monitor 'DP-1' (monitor.select: 0)";
+        let after = |s: f64| opened + Duration::from_secs_f64(s);
+        assert_eq!(flips.stalled(after(4.9), monitor), None, "still waiting");
+        assert_eq!(
+            flips.stalled(after(5.0), monitor).as_deref(),
+            Some("no frames within 5 s on monitor 'DP-1' (monitor.select: 0)")
+        );
+        // Frames that come reset the wait; frames that stop end it too.
+        flips.shown(after(4.0), Duration::from_millis(16));
+        flips.shown(after(4.1), Duration::from_millis(16));
+        assert_eq!(flips.stalled(after(8.9), monitor), None);
+        assert_eq!(
+            flips.stalled(after(9.1), monitor).as_deref(),
+            Some(
+                "no frames within 5 s on monitor 'DP-1' (monitor.select: 0) after 2 of 130 \
+                 frames"
+            )
+        );
     }
 }
