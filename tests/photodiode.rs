@@ -68,7 +68,34 @@ fn light(stimuli: &[StimulusTiming]) -> Vec<(f64, f64)> {
 /// recording started 3.2 s before the session's clock. `lcd`: the patch's pixels turn white
 /// with a time constant of 2 ms and black with one of 1 ms, as an LCD's do, instead of at once.
 fn recording(light: &[(f64, f64)], noise: f32, lcd: bool) -> Vec<f32> {
-    let (start, clock) = (-3.2, 1.0 + 40e-6);
+    recorded(light, &Sound::new(noise, lcd))
+}
+
+/// How a sound card recorded the light (see `recording`).
+struct Sound {
+    /// Gaussian noise's SD: a function of the time (s, session clock).
+    noise: Box<dyn Fn(f64) -> f32>,
+    lcd: bool,
+    /// When the recording started (s, session clock).
+    start: f64,
+    /// Mains hum's amplitude and frequency (Hz).
+    hum: (f64, f64),
+}
+
+impl Sound {
+    fn new(noise: f32, lcd: bool) -> Sound {
+        Sound {
+            noise: Box::new(move |_| noise),
+            lcd,
+            start: -3.2,
+            hum: (0.02, 50.0),
+        }
+    }
+}
+
+/// A recording of `light` as `sound` says.
+fn recorded(light: &[(f64, f64)], sound: &Sound) -> Vec<f32> {
+    let (start, clock, lcd) = (sound.start, 1.0 + 40e-6, sound.lcd);
     let end = light.last().map_or(1.0, |l| l.1) + 2.0;
     let n = ((end - start) * f64::from(RATE) * clock) as usize;
     let decay = (-1.0 / (0.02 * f64::from(RATE))).exp() as f32;
@@ -104,8 +131,8 @@ fn recording(light: &[(f64, f64)], noise: f32, lcd: bool) -> Vec<f32> {
         // Box-Muller for the noise.
         let gauss = (-2.0 * uniform().max(1e-12).ln()).sqrt()
             * (2.0 * std::f64::consts::PI * uniform()).cos();
-        let hum = 0.02 * (2.0 * std::f64::consts::PI * 50.0 * t).sin();
-        samples.push(out + noise * gauss as f32 + hum as f32);
+        let hum = sound.hum.0 * (2.0 * std::f64::consts::PI * sound.hum.1 * t).sin();
+        samples.push(out + (sound.noise)(t) * gauss as f32 + hum as f32);
     }
     samples
 }
@@ -324,5 +351,57 @@ fn a_recording_that_is_not_a_wav_file_is_refused_in_one_line() {
             "error: {}: is not a WAV recording (no RIFF/WAVE header)\n",
             wav.display()
         )
+    );
+}
+
+#[test]
+fn a_recording_started_at_the_fifth_trial_names_the_right_trials() {
+    let (dir, data, stimuli) = session();
+    // Started a second before trial 5's stimulus: trials 1 to 4 were not recorded.
+    let sound = Sound {
+        start: stimuli[4].onset.expect("shown") - 1.0,
+        ..Sound::new(0.01, false)
+    };
+    let (code, report) = check(
+        dir.path(),
+        &data,
+        &[&recorded(&light(&stimuli), &sound)],
+        &[],
+    );
+    assert_eq!(code, 1, "{report}");
+    for trial in 1..=4 {
+        assert!(
+            trial_line(&report, trial).ends_with("missing pulse"),
+            "{report}"
+        );
+    }
+    for trial in 5..=10 {
+        assert!(trial_line(&report, trial).ends_with(" ok"), "{report}");
+    }
+    assert!(
+        report.contains("verdict     FAIL: missing pulses: trials 1, 2, 3, 4\n"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_recording_started_after_the_break_is_said_to_be_ambiguous() {
+    let (dir, data, stimuli) = session();
+    // Only the second block (trials 6 to 10) was recorded: its intervals are those of the
+    // first block too, so nothing tells which block it is.
+    let sound = Sound {
+        start: stimuli[5].onset.expect("shown") - 1.0,
+        ..Sound::new(0.01, false)
+    };
+    let (code, report) = check(
+        dir.path(),
+        &data,
+        &[&recorded(&light(&stimuli), &sound)],
+        &[],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("alignment ambiguous: the pulses fit the stimuli from trial 1 on as well as from trial 6 on"),
+        "{report}"
     );
 }

@@ -94,6 +94,9 @@ pub struct Check {
     pub clock: f64,
     /// One per stimulus shown, in the log's order.
     pub trials: Vec<TrialCheck>,
+    /// Runs whose pulses fit two pairings with the stimuli equally well: the trial the first
+    /// matched pulse was given to, and the trial it could as well belong to.
+    pub ambiguous: Vec<(usize, usize)>,
 }
 
 impl Check {
@@ -125,17 +128,18 @@ pub fn check(
     // The circuit decides the light's direction: take the one whose pulses fit the log, the
     // more stimuli matched the better, then the closer to the planned durations (the other
     // direction's "pulses" are the gaps, from one stimulus' offset to the next one's onset).
-    let (light_up, pulses, matched) = [true, false]
+    let (light_up, pulses, alignment) = [true, false]
         .into_iter()
         .map(|up| {
             let found = pulses::pulses(&edges.edges, up, period / 2.0);
-            let matched = matching::align(&found, &onsets, &new_run, tolerance);
-            (up, found, matched)
+            let aligned = matching::align(&found, &onsets, &new_run, tolerance);
+            (up, found, aligned)
         })
         .max_by(|a, b| {
-            let count = |m: &[Option<usize>]| m.iter().flatten().count();
-            let off = |(_, found, matched): &(bool, Vec<Pulse>, Vec<Option<usize>>)| {
-                matched
+            let count = |m: &matching::Alignment| m.matched.iter().flatten().count();
+            let off = |(_, found, aligned): &(bool, Vec<Pulse>, matching::Alignment)| {
+                aligned
+                    .matched
                     .iter()
                     .zip(&shown)
                     .filter_map(|(p, s)| {
@@ -148,6 +152,7 @@ pub fn check(
                 .then(off(b).total_cmp(&off(a)))
         })
         .unwrap_or_default();
+    let matched = &alignment.matched;
     let run_of: Vec<usize> = new_run
         .iter()
         .scan(0, |run, &new| {
@@ -185,6 +190,11 @@ pub fn check(
         pulses,
         clock,
         trials,
+        ambiguous: alignment
+            .ambiguous
+            .iter()
+            .map(|&(taken, other)| (shown[taken].trial, shown[other].trial))
+            .collect(),
     }
 }
 

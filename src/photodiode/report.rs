@@ -201,6 +201,11 @@ pub fn summary(check: &Check) -> (String, bool) {
             problems.push(listed(what, trials));
         }
     }
+    for (taken, other) in &check.ambiguous {
+        problems.push(format!(
+            "alignment ambiguous: the pulses fit the stimuli from trial {taken} on as well as from trial {other} on (intervals alike; start the recording before the session)"
+        ));
+    }
     let passed = problems.is_empty() && matched > 0;
     let verdict = if matched == 0 {
         "FAIL: no pulse lines up with the session's stimuli (is the photodiode on the patch, and the recording of this session?)".to_string()
