@@ -143,6 +143,10 @@ struct PhotodiodeArgs {
     /// The channel the photodiode is on, 1 = left (default: the one whose signal varies most).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     channel: Option<u16>,
+    /// The height an edge of the light needs, full scale 1 (default: worked out from the
+    /// noise and the edges; the report's `edges ... high` line helps choose it).
+    #[arg(long, value_name = "HEIGHT")]
+    threshold: Option<f32>,
     /// Also write a histogram of the duration errors (frames) as a PNG.
     #[arg(long, value_name = "PNG")]
     histogram: Option<PathBuf>,
@@ -927,7 +931,21 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
         timing.display(),
         1000.0 / hz
     );
-    let check = crate::photodiode::check(&recording, &stimuli, &run_starts, 1000.0 / hz);
+    if let Some(t) = args
+        .threshold
+        .filter(|t| !(t.is_finite() && *t > 0.0 && *t <= 2.0))
+    {
+        return Err(Error::new(format!(
+            "--threshold: {t} is not an edge height (above 0, at most 2, full scale 1)"
+        )));
+    }
+    let check = crate::photodiode::check(
+        &recording,
+        &stimuli,
+        &run_starts,
+        1000.0 / hz,
+        args.threshold,
+    );
     print!("{}", crate::photodiode::report::trials(&check));
     let (summary, passed) = crate::photodiode::report::summary(&check);
     print!("{summary}");

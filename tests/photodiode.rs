@@ -405,3 +405,40 @@ fn a_recording_started_after_the_break_is_said_to_be_ambiguous() {
         "{report}"
     );
 }
+
+#[test]
+fn mains_hum_at_a_quarter_of_the_light_step_is_removed_at_50_and_60_hz() {
+    let (dir, data, stimuli) = session();
+    // Hum of 25 % and 30 % of the light's step (0.4), the mains a little off its nominal rate.
+    for hum in [(0.1, 50.03), (0.12, 59.96)] {
+        let sound = Sound {
+            hum,
+            ..Sound::new(0.01, true)
+        };
+        let (code, report) = check(
+            dir.path(),
+            &data,
+            &[&recorded(&light(&stimuli), &sound)],
+            &[],
+        );
+        assert_eq!(code, 0, "{hum:?}: {report}");
+        assert!(
+            report.contains("matched     10 of 10 stimuli; 0 pulses belong to none"),
+            "{hum:?}: {report}"
+        );
+    }
+}
+
+#[test]
+fn the_edge_threshold_can_be_given() {
+    let (dir, data, stimuli) = session();
+    let signal = recording(&light(&stimuli), 0.01, false);
+    // Above the light's step (0.4) nothing is an edge; below it, every pulse is found.
+    let (code, report) = check(dir.path(), &data, &[&signal], &["--threshold", "0.6"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("threshold 0.600)"), "{report}");
+    assert!(report.contains("pulses      0 found"), "{report}");
+    let (code, report) = check(dir.path(), &data, &[&signal], &["--threshold", "0.2"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("threshold 0.200)"), "{report}");
+}

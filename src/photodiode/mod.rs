@@ -3,6 +3,7 @@
 //! stimulus really stayed on screen against its planned frames, and the intervals between
 //! consecutive stimulus onsets against the flip log's.
 
+pub mod hum;
 pub mod matching;
 pub mod pulses;
 pub mod report;
@@ -109,11 +110,13 @@ impl Check {
 /// Checks the stimuli of a timing log (those shown) against a recording, counting frames in
 /// refresh periods of `period_ms`. `run_starts`: the trials at which the session's runs
 /// started (from its record; a run also starts wherever the logged clock starts again).
+/// `threshold`: the height an edge needs (full scale 1), instead of the one worked out.
 pub fn check(
     recording: &Recording,
     stimuli: &[StimulusTiming],
     run_starts: &[usize],
     period_ms: f64,
+    threshold: Option<f32>,
 ) -> Check {
     let shown: Vec<&StimulusTiming> = stimuli.iter().filter(|s| s.onset.is_some()).collect();
     let onsets: Vec<f64> = shown.iter().filter_map(|s| s.onset).collect();
@@ -124,7 +127,7 @@ pub fn check(
         .collect();
     let period = period_ms / 1000.0;
     let tolerance = (3.0 * period).max(MIN_TOLERANCE);
-    let edges = pulses::edges(recording, period);
+    let edges = pulses::edges(recording, period, threshold);
     // The circuit decides the light's direction: take the one whose pulses fit the log, the
     // more stimuli matched the better, then the closer to the planned durations (the other
     // direction's "pulses" are the gaps, from one stimulus' offset to the next one's onset).
@@ -275,6 +278,7 @@ mod tests {
                 &logged,
                 &[1],
                 1000.0 / 60.0,
+                None,
             );
             assert_eq!(check.light_up, height > 0.0);
             let durations: Vec<Option<i64>> = check
@@ -304,12 +308,12 @@ mod tests {
         let r = recording(&heard, 0.5, 110.0);
         let period = 1000.0 / 60.0;
         let matched = |starts: &[usize]| {
-            let check = check(&r, &logged, starts, period);
+            let check = check(&r, &logged, starts, period, None);
             check.trials.iter().filter(|t| t.pulse.is_some()).count()
         };
         assert_eq!(matched(&[1, 4]), 5);
         assert_eq!(matched(&[1]), 3);
-        let check = check(&r, &logged, &[1, 4], period);
+        let check = check(&r, &logged, &[1, 4], period, None);
         assert_eq!(check.trials[3].interval_ms, None, "no interval across runs");
         assert!(check.trials[4].interval_ms.is_some());
     }

@@ -21,6 +21,7 @@
 //!    it. Pulses closer than half a refresh are one pulse (a backlight flickering within a
 //!    frame), and pulses shorter than half a refresh are dropped (a spike is not a frame).
 
+use super::hum;
 use super::wav::Recording;
 
 /// The longest side of the step (s); shorter at fast refresh rates (a quarter refresh), so that
@@ -34,6 +35,14 @@ const NOISE_FACTOR: f32 = 8.0;
 /// rebound (a coupling's rebound reaches about 93 % of the jump at a 100 Hz high-pass); as
 /// high, the two are a spike.
 const REBOUND: f32 = 0.97;
+
+/// The stretch of recording whose noise is measured on its own (s).
+const NOISE_STRETCH: f64 = 1.0;
+
+/// An edge of the other sign within a refresh of a jump and lower than this share of it is the
+/// jump's decay through an AC coupling (the light's own edge is as high as the jump, within
+/// the difference between an LCD's rise and fall).
+const LATE_REBOUND: f32 = 0.5;
 
 /// The smallest noise assumed: a third of a 16-bit step, for recordings without any.
 const NOISE_FLOOR: f32 = 1e-5;
@@ -127,32 +136,56 @@ impl Candidate {
     }
 }
 
+/// The robust spread of some steps: 1.4826 x their median absolute deviation (reordered).
+fn spread(steps: &mut [f32]) -> f32 {
+    let centre = median(steps);
+    let mut deviations: Vec<f32> = steps.iter().map(|s| (s - centre).abs()).collect();
+    (1.4826 * median(&mut deviations)).max(NOISE_FLOOR)
+}
+
 /// Finds the edges of a recording of a display refreshing every `period` seconds (see the
-/// module's rule).
-pub fn edges(recording: &Recording, period: f64) -> Edges {
-    let samples = &recording.samples;
+/// module's rule); `threshold`: the height an edge needs, instead of the one worked out.
+pub fn edges(recording: &Recording, period: f64, threshold: Option<f32>) -> Edges {
+    let mut cleaned = recording.samples.clone();
+    hum::remove(&mut cleaned, recording.rate);
+    let samples = &cleaned;
     let side = (period / 4.0).min(MAX_STEP_SECONDS);
     let w = ((f64::from(recording.rate) * side).round() as usize).max(1);
     if samples.len() < 2 * w + 1 {
         return Edges {
             edges: Vec::new(),
             noise: NOISE_FLOOR,
-            threshold: NOISE_FLOOR * NOISE_FACTOR,
+            threshold: threshold.unwrap_or(NOISE_FLOOR * NOISE_FACTOR),
         };
     }
-    // The noise from at most a million steps, evenly spread.
-    let stride = (samples.len() / 1_000_000).max(1);
-    let mut sampled: Vec<f32> = steps(samples, w).step_by(stride).map(|(_, s)| s).collect();
-    let centre = median(&mut sampled);
-    let mut deviations: Vec<f32> = sampled.iter().map(|s| (s - centre).abs()).collect();
-    let noise = (1.4826 * median(&mut deviations)).max(NOISE_FLOOR);
-    let low = NOISE_FACTOR * noise;
-
+    // The noise of each stretch (from at most 4,000 of its steps), so that noise that comes
+    // and goes (a lamp, a charger) is measured where it is; a step counts against the
+    // noisiest of its stretch and the two beside it.
+    let stretch = (NOISE_STRETCH * f64::from(recording.rate)) as usize;
+    let stride = (stretch / 4000).max(1);
+    let all: Vec<(usize, f32)> = steps(samples, w).step_by(stride).collect();
+    let mut local: Vec<f32> = all
+        .chunk_by(|a, b| a.0 / stretch == b.0 / stretch)
+        .map(|part| spread(&mut part.iter().map(|(_, s)| *s).collect::<Vec<f32>>()))
+        .collect();
+    let noisiest: Vec<f32> = (0..local.len())
+        .map(|i| {
+            local[i.saturating_sub(1)..(i + 2).min(local.len())]
+                .iter()
+                .copied()
+                .fold(NOISE_FLOOR, f32::max)
+        })
+        .collect();
+    let noise = median(&mut local).max(NOISE_FLOOR);
+    let low_at = |n: usize| {
+        threshold
+            .unwrap_or_else(|| NOISE_FACTOR * noisiest.get(n / stretch).copied().unwrap_or(noise))
+    };
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut current: Option<Candidate> = None;
     let mut previous = 0.0f32;
     for (n, step) in steps(samples, w) {
-        let inside = step.abs() > low;
+        let inside = step.abs() > low_at(n);
         match &mut current {
             Some(c) if inside && (step > 0.0) == (c.step > 0.0) => {
                 if step.abs() > c.step.abs() {
@@ -187,6 +220,7 @@ pub fn edges(recording: &Recording, period: f64) -> Edges {
     // Within half a refresh (no frame is that short): runs of one sign split by noise near the
     // threshold are one edge, keep the highest; an edge of the other sign is the rebound of a
     // strongly AC-coupled input when lower, else the pair is a spike and both go.
+    let refresh = (period * f64::from(recording.rate)) as usize;
     let mut merged: Vec<Candidate> = Vec::new();
     for c in candidates {
         match merged.last_mut() {
@@ -201,16 +235,23 @@ pub fn edges(recording: &Recording, period: f64) -> Edges {
                     merged.pop();
                 }
             }
+            // The coupling's decay after a jump seen through slow pixels: a lower step back,
+            // peaking later than the jump's own rebound but within the frame.
+            Some(last)
+                if c.sample - last.sample <= refresh
+                    && (last.step > 0.0) != (c.step > 0.0)
+                    && c.step.abs() < LATE_REBOUND * last.step.abs() => {}
             _ => merged.push(c),
         }
     }
     let mut heights: Vec<f32> = merged.iter().map(|c| c.step.abs()).collect();
-    let threshold = low.max(0.5 * median(&mut heights));
+    let threshold =
+        threshold.unwrap_or_else(|| (NOISE_FACTOR * noise).max(0.5 * median(&mut heights)));
     let rate = f64::from(recording.rate);
     Edges {
         edges: merged
             .iter()
-            .filter(|c| c.step.abs() >= threshold)
+            .filter(|c| c.step.abs() >= threshold.max(low_at(c.sample)))
             .map(|c| Edge {
                 at: c.at() / rate,
                 up: c.step > 0.0,
@@ -299,7 +340,7 @@ mod tests {
     }
 
     fn found(r: &Recording, light_up: bool) -> Vec<Pulse> {
-        pulses(&edges(r, 1.0 / 60.0).edges, light_up, 0.5 / 60.0)
+        pulses(&edges(r, 1.0 / 60.0, None).edges, light_up, 0.5 / 60.0)
     }
 
     #[test]
@@ -330,7 +371,7 @@ mod tests {
     fn noise_at_a_fifth_of_the_step_leaves_the_pulses_within_a_tenth_of_a_millisecond() {
         let truth = [(0.25, 0.45), (0.9, 1.1), (1.7, 1.9167)];
         let r = recording(&truth, 2.2, 0.05, 0.3, 0.06);
-        let e = edges(&r, 1.0 / 60.0);
+        let e = edges(&r, 1.0 / 60.0, None);
         assert!(e.noise > 0.001 && e.threshold > 8.0 * e.noise, "{e:?}");
         let got = found(&r, true);
         assert_eq!(got.len(), 3, "{got:?}");
@@ -394,6 +435,6 @@ mod tests {
             channel: 0,
             samples: vec![0.0; 10],
         };
-        assert!(edges(&tiny, 1.0 / 60.0).edges.is_empty());
+        assert!(edges(&tiny, 1.0 / 60.0, None).edges.is_empty());
     }
 }
