@@ -442,3 +442,51 @@ fn the_edge_threshold_can_be_given() {
     assert_eq!(code, 0, "{report}");
     assert!(report.contains("threshold 0.200)"), "{report}");
 }
+
+#[test]
+fn noise_that_starts_partway_through_is_measured_where_it_is() {
+    let (dir, data, stimuli) = session();
+    // Digital silence for the first 60 % (a muted input, no hum), then noise with an SD of
+    // an eighth of the light's step.
+    let switch = stimuli[5].onset.expect("shown") - 0.9;
+    let sound = Sound {
+        noise: Box::new(move |t| if t < switch { 0.0 } else { 0.05 }),
+        hum: (0.0, 50.0),
+        ..Sound::new(0.0, false)
+    };
+    let (code, report) = check(
+        dir.path(),
+        &data,
+        &[&recorded(&light(&stimuli), &sound)],
+        &[],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("pulses      10 found")
+            && report.contains("matched     10 of 10 stimuli; 0 pulses belong to none"),
+        "{report}"
+    );
+}
+
+#[test]
+fn pulses_that_fit_only_with_an_impossible_clock_fail_the_check() {
+    let (dir, data, stimuli) = session();
+    // The light of a display whose clock ran 2,000 ppm slower than its log says.
+    let stretched: Vec<(f64, f64)> = light(&stimuli)
+        .iter()
+        .map(|&(on, off)| (on * 1.002, on * 1.002 + (off - on)))
+        .collect();
+    let (code, report) = check(
+        dir.path(),
+        &data,
+        &[&recording(&stretched, 0.01, false)],
+        &[],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains(
+            "the pulses line up only with the sound card's clock +2040 ppm off the display's"
+        ),
+        "{report}"
+    );
+}

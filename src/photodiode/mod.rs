@@ -16,6 +16,10 @@ use wav::Recording;
 /// How far (s) a pulse may lie from where the logged intervals put it, at least.
 const MIN_TOLERANCE: f64 = 0.05;
 
+/// The largest clock difference (ppm) between a sound card and a display: beyond it, pulses
+/// that seem to line up are not the stimuli's.
+pub const MAX_CLOCK_PPM: f64 = 500.0;
+
 /// One trial's stimulus as logged and as the photodiode saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrialCheck {

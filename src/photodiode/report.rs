@@ -201,6 +201,13 @@ pub fn summary(check: &Check) -> (String, bool) {
             problems.push(listed(what, trials));
         }
     }
+    let ppm = (check.clock - 1.0) * 1e6;
+    if matched > 0 && ppm.abs() > super::MAX_CLOCK_PPM {
+        problems.push(format!(
+            "the pulses line up only with the sound card's clock {ppm:+.0} ppm off the display's (a sound card is within {:.0} ppm): they are not the stimuli's",
+            super::MAX_CLOCK_PPM
+        ));
+    }
     for (taken, other) in &check.ambiguous {
         problems.push(format!(
             "alignment ambiguous: the pulses fit the stimuli from trial {taken} on as well as from trial {other} on (intervals alike; start the recording before the session)"
