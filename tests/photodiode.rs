@@ -490,3 +490,32 @@ fn pulses_that_fit_only_with_an_impossible_clock_fail_the_check() {
         "{report}"
     );
 }
+
+#[test]
+fn pulses_that_match_no_stimulus_are_listed_and_fail_the_check() {
+    let (dir, data, stimuli) = session();
+    let mut light = light(&stimuli);
+    // Two extra 200 ms flashes of the patch during the session, between trials 3 and 4 and
+    // trials 7 and 8.
+    for before in [3, 7] {
+        let at = light[before - 1].0 + 1.2;
+        light.push((at, at + 0.2));
+    }
+    light.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (code, report) = check(dir.path(), &data, &[&recording(&light, 0.01, false)], &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("matched     10 of 10 stimuli; 2 pulses belong to none"),
+        "{report}"
+    );
+    // Recording time: 3.2 s before the session clock, 40 ppm fast.
+    let at = |k: usize| (stimuli[k - 1].onset.expect("shown") + 1.2 + 3.2) * (1.0 + 40e-6);
+    assert!(
+        report.contains(&format!(
+            "verdict     FAIL: light pulses that match no stimulus, at {:.3} s, {:.3} s of the recording\n",
+            at(3),
+            at(7)
+        )),
+        "{report}"
+    );
+}

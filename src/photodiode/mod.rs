@@ -99,6 +99,9 @@ pub struct Check {
     pub clock: f64,
     /// One per stimulus shown, in the log's order.
     pub trials: Vec<TrialCheck>,
+    /// Pulses between a run's first and last matched pulse that match no stimulus: light on
+    /// the patch when no stimulus was logged.
+    pub stray: Vec<Pulse>,
     /// Runs whose pulses fit two pairings with the stimuli equally well: the trial the first
     /// matched pulse was given to, and the trial it could as well belong to.
     pub ambiguous: Vec<(usize, usize)>,
@@ -171,6 +174,21 @@ pub fn check(
         .filter_map(|k| matched[k].map(|p| (run_of[k], onsets[k], pulses[p].onset)))
         .collect();
     let clock = clock_rate(&pairs);
+    let used: std::collections::HashSet<usize> = matched.iter().flatten().copied().collect();
+    let stray: Vec<Pulse> = run_of
+        .chunk_by(|a, b| a == b)
+        .scan(0, |first, run| {
+            let range = *first..*first + run.len();
+            *first = range.end;
+            Some(range)
+        })
+        .filter_map(|run| {
+            let within = matched[run].iter().flatten();
+            Some(*within.clone().min()?..=*within.max()?)
+        })
+        .flat_map(|span| span.filter(|p| !used.contains(p)))
+        .map(|p| pulses[p])
+        .collect();
     let mut trials: Vec<TrialCheck> = Vec::with_capacity(shown.len());
     for (k, stimulus) in shown.iter().enumerate() {
         let pulse = matched[k].map(|p| pulses[p]);
@@ -197,6 +215,7 @@ pub fn check(
         pulses,
         clock,
         trials,
+        stray,
         ambiguous: alignment
             .ambiguous
             .iter()

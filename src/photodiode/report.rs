@@ -201,6 +201,22 @@ pub fn summary(check: &Check) -> (String, bool) {
             problems.push(listed(what, trials));
         }
     }
+    if !check.stray.is_empty() {
+        let times: Vec<String> = check
+            .stray
+            .iter()
+            .take(10)
+            .map(|p| format!("{:.3} s", p.onset))
+            .collect();
+        let more = match check.stray.len() {
+            n if n > 10 => format!(", ... ({n} in all)"),
+            _ => String::new(),
+        };
+        problems.push(format!(
+            "light pulses that match no stimulus, at {}{more} of the recording",
+            times.join(", ")
+        ));
+    }
     let ppm = (check.clock - 1.0) * 1e6;
     if matched > 0 && ppm.abs() > super::MAX_CLOCK_PPM {
         problems.push(format!(
