@@ -16,6 +16,9 @@ const MAINS: [f64; 2] = [50.0, 60.0];
 /// enough that a mains frequency off by 0.05 Hz drifts by under a tenth of a cycle.
 const STRETCH: f64 = 0.4;
 
+/// How alike consecutive stretches' waveforms must mostly be to be hum.
+const HUM_LIKENESS: f32 = 0.5;
+
 /// The median of some values (reordered).
 fn median(values: &mut [f32]) -> f32 {
     if values.is_empty() {
@@ -25,52 +28,85 @@ fn median(values: &mut [f32]) -> f32 {
     *values.select_nth_unstable_by(middle, f32::total_cmp).1
 }
 
+/// The hum waveform of `samples[start..end]` at `mains` Hz (one value per phase bin of
+/// `period` samples), or `None` for a stretch shorter than two periods (the recording's end),
+/// which cannot tell hum from light.
+fn waveform(
+    samples: &[f32],
+    (start, end): (usize, usize),
+    mains: f64,
+    rate: f64,
+) -> Option<Vec<f32>> {
+    let period = (rate / mains).round().max(1.0) as usize;
+    let (len, half) = (samples.len(), period / 2);
+    if end - start < 2 * period || len < 2 * period + 1 {
+        return None;
+    }
+    // The level around each sample: the mean of a period centred on it (at the recording's
+    // ends, the first or last whole period).
+    let window = |i: usize| i.saturating_sub(half).min(len - period);
+    let mut first = window(start);
+    let mut sum: f64 = samples[first..first + period]
+        .iter()
+        .map(|&v| f64::from(v))
+        .sum();
+    let mut phases: Vec<Vec<f32>> = vec![Vec::new(); period];
+    for (i, &v) in samples.iter().enumerate().take(end).skip(start) {
+        let w = window(i);
+        while first < w {
+            sum += f64::from(samples[first + period]) - f64::from(samples[first]);
+            first += 1;
+        }
+        phases[bin(i, mains, rate, period)].push(v - (sum / period as f64) as f32);
+    }
+    Some(phases.iter_mut().map(|p| median(p)).collect())
+}
+
+/// The phase bin of sample `i`.
+fn bin(i: usize, mains: f64, rate: f64, period: usize) -> usize {
+    (((i as f64 * mains / rate).fract() * period as f64) as usize).min(period - 1)
+}
+
+/// How alike two waveforms are (correlation, 0 when either is flat).
+fn alike(a: &[f32], b: &[f32]) -> f32 {
+    let dot = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>();
+    let norm = (dot(a, a) * dot(b, b)).sqrt();
+    if norm > 0.0 {
+        dot(a, b) / norm
+    } else {
+        0.0
+    }
+}
+
 /// Subtracts the hum of each mains frequency from `samples` (recorded at `rate` per second).
+/// A frequency is left alone unless its waveform is alike from stretch to stretch through
+/// most of the recording (hum is always there; noise is not alike, and a display that
+/// flashes at the mains rate does so only while a stimulus is shown).
 pub fn remove(samples: &mut [f32], rate: u32) {
     let rate = f64::from(rate);
     let stretch = ((STRETCH * rate) as usize).max(1);
+    let stretches: Vec<(usize, usize)> = (0..samples.len())
+        .step_by(stretch)
+        .map(|start| (start, (start + stretch).min(samples.len())))
+        .collect();
     for mains in MAINS {
-        // One sample per phase bin, a period's worth (133 at 8 kHz and 60 Hz).
         let period = (rate / mains).round().max(1.0) as usize;
-        let half = period / 2;
-        let len = samples.len();
-        if len < 2 * period + 1 {
+        let waveforms: Vec<Option<Vec<f32>>> = stretches
+            .iter()
+            .map(|&part| waveform(samples, part, mains, rate))
+            .collect();
+        let mut likeness: Vec<f32> = waveforms
+            .windows(2)
+            .filter_map(|pair| Some(alike(pair[0].as_ref()?, pair[1].as_ref()?)))
+            .collect();
+        if likeness.is_empty() || median(&mut likeness) < HUM_LIKENESS {
             continue;
         }
-        let mut hum: Vec<f32> = Vec::with_capacity(stretch);
-        let mut start = 0;
-        while start < len {
-            let end = (start + stretch).min(len);
-            // The level around each sample: the mean of a period centred on it (at the
-            // recording's ends, the first or last whole period).
-            let window = |i: usize| i.saturating_sub(half).min(len - period);
-            let mut first = window(start);
-            let mut sum: f64 = samples[first..first + period]
-                .iter()
-                .map(|&v| f64::from(v))
-                .sum();
-            let mut phases: Vec<Vec<f32>> = vec![Vec::new(); period];
-            for i in start..end {
-                let w = window(i);
-                while first < w {
-                    sum += f64::from(samples[first + period]) - f64::from(samples[first]);
-                    first += 1;
-                }
-                let bin = ((i as f64 * mains / rate).fract() * period as f64) as usize;
-                phases[bin.min(period - 1)].push(samples[i] - (sum / period as f64) as f32);
+        for (&(start, end), hum) in stretches.iter().zip(&waveforms) {
+            let Some(hum) = hum else { continue };
+            for (i, v) in samples.iter_mut().enumerate().take(end).skip(start) {
+                *v -= hum[bin(i, mains, rate, period)];
             }
-            // A stretch shorter than two periods (the recording's end) cannot tell hum from
-            // light; its hum is left.
-            if end - start >= 2 * period {
-                hum.clear();
-                hum.extend(phases.iter_mut().map(|p| median(p)));
-                for (i, v) in samples[start..end].iter_mut().enumerate() {
-                    let bin =
-                        (((start + i) as f64 * mains / rate).fract() * period as f64) as usize;
-                    *v -= hum[bin.min(period - 1)];
-                }
-            }
-            start = end;
         }
     }
 }
@@ -78,6 +114,23 @@ pub fn remove(samples: &mut [f32], rate: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_hum_nothing_is_taken_away() {
+        let rate = 8000;
+        let mut seed: u32 = 7;
+        let mut samples: Vec<f32> = (0..3 * rate as usize)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                seed as f32 / u32::MAX as f32 - 0.5
+            })
+            .collect();
+        let before = samples.clone();
+        remove(&mut samples, rate);
+        assert_eq!(samples, before);
+    }
 
     #[test]
     fn hum_of_either_mains_goes_and_a_light_step_stays() {

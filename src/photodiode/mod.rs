@@ -141,7 +141,7 @@ pub fn check(
     let (light_up, pulses, alignment) = [true, false]
         .into_iter()
         .map(|up| {
-            let found = pulses::pulses(&edges.edges, up, period / 2.0);
+            let found = pulses::pulses(&edges, up, period);
             let aligned = matching::align(&found, &onsets, &new_run, tolerance);
             (up, found, aligned)
         })
