@@ -519,3 +519,26 @@ fn pulses_that_match_no_stimulus_are_listed_and_fail_the_check() {
         "{report}"
     );
 }
+
+#[test]
+fn of_two_channels_the_photodiode_is_found_beside_louder_hiss() {
+    let (dir, data, stimuli) = session();
+    let signal = recording(&light(&stimuli), 0.01, false);
+    // The left channel: an open microphone input's hiss, far louder on average than an
+    // AC-coupled photodiode, which is quiet between its edges.
+    let mut seed: u32 = 99;
+    let hiss: Vec<f32> = (0..signal.len())
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (seed as f32 / u32::MAX as f32 - 0.5) * 0.8
+        })
+        .collect();
+    let (code, report) = check(dir.path(), &data, &[&hiss, &signal], &[]);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("channel 2 of 2 (its pulses match the most stimuli)"),
+        "{report}"
+    );
+}
