@@ -919,6 +919,12 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
         .map(|r| r.runs.iter().map(|run| run.first_trial).collect())
         .unwrap_or_default();
     let shown = stimuli.iter().filter(|s| s.onset.is_some()).count();
+    if shown == 0 {
+        return Err(Error::in_file(
+            &timing,
+            "has no stimulus that was shown, so there is nothing to check the recording against",
+        ));
+    }
     println!(
         "timing log  {}: {shown} stimuli shown; frames of {:.3} ms ({hz:.3} Hz, {source})",
         timing.display(),

@@ -542,3 +542,75 @@ fn of_two_channels_the_photodiode_is_found_beside_louder_hiss() {
         "{report}"
     );
 }
+
+#[test]
+fn a_timing_log_without_stimuli_or_with_a_negative_count_is_refused_in_one_line() {
+    let (dir, _, stimuli) = session();
+    let timing = common::simulated_file(&dir.path().join("raw-data"), "pd", "s1", 1, "timing.csv");
+    let text = std::fs::read_to_string(&timing).expect("the timing log");
+    let wav = dir.path().join("session.wav");
+    write_wav(&wav, &[&recording(&light(&stimuli), 0.01, false)]);
+    let run = |log: &Path| {
+        common::run(&[
+            "photodiode",
+            wav.to_str().expect("utf-8"),
+            "--timing",
+            log.to_str().expect("utf-8"),
+            "--hz",
+            "60",
+        ])
+    };
+    let empty = dir.path().join("empty.timing.csv");
+    std::fs::write(&empty, text.lines().next().expect("a header")).expect("written");
+    let output = run(&empty);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        common::stderr(&output),
+        format!(
+            "error: {}: has no stimulus that was shown, so there is nothing to check the recording against\n",
+            empty.display()
+        )
+    );
+    // The first row's planned frames made negative.
+    let header: Vec<&str> = text.lines().next().expect("a header").split(',').collect();
+    let column = header
+        .iter()
+        .position(|c| *c == "stimulus_planned")
+        .expect("the column");
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut fields: Vec<String> = lines[1].split(',').map(String::from).collect();
+    fields[column] = "-3".into();
+    lines[1] = fields.join(",");
+    let negative = dir.path().join("negative.timing.csv");
+    std::fs::write(&negative, lines.join("\n")).expect("written");
+    let output = run(&negative);
+    assert_eq!(
+        common::stderr(&output),
+        format!(
+            "error: {}:2: stimulus_planned: '-3' is not a whole number of 0 or more\n",
+            negative.display()
+        )
+    );
+}
+
+#[test]
+fn a_single_stimulus_passes_in_the_singular() {
+    let (dir, _, stimuli) = session();
+    let timing = common::simulated_file(&dir.path().join("raw-data"), "pd", "s1", 1, "timing.csv");
+    let text = std::fs::read_to_string(&timing).expect("the timing log");
+    let one = dir.path().join("one.timing.csv");
+    std::fs::write(&one, text.lines().take(2).collect::<Vec<_>>().join("\n")).expect("written");
+    let (code, report) = check(
+        dir.path(),
+        &one,
+        &[&recording(&light(&stimuli[..1]), 0.01, false)],
+        &["--hz", "60"],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains(
+            "verdict     PASS: the one stimulus lasted its planned frames, as the flip log says\n"
+        ),
+        "{report}"
+    );
+}

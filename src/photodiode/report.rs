@@ -232,6 +232,8 @@ pub fn summary(check: &Check) -> (String, bool) {
     let passed = problems.is_empty() && matched > 0;
     let verdict = if matched == 0 {
         "FAIL: no pulse lines up with the session's stimuli (is the photodiode on the patch, and the recording of this session?)".to_string()
+    } else if passed && matched == 1 {
+        "PASS: the one stimulus lasted its planned frames, as the flip log says".to_string()
     } else if passed {
         format!(
             "PASS: all {matched} stimuli lasted their planned frames, as the flip log says, and every onset interval agrees with the flip log's within half a frame"
