@@ -614,3 +614,30 @@ fn a_single_stimulus_passes_in_the_singular() {
         "{report}"
     );
 }
+
+#[test]
+fn a_patch_that_would_cover_the_stimulus_or_the_response_boxes_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = dir.path().join("experiment.yaml");
+    // On a 1920 px wide screen the 546 px response grid leaves 687 px on either side.
+    for (size, ok) in [(687, true), (688, false), (2000, false)] {
+        std::fs::write(
+            &config,
+            format!("experiment: pd\nstimuli: stimuli\nphotodiode:\n  corner: top-left\n  size: {size}\n"),
+        )
+        .expect("config written");
+        let output = common::run(&["check", config.to_str().expect("utf-8")]);
+        if ok {
+            assert_eq!(output.status.code(), Some(0), "{}", common::stderr(&output));
+        } else {
+            assert_eq!(
+                common::stderr(&output),
+                format!(
+                    "error: {}:5: photodiode.size: a {size} px patch in a corner of a 1920 px wide screen (monitor.width_px) would cover the stimulus, mask, fixation or response boxes (546 px wide in the middle); at most 687 px\n",
+                    config.display()
+                )
+            );
+        }
+    }
+}
