@@ -17,12 +17,16 @@ use std::collections::HashSet;
 
 use super::pulses::Pulse;
 
+/// How many of the first pulses are tried with every stimulus before the rest.
+const EARLY_PULSES: usize = 3;
+
 /// Misfits closer than this (s) are equally good.
 const SAME_FIT: f64 = 1e-4;
 
-/// The stimuli of one run (indices into the onsets), matched to pulse indices.
+/// The stimuli of one run (indices into the onsets) matched to pulse indices, as pairs in
+/// the stimuli's order (most walks are short: no run-long list for each).
 struct Walk {
-    matched: Vec<Option<usize>>,
+    matched: Vec<(usize, usize)>,
     count: usize,
     misfit: f64,
 }
@@ -74,11 +78,10 @@ fn walk(
     seen: &mut HashSet<(usize, usize)>,
 ) -> Option<Walk> {
     let mut walk = Walk {
-        matched: vec![None; onsets.len()],
+        matched: vec![(anchor, at)],
         count: 1,
         misfit: 0.0,
     };
-    walk.matched[anchor] = Some(at);
     seen.insert((anchor, at));
     let mut missing = 0;
     // Before the anchor (backwards), then after it.
@@ -102,7 +105,7 @@ fn walk(
         };
         match nearest(pulses, range, expected, tolerance) {
             Some(p) => {
-                walk.matched[k] = Some(p);
+                walk.matched.push((k, p));
                 walk.count += 1;
                 walk.misfit += (pulses[p].onset - expected).abs();
                 seen.insert((k, p));
@@ -116,6 +119,7 @@ fn walk(
             }
         }
     }
+    walk.matched.sort_unstable();
     Some(walk)
 }
 
@@ -137,8 +141,16 @@ pub fn align(pulses: &[Pulse], onsets: &[f64], new_run: &[bool], tolerance: f64)
         let mut best: Option<Walk> = None;
         let mut rival: Option<Walk> = None;
         let mut seen = HashSet::new();
-        for anchor in 0..run.len() {
-            for at in from..pulses.len() {
+        // The first few pulses with every stimulus first: one of them is usually a stimulus's,
+        // and once the best walk is found the others give up after as many misses as it has.
+        let early = from..(from + EARLY_PULSES).min(pulses.len());
+        let first = early
+            .clone()
+            .flat_map(|at| (0..run.len()).map(move |anchor| (anchor, at)));
+        let rest =
+            (0..run.len()).flat_map(|anchor| (from..pulses.len()).map(move |at| (anchor, at)));
+        for (anchor, at) in first.chain(rest) {
+            {
                 if seen.contains(&(anchor, at)) {
                     continue;
                 }
@@ -180,14 +192,21 @@ pub fn align(pulses: &[Pulse], onsets: &[f64], new_run: &[bool], tolerance: f64)
             }
         }
         if let Some(best) = best {
-            let first = |w: &Walk| w.matched.iter().position(Option::is_some).unwrap_or(0);
+            let first = |w: &Walk| w.matched.first().map_or(0, |&(k, _)| k);
             if let Some(rival) = &rival {
                 alignment
                     .ambiguous
                     .push((start + first(&best), start + first(rival)));
             }
-            from = best.matched.iter().flatten().max().map_or(from, |&p| p + 1);
-            alignment.matched[start..end].copy_from_slice(&best.matched);
+            from = best
+                .matched
+                .iter()
+                .map(|&(_, p)| p + 1)
+                .max()
+                .unwrap_or(from);
+            for &(k, p) in &best.matched {
+                alignment.matched[start + k] = Some(p);
+            }
         }
         start = end;
     }
