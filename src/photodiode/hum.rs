@@ -9,6 +9,8 @@
 //! (harmonics included), which is subtracted. Near a light edge the level lags the light for
 //! half a period; the median ignores those few periods, so the edges leave no trace in the hum.
 
+use super::pulses::median;
+
 /// The mains frequencies removed (Hz): Europe's and America's.
 const MAINS: [f64; 2] = [50.0, 60.0];
 
@@ -18,15 +20,6 @@ const STRETCH: f64 = 0.4;
 
 /// How alike consecutive stretches' waveforms must mostly be to be hum.
 const HUM_LIKENESS: f32 = 0.5;
-
-/// The median of some values (reordered).
-fn median(values: &mut [f32]) -> f32 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let middle = values.len() / 2;
-    *values.select_nth_unstable_by(middle, f32::total_cmp).1
-}
 
 /// The hum waveform of `samples[start..end]` at `mains` Hz (one value per phase bin of
 /// `period` samples), or `None` for a stretch shorter than two periods (the recording's end),

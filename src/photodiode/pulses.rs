@@ -114,7 +114,7 @@ fn steps(samples: &[f32], w: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
 }
 
 /// The median of some values (reordered).
-fn median(values: &mut [f32]) -> f32 {
+pub(super) fn median(values: &mut [f32]) -> f32 {
     if values.is_empty() {
         return 0.0;
     }
