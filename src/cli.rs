@@ -142,9 +142,14 @@ struct PhotodiodeArgs {
     /// The display's refresh rate (default: the session record's, as measured).
     #[arg(long)]
     hz: Option<f64>,
-    /// The channel the photodiode is on, 1 = left (default: the one whose signal varies most).
+    /// The channel the photodiode is on, 1 = left (default: the one whose pulses match the most
+    /// stimuli).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     channel: Option<u16>,
+    /// The height an edge of the light needs, full scale 1 (default: worked out from the
+    /// noise and the edges; the report's `edges ... high` line helps choose it).
+    #[arg(long, value_name = "HEIGHT")]
+    threshold: Option<f32>,
     /// Also write a histogram of the duration errors (frames) as a PNG.
     #[arg(long, value_name = "PNG")]
     histogram: Option<PathBuf>,
@@ -914,7 +919,7 @@ fn session_logs(given: &Path) -> Result<(PathBuf, PathBuf)> {
 
 /// Runs the photodiode check; returns whether the session passed.
 fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
-    let recording = crate::photodiode::wav::read(&args.recording, args.channel.map(|c| c - 1))?;
+    let mut recording = crate::photodiode::wav::read(&args.recording, args.channel.map(|c| c - 1))?;
     let (timing, record) = session_logs(&args.timing)?;
     let stimuli = crate::data::timing::stimuli(&timing)?;
     let record = crate::data::record::SessionRecord::read(&record);
@@ -941,20 +946,63 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
         .map(|r| r.runs.iter().map(|run| run.first_trial).collect())
         .unwrap_or_default();
     let shown = stimuli.iter().filter(|s| s.onset.is_some()).count();
+    if shown == 0 {
+        return Err(Error::in_file(
+            &timing,
+            "has no stimulus that was shown, so there is nothing to check the recording against",
+        ));
+    }
     println!(
-        "recording   {}: {} Hz, channel {} of {}, {:.1} s",
+        "timing log  {}: {shown} stimuli shown; frames of {:.3} ms ({hz:.3} Hz, {source})",
+        timing.display(),
+        1000.0 / hz
+    );
+    if let Some(t) = args
+        .threshold
+        .filter(|t| !(t.is_finite() && *t > 0.0 && *t <= 2.0))
+    {
+        return Err(Error::new(format!(
+            "--threshold: {t} is not an edge height (above 0, at most 2, full scale 1)"
+        )));
+    }
+    let checked = |recording: &crate::photodiode::wav::Recording| {
+        crate::photodiode::check(
+            recording,
+            &stimuli,
+            &run_starts,
+            1000.0 / hz,
+            args.threshold,
+        )
+    };
+    let mut check = checked(&recording);
+    // Of several channels, the photodiode's is the one whose pulses match the most stimuli
+    // (the loudest may be hiss, an AC-coupled photodiode is quiet between edges).
+    let mut picked = if args.channel.is_some() {
+        "--channel"
+    } else {
+        "the only one"
+    };
+    if args.channel.is_none() && recording.channels > 1 {
+        picked = "its pulses match the most stimuli";
+        let matched =
+            |c: &crate::photodiode::Check| c.trials.iter().filter(|t| t.pulse.is_some()).count();
+        let (count, first) = (recording.channels, recording.channel);
+        for channel in (0..count).filter(|&c| c != first) {
+            let other = crate::photodiode::wav::read(&args.recording, Some(channel))?;
+            let other_check = checked(&other);
+            if matched(&other_check) > matched(&check) {
+                (recording, check) = (other, other_check);
+            }
+        }
+    }
+    println!(
+        "recording   {}: {} Hz, channel {} of {} ({picked}), {:.1} s",
         args.recording.display(),
         recording.rate,
         recording.channel + 1,
         recording.channels,
         recording.samples.len() as f64 / f64::from(recording.rate)
     );
-    println!(
-        "timing log  {}: {shown} stimuli shown; frames of {:.3} ms ({hz:.3} Hz, {source})",
-        timing.display(),
-        1000.0 / hz
-    );
-    let check = crate::photodiode::check(&recording, &stimuli, &run_starts, 1000.0 / hz);
     print!("{}", crate::photodiode::report::trials(&check));
     let (summary, passed) = crate::photodiode::report::summary(&check);
     print!("{summary}");

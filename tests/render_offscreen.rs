@@ -205,6 +205,9 @@ fn the_photodiode_patch_is_white_on_stimulus_frames_black_on_others_and_absent_u
         (Screen::Blank, [0, 0, 0]),
         (Screen::Response, [0, 0, 0]),
         (Screen::Break(summary), [0, 0, 0]),
+        (Screen::Start { first_trial: 1 }, [0, 0, 0]),
+        (Screen::Feedback(e.response_order[5]), [0, 0, 0]),
+        (Screen::End(summary), [0, 0, 0]),
     ];
     for (screen, colour) in screens {
         let frame = rig.render(screen);

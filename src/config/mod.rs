@@ -506,6 +506,30 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
             ));
         }
     }
+    if let Some(patch) = config.photodiode {
+        // Everything else is centred; on a landscape screen (no taller than wide) a corner
+        // square clears it exactly when it clears it across.
+        let widest = [
+            config.surround_size,
+            config.mask.size,
+            config.fixation_size,
+            4 * config.box_size + 3 * config.object_gap,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        let room = config.monitor.width_px.saturating_sub(widest) / 2;
+        if patch.size > room {
+            return Err(fail(
+                locate,
+                &["photodiode", "size"],
+                format!(
+                    "a {} px patch in a corner of a {} px wide screen (monitor.width_px) would cover the stimulus, mask, fixation or response boxes ({widest} px wide in the middle); at most {room} px",
+                    patch.size, config.monitor.width_px
+                ),
+            ));
+        }
+    }
     let counts: [(&[&str], usize); 2] = [
         (&["num_trials_per_block"], config.num_trials_per_block),
         (

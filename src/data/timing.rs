@@ -108,10 +108,16 @@ impl Log {
     /// A number in a line's field, or an error at its line naming the column.
     fn number<T: std::str::FromStr>(&self, line: usize, fields: &[String], at: usize) -> Result<T> {
         fields[at].parse().map_err(|_| {
+            // A number the column cannot hold: its counts are whole and never negative.
+            let what = if fields[at].parse::<f64>().is_ok() {
+                "is not a whole number of 0 or more"
+            } else {
+                "is not a number"
+            };
             Error::at_line(
                 &self.path,
                 line,
-                format!("{}: '{}' is not a number", self.header[at], fields[at]),
+                format!("{}: '{}' {what}", self.header[at], fields[at]),
             )
         })
     }

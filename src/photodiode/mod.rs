@@ -3,6 +3,7 @@
 //! stimulus really stayed on screen against its planned frames, and the intervals between
 //! consecutive stimulus onsets against the flip log's.
 
+pub mod hum;
 pub mod matching;
 pub mod pulses;
 pub mod report;
@@ -14,6 +15,10 @@ use wav::Recording;
 
 /// How far (s) a pulse may lie from where the logged intervals put it, at least.
 const MIN_TOLERANCE: f64 = 0.05;
+
+/// The largest clock difference (ppm) between a sound card and a display: beyond it, pulses
+/// that seem to line up are not the stimuli's.
+pub const MAX_CLOCK_PPM: f64 = 500.0;
 
 /// One trial's stimulus as logged and as the photodiode saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +99,12 @@ pub struct Check {
     pub clock: f64,
     /// One per stimulus shown, in the log's order.
     pub trials: Vec<TrialCheck>,
+    /// Pulses between a run's first and last matched pulse that match no stimulus: light on
+    /// the patch when no stimulus was logged.
+    pub stray: Vec<Pulse>,
+    /// Runs whose pulses fit two pairings with the stimuli equally well: the trial the first
+    /// matched pulse was given to, and the trial it could as well belong to.
+    pub ambiguous: Vec<(usize, usize)>,
 }
 
 impl Check {
@@ -106,11 +117,13 @@ impl Check {
 /// Checks the stimuli of a timing log (those shown) against a recording, counting frames in
 /// refresh periods of `period_ms`. `run_starts`: the trials at which the session's runs
 /// started (from its record; a run also starts wherever the logged clock starts again).
+/// `threshold`: the height an edge needs (full scale 1), instead of the one worked out.
 pub fn check(
     recording: &Recording,
     stimuli: &[StimulusTiming],
     run_starts: &[usize],
     period_ms: f64,
+    threshold: Option<f32>,
 ) -> Check {
     let shown: Vec<&StimulusTiming> = stimuli.iter().filter(|s| s.onset.is_some()).collect();
     let onsets: Vec<f64> = shown.iter().filter_map(|s| s.onset).collect();
@@ -121,21 +134,22 @@ pub fn check(
         .collect();
     let period = period_ms / 1000.0;
     let tolerance = (3.0 * period).max(MIN_TOLERANCE);
-    let edges = pulses::edges(recording, period);
+    let edges = pulses::edges(recording, period, threshold);
     // The circuit decides the light's direction: take the one whose pulses fit the log, the
     // more stimuli matched the better, then the closer to the planned durations (the other
     // direction's "pulses" are the gaps, from one stimulus' offset to the next one's onset).
-    let (light_up, pulses, matched) = [true, false]
+    let (light_up, pulses, alignment) = [true, false]
         .into_iter()
         .map(|up| {
-            let found = pulses::pulses(&edges.edges, up, period / 2.0);
-            let matched = matching::align(&found, &onsets, &new_run, tolerance);
-            (up, found, matched)
+            let found = pulses::pulses(&edges, up, period);
+            let aligned = matching::align(&found, &onsets, &new_run, tolerance);
+            (up, found, aligned)
         })
         .max_by(|a, b| {
-            let count = |m: &[Option<usize>]| m.iter().flatten().count();
-            let off = |(_, found, matched): &(bool, Vec<Pulse>, Vec<Option<usize>>)| {
-                matched
+            let count = |m: &matching::Alignment| m.matched.iter().flatten().count();
+            let off = |(_, found, aligned): &(bool, Vec<Pulse>, matching::Alignment)| {
+                aligned
+                    .matched
                     .iter()
                     .zip(&shown)
                     .filter_map(|(p, s)| {
@@ -148,6 +162,7 @@ pub fn check(
                 .then(off(b).total_cmp(&off(a)))
         })
         .unwrap_or_default();
+    let matched = &alignment.matched;
     let run_of: Vec<usize> = new_run
         .iter()
         .scan(0, |run, &new| {
@@ -159,6 +174,21 @@ pub fn check(
         .filter_map(|k| matched[k].map(|p| (run_of[k], onsets[k], pulses[p].onset)))
         .collect();
     let clock = clock_rate(&pairs);
+    let used: std::collections::HashSet<usize> = matched.iter().flatten().copied().collect();
+    let stray: Vec<Pulse> = run_of
+        .chunk_by(|a, b| a == b)
+        .scan(0, |first, run| {
+            let range = *first..*first + run.len();
+            *first = range.end;
+            Some(range)
+        })
+        .filter_map(|run| {
+            let within = matched[run].iter().flatten();
+            Some(*within.clone().min()?..=*within.max()?)
+        })
+        .flat_map(|span| span.filter(|p| !used.contains(p)))
+        .map(|p| pulses[p])
+        .collect();
     let mut trials: Vec<TrialCheck> = Vec::with_capacity(shown.len());
     for (k, stimulus) in shown.iter().enumerate() {
         let pulse = matched[k].map(|p| pulses[p]);
@@ -185,6 +215,12 @@ pub fn check(
         pulses,
         clock,
         trials,
+        stray,
+        ambiguous: alignment
+            .ambiguous
+            .iter()
+            .map(|&(taken, other)| (shown[taken].trial, shown[other].trial))
+            .collect(),
     }
 }
 
@@ -265,6 +301,7 @@ mod tests {
                 &logged,
                 &[1],
                 1000.0 / 60.0,
+                None,
             );
             assert_eq!(check.light_up, height > 0.0);
             let durations: Vec<Option<i64>> = check
@@ -294,12 +331,12 @@ mod tests {
         let r = recording(&heard, 0.5, 110.0);
         let period = 1000.0 / 60.0;
         let matched = |starts: &[usize]| {
-            let check = check(&r, &logged, starts, period);
+            let check = check(&r, &logged, starts, period, None);
             check.trials.iter().filter(|t| t.pulse.is_some()).count()
         };
         assert_eq!(matched(&[1, 4]), 5);
         assert_eq!(matched(&[1]), 3);
-        let check = check(&r, &logged, &[1, 4], period);
+        let check = check(&r, &logged, &[1, 4], period, None);
         assert_eq!(check.trials[3].interval_ms, None, "no interval across runs");
         assert!(check.trials[4].interval_ms.is_some());
     }

@@ -20,7 +20,12 @@
 //! 4. An edge in the light's direction starts a pulse, the next edge in the other direction ends
 //!    it. Pulses closer than half a refresh are one pulse (a backlight flickering within a
 //!    frame), and pulses shorter than half a refresh are dropped (a spike is not a frame).
+//! 5. A display that lights each frame only for a moment (a CRT, a strobed or scanning
+//!    backlight, black-frame insertion) gives a spike per refresh: spikes of the light's
+//!    direction at most 1.5 refreshes apart are one pulse, from the first to a refresh after
+//!    the last (a lone spike stays a click, so a one-frame stimulus on such a display is lost).
 
+use super::hum;
 use super::wav::Recording;
 
 /// The longest side of the step (s); shorter at fast refresh rates (a quarter refresh), so that
@@ -34,6 +39,21 @@ const NOISE_FACTOR: f32 = 8.0;
 /// rebound (a coupling's rebound reaches about 93 % of the jump at a 100 Hz high-pass); as
 /// high, the two are a spike.
 const REBOUND: f32 = 0.97;
+
+/// The stretch of recording whose noise is measured on its own (s).
+const NOISE_STRETCH: f64 = 1.0;
+
+/// An edge of the other sign within `DECAY_SECONDS` of a jump and lower than this share of it
+/// is the jump's decay through an AC coupling (the light's own edge is as high as the jump,
+/// within the difference between an LCD's rise and fall).
+const LATE_REBOUND: f32 = 0.5;
+
+/// How long an AC coupling's decay after a jump can give steps (s): five time constants of a
+/// 20 ms coupling.
+const DECAY_SECONDS: f64 = 0.1;
+
+/// Flashes at most this many refreshes apart are one train (one flash per refresh).
+const TRAIN_GAP: f64 = 1.5;
 
 /// The smallest noise assumed: a third of a 16-bit step, for recordings without any.
 const NOISE_FLOOR: f32 = 1e-5;
@@ -54,6 +74,8 @@ pub struct Edge {
 pub struct Edges {
     /// In time order.
     pub edges: Vec<Edge>,
+    /// Spikes (an edge and its opposite within half a refresh): the first edge of each.
+    pub flashes: Vec<Edge>,
     /// The noise of the steps (full scale 1).
     pub noise: f32,
     /// The height an edge needed.
@@ -92,7 +114,7 @@ fn steps(samples: &[f32], w: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
 }
 
 /// The median of some values (reordered).
-fn median(values: &mut [f32]) -> f32 {
+pub(super) fn median(values: &mut [f32]) -> f32 {
     if values.is_empty() {
         return 0.0;
     }
@@ -127,32 +149,57 @@ impl Candidate {
     }
 }
 
+/// The robust spread of some steps: 1.4826 x their median absolute deviation (reordered).
+fn spread(steps: &mut [f32]) -> f32 {
+    let centre = median(steps);
+    let mut deviations: Vec<f32> = steps.iter().map(|s| (s - centre).abs()).collect();
+    (1.4826 * median(&mut deviations)).max(NOISE_FLOOR)
+}
+
 /// Finds the edges of a recording of a display refreshing every `period` seconds (see the
-/// module's rule).
-pub fn edges(recording: &Recording, period: f64) -> Edges {
-    let samples = &recording.samples;
+/// module's rule); `threshold`: the height an edge needs, instead of the one worked out.
+pub fn edges(recording: &Recording, period: f64, threshold: Option<f32>) -> Edges {
+    let mut cleaned = recording.samples.clone();
+    hum::remove(&mut cleaned, recording.rate);
+    let samples = &cleaned;
     let side = (period / 4.0).min(MAX_STEP_SECONDS);
     let w = ((f64::from(recording.rate) * side).round() as usize).max(1);
     if samples.len() < 2 * w + 1 {
         return Edges {
             edges: Vec::new(),
+            flashes: Vec::new(),
             noise: NOISE_FLOOR,
-            threshold: NOISE_FLOOR * NOISE_FACTOR,
+            threshold: threshold.unwrap_or(NOISE_FLOOR * NOISE_FACTOR),
         };
     }
-    // The noise from at most a million steps, evenly spread.
-    let stride = (samples.len() / 1_000_000).max(1);
-    let mut sampled: Vec<f32> = steps(samples, w).step_by(stride).map(|(_, s)| s).collect();
-    let centre = median(&mut sampled);
-    let mut deviations: Vec<f32> = sampled.iter().map(|s| (s - centre).abs()).collect();
-    let noise = (1.4826 * median(&mut deviations)).max(NOISE_FLOOR);
-    let low = NOISE_FACTOR * noise;
-
+    // The noise of each stretch (from at most 4,000 of its steps), so that noise that comes
+    // and goes (a lamp, a charger) is measured where it is; a step counts against the
+    // noisiest of its stretch and the two beside it.
+    let stretch = (NOISE_STRETCH * f64::from(recording.rate)) as usize;
+    let stride = (stretch / 4000).max(1);
+    let all: Vec<(usize, f32)> = steps(samples, w).step_by(stride).collect();
+    let mut local: Vec<f32> = all
+        .chunk_by(|a, b| a.0 / stretch == b.0 / stretch)
+        .map(|part| spread(&mut part.iter().map(|(_, s)| *s).collect::<Vec<f32>>()))
+        .collect();
+    let noisiest: Vec<f32> = (0..local.len())
+        .map(|i| {
+            local[i.saturating_sub(1)..(i + 2).min(local.len())]
+                .iter()
+                .copied()
+                .fold(NOISE_FLOOR, f32::max)
+        })
+        .collect();
+    let noise = median(&mut local).max(NOISE_FLOOR);
+    let low_at = |n: usize| {
+        threshold
+            .unwrap_or_else(|| NOISE_FACTOR * noisiest.get(n / stretch).copied().unwrap_or(noise))
+    };
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut current: Option<Candidate> = None;
     let mut previous = 0.0f32;
     for (n, step) in steps(samples, w) {
-        let inside = step.abs() > low;
+        let inside = step.abs() > low_at(n);
         match &mut current {
             Some(c) if inside && (step > 0.0) == (c.step > 0.0) => {
                 if step.abs() > c.step.abs() {
@@ -187,7 +234,9 @@ pub fn edges(recording: &Recording, period: f64) -> Edges {
     // Within half a refresh (no frame is that short): runs of one sign split by noise near the
     // threshold are one edge, keep the highest; an edge of the other sign is the rebound of a
     // strongly AC-coupled input when lower, else the pair is a spike and both go.
+    let decay = (DECAY_SECONDS * f64::from(recording.rate)) as usize;
     let mut merged: Vec<Candidate> = Vec::new();
+    let mut spikes: Vec<Candidate> = Vec::new();
     for c in candidates {
         match merged.last_mut() {
             Some(last) if c.sample - last.sample <= 2 * w => {
@@ -198,36 +247,50 @@ pub fn edges(recording: &Recording, period: f64) -> Edges {
                     }
                 } else if c.step.abs() >= REBOUND * last.step.abs() {
                     // As high as the jump: a spike (a click, a flicker, a flash), no frame.
-                    merged.pop();
+                    spikes.extend(merged.pop());
                 }
             }
+            // The coupling's decay after a jump: a lower slope back, which noise breaks into
+            // pieces and slow pixels push past the jump's own rebound.
+            Some(last)
+                if c.sample - last.sample <= decay
+                    && (last.step > 0.0) != (c.step > 0.0)
+                    && c.step.abs() < LATE_REBOUND * last.step.abs() => {}
             _ => merged.push(c),
         }
     }
     let mut heights: Vec<f32> = merged.iter().map(|c| c.step.abs()).collect();
-    let threshold = low.max(0.5 * median(&mut heights));
+    let threshold =
+        threshold.unwrap_or_else(|| (NOISE_FACTOR * noise).max(0.5 * median(&mut heights)));
     let rate = f64::from(recording.rate);
-    Edges {
-        edges: merged
+    let kept = |found: &[Candidate]| -> Vec<Edge> {
+        found
             .iter()
-            .filter(|c| c.step.abs() >= threshold)
+            .filter(|c| c.step.abs() >= threshold.max(low_at(c.sample)))
             .map(|c| Edge {
                 at: c.at() / rate,
                 up: c.step > 0.0,
                 height: c.step.abs(),
             })
-            .collect(),
+            .collect()
+    };
+    Edges {
+        edges: kept(&merged),
+        flashes: kept(&spikes),
         noise,
         threshold,
     }
 }
 
-/// The pulses of `edges` when light makes the signal step up (`light_up`) or down; pulses
-/// closer than `bridge` seconds are joined and shorter ones dropped (see the module's rule).
-pub fn pulses(edges: &[Edge], light_up: bool, bridge: f64) -> Vec<Pulse> {
+/// The pulses of `edges` when light makes the signal step up (`light_up`) or down, on a display
+/// refreshing every `period` seconds; pulses closer than half a refresh are joined and shorter
+/// ones dropped, and a train of flashes (a display that lights each frame only for a moment)
+/// is one pulse (see the module's rule).
+pub fn pulses(edges: &Edges, light_up: bool, period: f64) -> Vec<Pulse> {
+    let bridge = period / 2.0;
     let mut paired: Vec<Pulse> = Vec::new();
     let mut onset: Option<f64> = None;
-    for edge in edges {
+    for edge in &edges.edges {
         match (edge.up == light_up, onset) {
             // A second "on" edge while on is ringing: the first one counts.
             (true, None) => onset = Some(edge.at),
@@ -241,6 +304,8 @@ pub fn pulses(edges: &[Edge], light_up: bool, bridge: f64) -> Vec<Pulse> {
             _ => {}
         }
     }
+    paired.extend(trains(&edges.flashes, light_up, period));
+    paired.sort_by(|a, b| a.onset.total_cmp(&b.onset));
     let mut joined: Vec<Pulse> = Vec::new();
     for pulse in paired {
         match joined.last_mut() {
@@ -250,6 +315,24 @@ pub fn pulses(edges: &[Edge], light_up: bool, bridge: f64) -> Vec<Pulse> {
     }
     joined.retain(|p| p.duration() >= bridge);
     joined
+}
+
+/// Trains of flashes of light (`light_up`: flashes that step the signal up first) at most
+/// 1.5 refreshes apart, each as a pulse from its first flash to a refresh after its last; a
+/// lone flash is a click.
+fn trains(flashes: &[Edge], light_up: bool, period: f64) -> Vec<Pulse> {
+    let lit: Vec<f64> = flashes
+        .iter()
+        .filter(|f| f.up == light_up)
+        .map(|f| f.at)
+        .collect();
+    lit.chunk_by(|a, b| b - a < TRAIN_GAP * period)
+        .filter(|train| train.len() >= 2)
+        .map(|train| Pulse {
+            onset: train[0],
+            offset: train[train.len() - 1] + period,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -299,7 +382,7 @@ mod tests {
     }
 
     fn found(r: &Recording, light_up: bool) -> Vec<Pulse> {
-        pulses(&edges(r, 1.0 / 60.0).edges, light_up, 0.5 / 60.0)
+        pulses(&edges(r, 1.0 / 60.0, None), light_up, 1.0 / 60.0)
     }
 
     #[test]
@@ -330,7 +413,7 @@ mod tests {
     fn noise_at_a_fifth_of_the_step_leaves_the_pulses_within_a_tenth_of_a_millisecond() {
         let truth = [(0.25, 0.45), (0.9, 1.1), (1.7, 1.9167)];
         let r = recording(&truth, 2.2, 0.05, 0.3, 0.06);
-        let e = edges(&r, 1.0 / 60.0);
+        let e = edges(&r, 1.0 / 60.0, None);
         assert!(e.noise > 0.001 && e.threshold > 8.0 * e.noise, "{e:?}");
         let got = found(&r, true);
         assert_eq!(got.len(), 3, "{got:?}");
@@ -386,6 +469,27 @@ mod tests {
     }
 
     #[test]
+    fn a_train_of_flashes_one_per_refresh_is_one_pulse() {
+        // A CRT: 1.5 ms of light at the start of each of 12 refreshes, three times.
+        let period = 1.0 / 60.0;
+        let flashes: Vec<(f64, f64)> = [0.3, 0.9, 1.5]
+            .iter()
+            .flat_map(|&on| {
+                (0..12).map(move |k| (on + k as f64 * period, on + k as f64 * period + 0.0015))
+            })
+            .collect();
+        let r = recording(&flashes, 2.0, 0.02, 0.4, 0.01);
+        let got = found(&r, true);
+        assert_eq!(got.len(), 3, "{got:?}");
+        for (p, on) in got.iter().zip([0.3, 0.9, 1.5]) {
+            // A flash is timed within a step's side (4 ms), the same for every flash, so the
+            // durations are exact.
+            assert!((p.onset - on).abs() < 0.004, "{p:?}");
+            assert!((p.duration() - 12.0 * period).abs() < 1e-3, "{p:?}");
+        }
+    }
+
+    #[test]
     fn silence_and_a_too_short_recording_have_no_pulses() {
         assert!(found(&recording(&[], 0.5, 0.01, 0.5, 0.01), true).is_empty());
         let tiny = Recording {
@@ -394,6 +498,6 @@ mod tests {
             channel: 0,
             samples: vec![0.0; 10],
         };
-        assert!(edges(&tiny, 1.0 / 60.0).edges.is_empty());
+        assert!(edges(&tiny, 1.0 / 60.0, None).edges.is_empty());
     }
 }

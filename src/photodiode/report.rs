@@ -201,9 +201,39 @@ pub fn summary(check: &Check) -> (String, bool) {
             problems.push(listed(what, trials));
         }
     }
+    if !check.stray.is_empty() {
+        let times: Vec<String> = check
+            .stray
+            .iter()
+            .take(10)
+            .map(|p| format!("{:.3} s", p.onset))
+            .collect();
+        let more = match check.stray.len() {
+            n if n > 10 => format!(", ... ({n} in all)"),
+            _ => String::new(),
+        };
+        problems.push(format!(
+            "light pulses that match no stimulus, at {}{more} of the recording",
+            times.join(", ")
+        ));
+    }
+    let ppm = (check.clock - 1.0) * 1e6;
+    if matched > 0 && ppm.abs() > super::MAX_CLOCK_PPM {
+        problems.push(format!(
+            "the pulses line up only with the sound card's clock {ppm:+.0} ppm off the display's (a sound card is within {:.0} ppm): they are not the stimuli's",
+            super::MAX_CLOCK_PPM
+        ));
+    }
+    for (taken, other) in &check.ambiguous {
+        problems.push(format!(
+            "alignment ambiguous: the pulses fit the stimuli from trial {taken} on as well as from trial {other} on (intervals alike; start the recording before the session)"
+        ));
+    }
     let passed = problems.is_empty() && matched > 0;
     let verdict = if matched == 0 {
         "FAIL: no pulse lines up with the session's stimuli (is the photodiode on the patch, and the recording of this session?)".to_string()
+    } else if passed && matched == 1 {
+        "PASS: the one stimulus lasted its planned frames, as the flip log says".to_string()
     } else if passed {
         format!(
             "PASS: all {matched} stimuli lasted their planned frames, as the flip log says, and every onset interval agrees with the flip log's within half a frame"
