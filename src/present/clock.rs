@@ -367,9 +367,18 @@ impl FlipLog {
         self.presented.get(usize::try_from(flip).ok()?)?.as_ref()
     }
 
-    /// How many flips have presentation times from the display server.
+    /// How many flips have presentation times from the display server (X11 Present events
+    /// or Wayland feedback).
     pub fn presented_flips(&self) -> usize {
-        self.presented.iter().flatten().count()
+        let fed_back = self
+            .fed_back
+            .iter()
+            .filter(|(i, f)| {
+                matches!(f, Feedback::Presented(_))
+                    && self.presented.get(**i).is_none_or(Option::is_none)
+            })
+            .count();
+        self.presented.iter().flatten().count() + fed_back
     }
 
     /// Flips `from..to` as the flip log writes them.

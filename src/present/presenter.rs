@@ -479,6 +479,13 @@ impl Presenter {
                 Some(times),
                 FlipSource::Estimate("the refresh is not measured yet".into()),
             ),
+            Ok(None) if is_wayland(&window) => (
+                None,
+                FlipSource::Estimate(
+                    "on Wayland the compositor's feedback is logged but does not time the data yet"
+                        .into(),
+                ),
+            ),
             Ok(None) => (
                 None,
                 FlipSource::Estimate("no presentation times on this window system".into()),

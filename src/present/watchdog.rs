@@ -191,6 +191,8 @@ impl Watchdog {
         if since.elapsed() < STALL {
             return;
         }
+        // The moment first, then the flag: a frame that comes in between sees both.
+        self.lock().since = Some(Instant::now());
         self.stalled.store(true, Ordering::Release);
         let message = format!(
             "no frame was shown for {} s: the display stopped taking frames ({}); {} is paused",
@@ -203,8 +205,7 @@ impl Watchdog {
             Task::TimingTest => "",
         };
         eprintln!("warning: {message}; press Escape in its window or Ctrl+C here to end it{saved}");
-        let mut lines = self.lock();
-        lines.since = Some(Instant::now());
+        let lines = self.lock();
         if let Some(writer) = &lines.writer {
             writer.note(format!("{}: {message}", self.clock()));
         }

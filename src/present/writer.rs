@@ -308,10 +308,9 @@ fn write_until_closed(
             },
             None => jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
-        let recorder = &mut files.recorder;
         let result = match job {
             Ok(Job::Events(events)) => {
-                let result = recorder.handle(&plan, &events);
+                let result = files.recorder.handle(&plan, &events);
                 shared.handled.fetch_add(1, Ordering::AcqRel);
                 Some(result)
             }
@@ -319,44 +318,48 @@ fn write_until_closed(
                 flips.extend(batch);
                 None
             }
-            Ok(Job::RetryNow) | Err(RecvTimeoutError::Timeout) => Some(recorder.flush()),
+            Ok(Job::RetryNow) | Err(RecvTimeoutError::Timeout) => Some(files.recorder.flush()),
             Ok(Job::Note(note)) => {
-                recorder.note(note);
-                Some(recorder.save())
+                files.recorder.note(note);
+                Some(files.recorder.save())
             }
             Ok(Job::EndNow(note, done)) => {
-                recorder.note(note);
+                // The process ends after the answer: the flips waiting here go first.
+                files.flips(&std::mem::take(&mut flips));
+                files.recorder.note(note);
                 let ended = [Event::SessionEnded { aborted: true }];
-                let result = recorder.handle(&plan, &ended);
+                let result = files.recorder.handle(&plan, &ended);
                 let _ = done.send(match &result {
-                    Ok(()) => Ok(recorder.rows_saved()),
-                    Err(e) => {
-                        Err(super::storage_pause::end_unsaved(recorder, &e.to_string()).to_string())
-                    }
+                    Ok(()) => Ok(files.recorder.rows_saved()),
+                    Err(e) => Err(super::storage_pause::end_unsaved(
+                        &files.recorder,
+                        &e.to_string(),
+                    )
+                    .to_string()),
                 });
                 Some(result)
             }
             // Closed while the disk fails: what is unsaved stays in the recorder's memory.
             Err(RecvTimeoutError::Disconnected) if retry.at.is_some() => break,
             Err(RecvTimeoutError::Disconnected) => {
-                let _ = recorder.flush();
+                let _ = files.recorder.flush();
                 break;
             }
         };
         let now = Instant::now();
         let result = match result {
-            None if retry.due(now) => recorder.flush(),
+            None if retry.due(now) => files.recorder.flush(),
             None => continue,
             Some(result) => result,
         };
         retry.after(result.is_err(), now);
         shared
             .rows_saved
-            .store(recorder.rows_saved(), Ordering::Release);
+            .store(files.recorder.rows_saved(), Ordering::Release);
         if let Ok(mut fault) = shared.fault.lock() {
             *fault = result.err().map(|e| StorageFault {
                 error: e.to_string(),
-                kept: recorder.kept_in_memory(),
+                kept: files.recorder.kept_in_memory(),
             });
         }
     }
