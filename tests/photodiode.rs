@@ -165,6 +165,16 @@ fn write_wav(path: &Path, channels: &[&[f32]]) {
 
 /// Runs `shapelab photodiode` on a recording against `timing` (the session's raw-data CSV or
 /// its timing log); returns the exit code and standard output.
+/// [`check`] of a mono recording of the session's light as `sound` records it.
+fn check_sound(
+    dir: &Path,
+    timing: &Path,
+    stimuli: &[StimulusTiming],
+    sound: &Sound,
+) -> (i32, String) {
+    check(dir, timing, &[&recorded(&light(stimuli), sound)], &[])
+}
+
 fn check(dir: &Path, timing: &Path, channels: &[&[f32]], extra: &[&str]) -> (i32, String) {
     let wav = dir.join("session.wav");
     write_wav(&wav, channels);
@@ -362,12 +372,7 @@ fn a_recording_started_at_the_fifth_trial_names_the_right_trials() {
         start: stimuli[4].onset.expect("shown") - 1.0,
         ..Sound::new(0.01, false)
     };
-    let (code, report) = check(
-        dir.path(),
-        &data,
-        &[&recorded(&light(&stimuli), &sound)],
-        &[],
-    );
+    let (code, report) = check_sound(dir.path(), &data, &stimuli, &sound);
     assert_eq!(code, 1, "{report}");
     for trial in 1..=4 {
         assert!(
@@ -393,12 +398,7 @@ fn a_recording_started_after_the_break_is_said_to_be_ambiguous() {
         start: stimuli[5].onset.expect("shown") - 1.0,
         ..Sound::new(0.01, false)
     };
-    let (code, report) = check(
-        dir.path(),
-        &data,
-        &[&recorded(&light(&stimuli), &sound)],
-        &[],
-    );
+    let (code, report) = check_sound(dir.path(), &data, &stimuli, &sound);
     assert_eq!(code, 1, "{report}");
     assert!(
         report.contains("alignment ambiguous: the pulses fit the stimuli from trial 1 on as well as from trial 6 on"),
@@ -415,12 +415,7 @@ fn mains_hum_at_a_quarter_of_the_light_step_is_removed_at_50_and_60_hz() {
             hum,
             ..Sound::new(0.01, true)
         };
-        let (code, report) = check(
-            dir.path(),
-            &data,
-            &[&recorded(&light(&stimuli), &sound)],
-            &[],
-        );
+        let (code, report) = check_sound(dir.path(), &data, &stimuli, &sound);
         assert_eq!(code, 0, "{hum:?}: {report}");
         assert!(
             report.contains("matched     10 of 10 stimuli; 0 pulses belong to none"),
@@ -454,12 +449,7 @@ fn noise_that_starts_partway_through_is_measured_where_it_is() {
         hum: (0.0, 50.0),
         ..Sound::new(0.0, false)
     };
-    let (code, report) = check(
-        dir.path(),
-        &data,
-        &[&recorded(&light(&stimuli), &sound)],
-        &[],
-    );
+    let (code, report) = check_sound(dir.path(), &data, &stimuli, &sound);
     assert_eq!(code, 0, "{report}");
     assert!(
         report.contains("pulses      10 found")
