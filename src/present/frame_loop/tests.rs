@@ -24,6 +24,9 @@ struct VirtualDisplay {
     shown: Shown,
     flips: FlipLog,
     server: Option<Server>,
+    /// Once set, presenting blocks until the receiver gives word, as a driver waits for a
+    /// compositor that stopped taking frames.
+    stall: Option<(Arc<std::sync::atomic::AtomicBool>, mpsc::Receiver<()>)>,
 }
 
 /// A display server that reports each frame two flips after it was presented: it appears
@@ -48,6 +51,7 @@ impl VirtualDisplay {
             shown,
             flips: FlipLog::default(),
             server,
+            stall: None,
         }
     }
 
@@ -86,6 +90,12 @@ impl FrameTarget for VirtualDisplay {
     }
 
     fn present(&mut self, _: (), screen: &Screen, _: &Overlay) {
+        if let Some((stalled, release)) = &self.stall {
+            if stalled.load(std::sync::atomic::Ordering::Acquire) {
+                let _ = release.recv();
+                self.stall = None;
+            }
+        }
         let appears = self.epoch + self.period * (self.refresh + 1);
         if let Ok(mut shown) = self.shown.lock() {
             let again = shown.last().is_some_and(|(_, s)| s == screen);
@@ -330,4 +340,58 @@ fn with_presentation_times_the_timing_log_takes_onsets_and_missed_refreshes_from
     );
     assert_eq!(field("mask_refreshes"), field("mask_frames"));
     assert_eq!(field("disturbed"), "late_frames");
+}
+
+#[test]
+fn a_session_whose_display_stalls_keeps_its_saved_rows_and_is_ended_by_its_writer() {
+    let mut s = loop_session(6);
+    let (data, record) = (s.paths.data.clone(), s.paths.record.clone());
+    let line = s
+        .writer
+        .as_ref()
+        .and_then(DataWriter::line)
+        .expect("the writer's line");
+    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (release, stall) = mpsc::channel();
+    let shown: Shown = Arc::default();
+    let mut display = VirtualDisplay::new(Duration::from_millis(50), shown.clone(), None);
+    display.stall = Some((stalled.clone(), stall));
+    let (window, inputs) = mpsc::channel();
+    let render = std::thread::spawn(move || s.run(&mut display, &inputs, false));
+    let start = appeared(&shown, 0, |s| matches!(s, Screen::Start { .. }));
+    sleep_until(start + Duration::from_millis(100));
+    click(&window, (5.0, 5.0));
+    // Two trials time out and are written; then the display stops taking frames.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while read_rows(&data).map_or(0, |rows| rows.len()) < 2 {
+        assert!(Instant::now() < deadline, "no rows written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stalled.store(true, std::sync::atomic::Ordering::Release);
+    std::thread::sleep(Duration::from_millis(300));
+    let before = std::fs::read_to_string(&data).expect("data");
+    // What the watchdog does: a note at once, then the end from outside the render thread.
+    line.note("no frame was shown for 2 s".into());
+    let rows = line
+        .end_now("ended while it could not show frames".into())
+        .expect("saved");
+    let after = std::fs::read_to_string(&data).expect("data");
+    assert_eq!(after, before, "the rows written stay as they were");
+    assert!(
+        rows >= 2 && after.lines().count() == rows + 1,
+        "{rows} {after}"
+    );
+    let text = std::fs::read_to_string(&record).expect("record");
+    assert!(text.contains("\"status\": \"aborted\""), "{text}");
+    assert!(
+        text.contains("no frame was shown for 2 s")
+            && text.contains("ended while it could not show frames"),
+        "{text}"
+    );
+    // Frames come back; the experimenter ends the session in the window.
+    let _ = window.send(WindowInput::Escape);
+    let _ = window.send(WindowInput::Yes);
+    drop(line);
+    let _ = release.send(());
+    assert!(render.join().expect("the render thread ends").aborted());
 }
