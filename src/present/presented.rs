@@ -302,7 +302,12 @@ pub fn retime(timing: &mut TrialTiming, flips: &FlipLog) {
     for (k, &(slot, first)) in starts.iter().enumerate() {
         let next = starts.get(k + 1).map_or(timing.end_frame, |s| s.1);
         let phase = &mut timing.phases[slot];
-        if let Some(p) = flips.presented(first) {
+        // A frame the server skipped was never on screen: the phase appeared with the first
+        // of its frames that was shown (an unreported frame keeps the estimate).
+        let shown = (first..next.max(first + 1))
+            .map_while(|f| flips.presented(f))
+            .find(|p| p.completion.mode != PresentMode::Skip);
+        if let Some(p) = shown {
             phase.onset = Some(p.onset);
         }
         let mscs: Option<Vec<u64>> = (first..=next)
@@ -531,5 +536,48 @@ mod tests {
         let epoch = now - Duration::from_millis(250);
         let s = clock.seconds_since(epoch, clock.us(now));
         assert!((s - 0.25).abs() < 1e-5, "{s}");
+    }
+
+    #[test]
+    fn a_phase_whose_first_frame_was_skipped_appeared_with_its_next_frame() {
+        use crate::trials::timeline::{PhaseTiming, TrialTiming};
+        let mut flips = FlipLog::default();
+        // Frames 0-3: a fixation (0-1) and a stimulus (2-3) whose first present was skipped.
+        for (i, mode) in [
+            PresentMode::Flip,
+            PresentMode::Flip,
+            PresentMode::Skip,
+            PresentMode::Flip,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            flips.push(i as f64 / 60.0);
+            let completion = Completion {
+                serial: i as u32 + 1,
+                ust_us: 1_000_000 + i as u64 * 16_667,
+                msc: 100 + i as u64,
+                mode,
+            };
+            let onset = 0.02 + i as f64 / 60.0;
+            flips.settle(i, Some(PresentedFrame { completion, onset }));
+        }
+        let phase = |first| PhaseTiming {
+            first_frame: Some(first),
+            ..PhaseTiming::default()
+        };
+        let mut phases = [PhaseTiming::default(); 8];
+        phases[0] = phase(0);
+        phases[1] = phase(2);
+        let mut timing = TrialTiming {
+            index: 0,
+            phases,
+            disturbed: Default::default(),
+            click: None,
+            end_frame: 4,
+        };
+        retime(&mut timing, &flips);
+        assert_eq!(timing.phases[0].onset, Some(0.02));
+        assert_eq!(timing.phases[1].onset, Some(0.02 + 3.0 / 60.0));
     }
 }
