@@ -577,8 +577,7 @@ fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
         .is_some());
     assert!(h.state().session.problems().is_empty());
     // refresh_hz edited in the config: the same measurement is judged against the new rate.
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, text.replace("refresh_hz: 100", "refresh_hz: 120")).expect("written");
+    common::edit_config(&config, "refresh_hz: 100", "refresh_hz: 120");
     h.get_by_label("Reload").click();
     h.step();
     step_until(&mut h, "the config check", loaded);
@@ -609,8 +608,7 @@ fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
     );
     h.state_mut().session.refresh = Refresh::Failed("no frames within 5 s on DP-2".into());
     // Another monitor in the config is measured as soon as the config is loaded again.
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, text.replace("select: DP-2", "select: '1'")).expect("written");
+    common::edit_config(&config, "select: DP-2", "select: '1'");
     h.get_by_label("Reload").click();
     h.step();
     step_until(&mut h, "the config check", loaded);

@@ -63,8 +63,7 @@ fn is_stall_warning(line: &str) -> bool {
 /// A quick study whose phases last several frames at weston's pace of about 40 Hz.
 fn study_at_weston_pace() -> (tempfile::TempDir, std::path::PathBuf) {
     let (dir, config) = common::quick_study("");
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, text.replace(": 20\n", ": 100\n")).expect("config written");
+    common::edit_config(&config, ": 20\n", ": 100\n");
     (dir, config)
 }
 

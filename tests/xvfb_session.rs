@@ -223,9 +223,11 @@ fn a_session_ended_while_its_data_file_is_full_prints_the_rows_it_could_not_save
     let (dir, config) = common::quick_study("");
     // 64 images: three cue-conflict images and one without conflict per category.
     common::make_stimulus_set(&dir.path().join("stimuli"), 3);
-    let text = std::fs::read_to_string(&config).expect("config");
-    let one_block = text.replace("num_trials_per_block: 8", "num_trials_per_block: 100");
-    std::fs::write(&config, one_block).expect("config written");
+    common::edit_config(
+        &config,
+        "num_trials_per_block: 8",
+        "num_trials_per_block: 100",
+    );
     let config = config.to_str().expect("utf-8");
     // A session to continue: the record and first 55 rows of a finished 60-trial session.
     let full = dir.path().join("full");
@@ -324,9 +326,11 @@ fn a_full_disk_in_a_windowed_session_shows_the_experimenter_why_it_waits_and_end
         return;
     };
     let (dir, config) = common::quick_study("");
-    let text = std::fs::read_to_string(&config).expect("config");
-    let one_block = text.replace("num_trials_per_block: 8", "num_trials_per_block: 50");
-    std::fs::write(&config, one_block).expect("config written");
+    common::edit_config(
+        &config,
+        "num_trials_per_block: 8",
+        "num_trials_per_block: 50",
+    );
     let runtime = runtime_dir();
     // 4000 bytes hold the record and the raw data but only about 17 timing lines.
     let mut app = common::Reaped(
@@ -428,9 +432,7 @@ fn a_window_minimised_mid_trial_is_noted_and_its_trial_marked_unfocused_and_no_s
     std::thread::sleep(Duration::from_millis(500));
     let (dir, config) = common::quick_study("");
     // A response window long enough for the window manager to minimise the window in it.
-    let text = std::fs::read_to_string(&config).expect("config");
-    let long = text.replace("ms_resp_object: 100", "ms_resp_object: 1500");
-    std::fs::write(&config, long).expect("config written");
+    common::edit_config(&config, "ms_resp_object: 100", "ms_resp_object: 1500");
     let runtime = runtime_dir();
     let mut app = common::shapelab()
         .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
@@ -791,9 +793,7 @@ fn a_killed_on_screen_run_keeps_its_flip_log_and_the_resumed_run_writes_its_own(
     };
     // Trials of about a second (no answers: the response window times out).
     let (dir, config) = common::quick_study("");
-    let text = std::fs::read_to_string(&config).expect("config");
-    let slow = text.replace("ms_resp_object: 100", "ms_resp_object: 1000");
-    std::fs::write(&config, slow).expect("config written");
+    common::edit_config(&config, "ms_resp_object: 100", "ms_resp_object: 1000");
     let runtime = runtime_dir();
     let logs = dir.path().join("raw-data/_logs/quick");
     let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");

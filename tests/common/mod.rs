@@ -74,6 +74,14 @@ pub fn quick_config(dir: &Path, stimuli: &Path, extra: &str) -> PathBuf {
     path
 }
 
+/// Replaces `from`, which must be there, with `to` in the config at `path` (for a key the
+/// quick config already sets: a key given twice is refused).
+pub fn edit_config(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("config");
+    assert!(text.contains(from), "'{from}' is not in {}", path.display());
+    std::fs::write(path, text.replace(from, to)).expect("config written");
+}
+
 /// A fresh folder with a one-image-per-category stimulus set and a quick config over it
 /// (with any extra YAML lines); the folder goes when the first value is dropped.
 pub fn quick_study(extra: &str) -> (tempfile::TempDir, PathBuf) {
