@@ -404,20 +404,27 @@ fn participant_information_is_asked_as_the_config_defines_it_and_kept_out_of_the
     }
 }
 
-#[test]
-fn folders_are_browsed_by_clicking_taken_from_the_configs_folder_and_passed_to_the_session() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let study = dir.path().join("study");
+/// `<dir>/study` with a config whose stimulus folder is missing and demo images in
+/// `study/pictures`; the study folder and its config.
+fn study_whose_pictures_are_elsewhere(dir: &Path) -> (PathBuf, PathBuf) {
+    let study = dir.join("study");
     std::fs::create_dir(&study).expect("study folder");
-    // The config's own stimulus folder is missing: the experimenter picks another.
     let config = study.join("experiment.yaml");
     std::fs::write(
         &config,
         "experiment: demo-experiment\nstimuli: missing\noutput: raw-data\nnum_trials_per_block: 16\n",
     )
     .expect("config written");
-    let made = shapelab::stimuli::demo::write_set(&study.join("pictures"));
-    made.expect("a demo set in study/pictures");
+    shapelab::stimuli::demo::write_set(&study.join("pictures"))
+        .expect("a demo set in study/pictures");
+    (study, config)
+}
+
+#[test]
+fn folders_are_browsed_by_clicking_taken_from_the_configs_folder_and_passed_to_the_session() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The config's own stimulus folder is missing: the experimenter picks another.
+    let (study, config) = study_whose_pictures_are_elsewhere(dir.path());
     let mut h = harness(config);
     step_until(&mut h, "the config check", loaded);
     h.step();
@@ -747,15 +754,7 @@ fn the_real_launcher_measures_on_the_sessions_monitor_and_takes_a_folder_picked_
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let study = dir.path().join("study");
-    std::fs::create_dir(&study).expect("study folder");
-    let config = study.join("experiment.yaml");
-    std::fs::write(
-        &config,
-        "experiment: demo-experiment\nstimuli: missing\noutput: raw-data\nnum_trials_per_block: 16\n",
-    )
-    .expect("config written");
-    shapelab::stimuli::demo::write_set(&study.join("pictures")).expect("a demo set");
+    let (study, config) = study_whose_pictures_are_elsewhere(dir.path());
     let runtime = common::runtime_dir();
     // Started from another folder: the study's relative paths are the config's folder's.
     let _launcher = common::Reaped(
