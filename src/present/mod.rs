@@ -11,9 +11,6 @@ pub mod gpu;
 pub mod launcher;
 pub mod launcher_window;
 pub mod layout;
-// The one module with unsafe code (raw pointers of the window's Wayland objects).
-#[allow(unsafe_code)]
-pub mod native_handles;
 pub mod preload;
 pub mod presented;
 pub mod presenter;

@@ -112,7 +112,7 @@ impl PresentationFeedback {
     /// Feedback for `window`'s frames, or why there is none (not a Wayland window, or a
     /// compositor without `wp_presentation`).
     pub fn open(window: &Window, epoch: Instant) -> Result<PresentationFeedback, String> {
-        let (connection, surface) = super::native_handles::wayland_surface(window)
+        let (connection, surface) = wayland_handles::wayland_surface(window)
             .ok_or_else(|| "not a Wayland window".to_string())?;
         let mut queue = connection.new_event_queue();
         let handle = queue.handle();
