@@ -25,7 +25,7 @@ use crate::present::clock::FlipReport;
 use crate::present::frame_loop::{self, Job, PresentOptions};
 use crate::present::launcher::Launcher;
 use crate::present::launcher_window;
-use crate::present::presented::{FlipSource, NOT_FLIPPED};
+use crate::present::presented::FlipSource;
 use crate::present::watchdog::{Task, Watchdog};
 use crate::present::window::{self, WindowOptions};
 use crate::report::{figures, histogram, tables};
@@ -867,11 +867,11 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
     match &test.source {
         FlipSource::Server {
             description,
-            copied,
+            warning,
         } => {
             println!("flip times  {description}");
-            if *copied {
-                println!("warning     {NOT_FLIPPED}");
+            if let Some(warning) = warning {
+                println!("warning     {warning}");
             }
         }
         FlipSource::Estimate(why) => {

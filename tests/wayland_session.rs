@@ -60,6 +60,16 @@ fn is_stall_warning(line: &str) -> bool {
         && line.contains("press Escape in its window or Ctrl+C here to end it")
 }
 
+/// A CSV log's header and rows, split at commas.
+fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).expect("log");
+    let mut rows = text
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect::<Vec<String>>());
+    let header = rows.next().expect("a header");
+    (header, rows.collect())
+}
+
 /// A quick study whose phases last several frames at weston's pace of about 40 Hz.
 fn study_at_weston_pace() -> (tempfile::TempDir, std::path::PathBuf) {
     let (dir, config) = common::quick_study("");
@@ -133,7 +143,7 @@ fn a_timing_test_under_weston_windowed_and_fullscreen_is_synchronised_to_the_com
         );
         assert!(
             printed
-                .contains("\ntimestamps  presentation times per frame in the flip log from Wayland's wp_presentation (clock ")
+                .contains("\nflip times  Wayland presentation feedback (wp_presentation, clock ")
                 && printed.contains("\nwarning     the compositor did not page-flip the window"),
             "{screen:?}: {printed}"
         );
@@ -272,9 +282,8 @@ fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times
     ))
     .expect("record");
     assert!(
-        record.contains(
-            "; presentation times per frame in the flip log from Wayland's wp_presentation (clock "
-        ) && record.contains("\"status\": \"aborted\""),
+        record.contains("\"timestamps\": \"Wayland presentation feedback (wp_presentation, clock ")
+            && record.contains("\"status\": \"aborted\""),
         "{record}"
     );
     let flips = std::fs::read_to_string(common::session_file(&logs, "quick", "s1", 1, "flips.csv"))
@@ -295,8 +304,10 @@ fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times
             let (acquired, presented): (f64, f64) =
                 (r[1].parse().expect("s"), r[6].parse().expect("s"));
             assert!(presented > acquired && presented < acquired + 0.5, "{r:?}");
-            // No ust (X11's), seq 0 and no flags on the headless backend, its refresh.
-            assert_eq!((r[3], r[4], r[5], r[7]), ("", "0", "", "16.667"), "{r:?}");
+            // The compositor's clock in µs, seq 0 and no flags on the headless backend, its
+            // refresh.
+            assert!(r[3].parse::<u64>().is_ok(), "{r:?}");
+            assert_eq!((r[4], r[5], r[7]), ("0", "", "16.667"), "{r:?}");
             presented
         })
         .collect();
@@ -378,4 +389,86 @@ fn a_compositor_that_stops_for_seconds_pauses_the_session_which_goes_on_when_it_
             && record.contains("s (no frame was shown); resumed"),
         "{record}"
     );
+}
+
+#[test]
+fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_compositors_presentation_times(
+) {
+    let Some(xvfb) = common::xvfb() else {
+        return;
+    };
+    let Some(weston) = common::weston_in_xvfb(&xvfb) else {
+        return;
+    };
+    let (dir, config) = study_at_weston_pace();
+    let (mut app, stdout, stderr) = session_on_its_start_screen(&weston, &config, &[]);
+    // weston follows the X pointer by its motion: the pointer moves there, then clicks.
+    std::thread::sleep(Duration::from_millis(300));
+    for (x, y) in ["100 100", "400 300", "640 400"].map(|p| p.split_once(' ').expect("x y")) {
+        common::xdotool(&xvfb.display, &["mousemove", x, y]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    common::xdotool(&xvfb.display, &["click", "1"]);
+    if let Err(seen) = wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(" end")) {
+        panic!("the session did not end: {seen:?}");
+    }
+    let code = ends_within(&mut app, Duration::from_secs(30));
+    let said: Vec<String> = stderr.iter().collect();
+    assert_eq!(code, Some(0), "{said:?}");
+    let logs = dir.path().join("raw-data");
+    let file = |suffix| common::session_file(&logs, "quick", "s1", 1, suffix);
+    let record = std::fs::read_to_string(file("session.json")).expect("record");
+    let pace_ms: f64 = record
+        .split_once("\"timestamps\": \"Wayland presentation feedback (wp_presentation, clock ")
+        .and_then(|(_, rest)| rest.split_once("presentation intervals in frames of "))
+        .and_then(|(_, rest)| rest.split_once(" ms"))
+        .and_then(|(pace, _)| pace.parse().ok())
+        .unwrap_or_else(|| panic!("{record}"));
+    // The presentation times the compositor gave, as the flip log has them.
+    let (_, flips) = table(&file("flips.csv"));
+    let presented: Vec<String> = flips
+        .into_iter()
+        .map(|r| r[6].clone())
+        .filter(|t| !t.is_empty())
+        .collect();
+    assert!(presented.len() > 100, "{presented:?}");
+    let (header, timing) = table(&file("timing.csv"));
+    assert_eq!(timing.len(), 4);
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    for row in &timing {
+        // The phases shown, in order: onset and the refreshes they lasted.
+        let mut phases: Vec<(f64, &str, u32)> = [
+            "fixation",
+            "stimulus",
+            "blank_after_stimulus",
+            "mask",
+            "blank_after_mask",
+            "response",
+            "inter_trial",
+        ]
+        .iter()
+        .filter(|p| row[column(&format!("{p}_onset"))] != "NaN")
+        .map(|p| {
+            let onset = &row[column(&format!("{p}_onset"))];
+            // Each onset is a presentation time, not the acquire-time estimate.
+            assert!(presented.contains(onset), "{p} onset {onset} of {row:?}");
+            let refreshes = row[column(&format!("{p}_refreshes"))]
+                .parse()
+                .expect("count");
+            (onset.parse().expect("s"), *p, refreshes)
+        })
+        .collect();
+        phases.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(phases.len() >= 6, "{row:?}");
+        // Each phase lasted the presentation intervals until the next, in frames of the pace.
+        for w in phases.windows(2) {
+            let frames = (w[1].0 - w[0].0) * 1000.0 / pace_ms;
+            assert!(
+                (f64::from(w[0].2) - frames).abs() < 1.0,
+                "{} lasted {frames:.2} frames of {pace_ms} ms, logged {} refreshes: {row:?}",
+                w[0].1,
+                w[0].2
+            );
+        }
+    }
 }

@@ -12,7 +12,8 @@ use crate::error::Result;
 
 /// The flip log's header: flip number, time (s on the session's clock), interval since the
 /// previous flip (ms; empty for the first); then, where the display server reported the flip:
-/// X11 Present's timestamp (`ust_us`, CLOCK_MONOTONIC µs), the vertical blank count (`msc`:
+/// its timestamp in µs (`ust_us`: X11 Present's ust on CLOCK_MONOTONIC, or Wayland's
+/// presentation time on the compositor's clock), the vertical blank count (`msc`:
 /// Present's msc, or Wayland's sequence), how it was shown (`present_mode`: X11's `flip`,
 /// `copy` or `skip`; Wayland's flags joined by `|`, or `discarded`), that timestamp in session
 /// seconds (`presented_s`) and the refresh period the compositor gave (`refresh_ms`,
@@ -22,7 +23,7 @@ pub const HEADER: &str = "flip,time_s,interval_ms,ust_us,msc,present_mode,presen
 /// How the display server says a flip was presented.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Presentation {
-    /// X11 Present's timestamp (CLOCK_MONOTONIC µs).
+    /// The display server's timestamp (µs): X11 Present's ust, Wayland's presentation time.
     pub ust_us: Option<u64>,
     /// The vertical blank count (X11 msc, Wayland sequence).
     pub vblank: Option<u64>,

@@ -386,22 +386,23 @@ impl FlipLog {
         (from..to.min(self.timestamps.len()))
             .map(|i| Flip {
                 time_s: self.timestamps[i],
-                presented: match (self.presented(i as u64), self.fed_back.get(&i)) {
-                    (Some(p), _) => Some(Presentation {
+                // The compositor's own words where it spoke (Wayland), else the X11 event.
+                presented: match (self.fed_back.get(&i), self.presented(i as u64)) {
+                    (None, Some(p)) => Some(Presentation {
                         ust_us: Some(p.completion.ust_us),
                         vblank: Some(p.completion.msc),
                         mode: p.completion.mode.name().to_string(),
                         onset_s: Some(p.onset),
                         refresh_ms: None,
                     }),
-                    (None, Some(Feedback::Presented(p))) => Some(Presentation {
-                        ust_us: None,
+                    (Some(Feedback::Presented(p)), _) => Some(Presentation {
+                        ust_us: Some(p.clock_us),
                         vblank: Some(p.seq),
                         mode: p.flags.names(),
                         onset_s: Some(p.at),
                         refresh_ms: Some(f64::from(p.refresh_ns) / 1e6),
                     }),
-                    (None, Some(Feedback::Discarded)) => Some(Presentation {
+                    (Some(Feedback::Discarded), _) => Some(Presentation {
                         ust_us: None,
                         vblank: None,
                         mode: "discarded".into(),
@@ -447,6 +448,32 @@ impl FlipLog {
         overdue + answered
     }
 
+    /// The interval (s) from flip `i - 1` to flip `i` and the refreshes it spans: where the
+    /// display server reported both flips, from their presentation times and vertical blanks
+    /// (`true`), else from when they were acquired, in refresh periods of `period` s.
+    fn interval(&self, i: usize, period: f64) -> (f64, u64, bool) {
+        let flips = (self.presented(i as u64 - 1), self.presented(i as u64));
+        match flips {
+            (Some(a), Some(b)) => (
+                b.onset - a.onset,
+                b.completion.msc.saturating_sub(a.completion.msc),
+                true,
+            ),
+            _ => {
+                let acquired = self.timestamps[i] - self.timestamps[i - 1];
+                (acquired, (acquired / period).round() as u64, false)
+            }
+        }
+    }
+
+    /// Every flip interval (ms), from presentation times where the display server reported
+    /// both flips, else from when they were acquired.
+    pub fn intervals_ms(&self, period: f64) -> Vec<f64> {
+        (1..self.timestamps.len())
+            .map(|i| self.interval(i, period).0 * 1000.0)
+            .collect()
+    }
+
     /// Summarises the log against the refresh period (s).
     pub fn report(&self, period: f64) -> FlipReport {
         let mut report = FlipReport {
@@ -456,21 +483,12 @@ impl FlipLog {
             longest_ms: 0.0,
             estimate: RefreshEstimate::from_timestamps(&self.timestamps, &[]),
         };
-        for (i, w) in self.timestamps.windows(2).enumerate() {
-            // Where the display server reported both flips, their vertical blanks say exactly
-            // how many refreshes the first stayed on screen.
-            let flips = (self.presented(i as u64), self.presented(i as u64 + 1));
-            let (interval, refreshes) = match flips {
-                (Some(a), Some(b)) => (
-                    b.onset - a.onset,
-                    b.completion.msc.saturating_sub(a.completion.msc),
-                ),
-                _ => (w[1] - w[0], ((w[1] - w[0]) / period).round() as u64),
-            };
+        for i in 1..self.timestamps.len() {
+            let (interval, refreshes, reported) = self.interval(i, period);
             report.longest_ms = report.longest_ms.max(interval * 1000.0);
-            let late = match flips {
-                (Some(_), Some(_)) => refreshes > 1,
-                _ => interval > crate::trials::timeline::LATE_FACTOR * period,
+            let late = match reported {
+                true => refreshes > 1,
+                false => interval > crate::trials::timeline::LATE_FACTOR * period,
             };
             if late {
                 report.late_intervals += 1;
@@ -694,6 +712,7 @@ mod tests {
         assert_eq!(log.loggable(false), 0, "no feedback yet, none overdue");
         let presented = Presented {
             at: 1.06,
+            clock_us: 5_001_060_000,
             refresh_ns: 16_666_667,
             seq: 0,
             flags: Default::default(),
@@ -705,7 +724,7 @@ mod tests {
         assert_eq!(
             flips[0].presented,
             Some(crate::data::flip_log::Presentation {
-                ust_us: None,
+                ust_us: Some(5_001_060_000),
                 vblank: Some(0),
                 mode: String::new(),
                 onset_s: Some(1.06),

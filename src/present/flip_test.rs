@@ -28,7 +28,8 @@ pub struct FlipTest {
     pub problem: Option<String>,
     /// The flips of the test itself.
     pub report: FlipReport,
-    /// Every flip interval of the test (ms).
+    /// Every flip interval of the test (ms), from presentation times where the display server
+    /// reported them.
     pub intervals_ms: Vec<f64>,
     /// Where the flip times come from.
     pub source: FlipSource,
@@ -82,12 +83,7 @@ pub fn flip_test(
     }
     p.rest_watchdog();
     p.finish_feedback();
-    let intervals_ms = p
-        .flips()
-        .timestamps()
-        .windows(2)
-        .map(|w| (w[1] - w[0]) * 1000.0)
-        .collect();
+    let intervals_ms = p.flips().intervals_ms(period.as_secs_f64());
     Ok(FlipTest {
         estimate,
         mode: verdict.mode,

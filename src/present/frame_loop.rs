@@ -16,7 +16,7 @@ use super::audio::Beeper;
 use super::clock::{rate_differs, FlipLog, FlipReport, Pacer, SyncWatch};
 use super::controls::{Command, Controls, WindowInput};
 use super::preload::Preloader;
-use super::presented::{retime, FlipSource, NOT_FLIPPED};
+use super::presented::{retime, FlipSource};
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::storage_pause::{end_unsaved, StoragePause};
 use super::ui::Overlay;
@@ -124,8 +124,12 @@ pub fn run(
     }
     let config = experiment.config.clone();
     let source = p.flip_source().clone();
-    if let FlipSource::Server { copied: true, .. } = source {
-        warnings.push(NOT_FLIPPED.into());
+    if let FlipSource::Server {
+        warning: Some(warning),
+        ..
+    } = &source
+    {
+        warnings.push(warning.clone());
     }
     let facts = DisplayFacts {
         timing: verdict.mode,

@@ -19,6 +19,7 @@ pub mod storage_pause;
 pub mod ui;
 pub mod watchdog;
 pub mod wayland_feedback;
+pub mod wayland_times;
 pub mod window;
 pub mod writer;
 pub mod x11_present;

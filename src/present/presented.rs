@@ -238,13 +238,13 @@ impl MonotonicClock {
 /// Where a session's flip times come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FlipSource {
-    /// The display server's presentation timestamps, described for the record; `copied`:
-    /// the window is copied, not page-flipped.
+    /// The display server's presentation timestamps, described for the record.
     Server {
         /// What they are, for the session record.
         description: String,
-        /// Most frames were copied rather than page-flipped.
-        copied: bool,
+        /// What the experimenter is warned of before the session (X11: most frames were
+        /// copied rather than page-flipped).
+        warning: Option<String>,
     },
     /// The acquire-time estimate, and why the display server's timestamps are not used.
     Estimate(String),
@@ -269,17 +269,18 @@ pub struct Tally {
 const COMPLETED_SHARE: f64 = 0.9;
 
 impl Tally {
-    /// Whether the display server's timestamps can time the session: `Ok(copied)` with
-    /// whether most frames were copied rather than page-flipped, or why not. `any_client`
-    /// (diagnostic) accepts any events at all, presents of other clients included.
-    pub fn verdict(&self, any_client: bool) -> Result<bool, String> {
+    /// Whether the display server's timestamps (`what`, e.g. `X11 Present events`) can time
+    /// the session: `Ok(copied)` with whether most frames were copied rather than
+    /// page-flipped, or why not. `any_client` (diagnostic) accepts any events at all,
+    /// presents of other clients included.
+    pub fn verdict(&self, what: &str, any_client: bool) -> Result<bool, String> {
         // Short: the reason goes into every run of the session record.
         if self.completed == 0 {
-            return Err("no X11 Present events".into());
+            return Err(format!("no {what}"));
         }
         if !any_client && (self.completed as f64) < COMPLETED_SHARE * self.presents as f64 {
             return Err(format!(
-                "X11 Present events for only {} of {} flips",
+                "{what} for only {} of {} flips",
                 self.completed, self.presents
             ));
         }
@@ -504,26 +505,27 @@ mod tests {
 
     #[test]
     fn the_measurement_decides_whether_the_servers_times_are_used() {
+        const X11: &str = "X11 Present events";
         let tally = |completed, copied| Tally {
             presents: 120,
             completed,
             copied,
         };
         assert_eq!(
-            tally(0, 0).verdict(false),
+            tally(0, 0).verdict(X11, false),
             Err("no X11 Present events".into())
         );
         assert_eq!(
-            tally(0, 0).verdict(true),
+            tally(0, 0).verdict(X11, true),
             Err("no X11 Present events".into())
         );
         assert_eq!(
-            tally(60, 0).verdict(false),
+            tally(60, 0).verdict(X11, false),
             Err("X11 Present events for only 60 of 120 flips".into())
         );
-        assert_eq!(tally(60, 60).verdict(true), Ok(true));
-        assert_eq!(tally(118, 0).verdict(false), Ok(false));
-        assert_eq!(tally(118, 100).verdict(false), Ok(true));
+        assert_eq!(tally(60, 60).verdict(X11, true), Ok(true));
+        assert_eq!(tally(118, 0).verdict(X11, false), Ok(false));
+        assert_eq!(tally(118, 100).verdict(X11, false), Ok(true));
     }
 
     #[test]

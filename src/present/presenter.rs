@@ -12,11 +12,12 @@ use winit::window::Window;
 use super::clock::{judge, judge_compositor, FlipLog, RefreshEstimate, Verdict};
 use super::gpu::Gpu;
 use super::layout::Layout;
-use super::presented::FlipSource;
+use super::presented::{FlipSource, NOT_FLIPPED};
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
 use super::ui::Overlay;
 use super::watchdog::Watchdog;
-use super::wayland_feedback::{is_wayland, page_flip_warning, Feedback, PresentationFeedback};
+use super::wayland_feedback::{is_wayland, page_flip_warning, PresentationFeedback};
+use super::wayland_times::{self, FeedbackTimes};
 use super::x11_present::X11Times;
 use crate::categories::ALL;
 use crate::config::Experiment;
@@ -115,8 +116,8 @@ pub struct Presenter {
     watchdog: Option<Arc<Watchdog>>,
     /// The compositor's presentation feedback (Wayland), or why there is none.
     feedback: std::result::Result<PresentationFeedback, String>,
-    /// The feedback on the frames of the refresh measurement.
-    measured: Vec<Feedback>,
+    /// What the feedback said of the refresh measurement, and the flips it settles.
+    feedback_times: FeedbackTimes,
 }
 
 /// How long a surface may stay outdated before the session stops instead of spinning.
@@ -238,10 +239,16 @@ impl Presenter {
         };
         for (key, said) in feedback.poll() {
             match key.checked_sub(1) {
-                Some(flip) => self.flips.fed_back(flip as usize, said),
-                None => self.measured.push(said),
+                Some(flip) => {
+                    self.flips.fed_back(flip as usize, said);
+                    self.feedback_times
+                        .settle(flip as usize, said, &mut self.flips);
+                }
+                None => self.feedback_times.measured(said),
             }
         }
+        self.feedback_times
+            .give_up_stale(Instant::now(), &mut self.flips);
     }
 
     /// Waits (up to a second) for the feedback on the last frames presented.
@@ -253,15 +260,12 @@ impl Presenter {
         }
     }
 
-    /// Where the session's presentation times come from, for the record: the compositor's
-    /// feedback, or why a Wayland window has none; `None` elsewhere (the estimate only).
+    /// Where the flip log's presentation times come from when they do not time the session
+    /// (the compositor's feedback logged beside the estimate), for the record.
     pub fn presentation_source(&self) -> Option<String> {
-        match &self.feedback {
-            Ok(feedback) => Some(feedback.source()),
-            Err(why) if is_wayland(&self.window) => {
-                Some(format!("no presentation times from the compositor ({why})"))
-            }
-            Err(_) => None,
+        match (&self.feedback, &self.source) {
+            (Ok(feedback), FlipSource::Estimate(_)) => Some(feedback.source()),
+            _ => None,
         }
     }
 
@@ -271,7 +275,7 @@ impl Presenter {
         self.feedback
             .as_ref()
             .ok()
-            .and_then(|_| page_flip_warning(&self.measured))
+            .and_then(|_| page_flip_warning(self.feedback_times.measured_feedback()))
     }
 
     /// Has `watchdog` watch the frames from now on.
@@ -349,10 +353,14 @@ impl Presenter {
         }
         // Keyed by flip number + 1; 0 for the frames of the refresh measurement (no flips).
         let key = self.flips.timestamps().len() as u64;
+        let presenting = Instant::now();
         if let Ok(feedback) = &mut self.feedback {
             feedback.request(key);
+            match key.checked_sub(1) {
+                Some(flip) => self.feedback_times.presenting(flip as usize, presenting),
+                None => self.feedback_times.measuring(),
+            }
         }
-        let presenting = Instant::now();
         self.gpu.queue.present(frame);
         self.present_wait = presenting.elapsed();
         self.beat();
@@ -481,10 +489,10 @@ impl Presenter {
             ),
             Ok(None) if is_wayland(&window) => (
                 None,
-                FlipSource::Estimate(
-                    "on Wayland the compositor's feedback is logged but does not time the data yet"
-                        .into(),
-                ),
+                FlipSource::Estimate(match &feedback {
+                    Ok(_) => "the refresh is not measured yet".into(),
+                    Err(why) => format!("no presentation times from the compositor ({why})"),
+                }),
             ),
             Ok(None) => (
                 None,
@@ -513,7 +521,7 @@ impl Presenter {
             present_wait: Duration::ZERO,
             watchdog: None,
             feedback,
-            measured: Vec::new(),
+            feedback_times: FeedbackTimes::default(),
         })
     }
 
@@ -546,6 +554,7 @@ impl Presenter {
             }
         }
         self.end_measurement();
+        self.end_feedback_measurement();
         RefreshEstimate::from_timestamps(&stamps, &waits)
             .ok_or_else(|| Error::new("no frames could be shown to measure the refresh"))
     }
@@ -559,7 +568,7 @@ impl Presenter {
         self.source = match times.end_measurement(&mut self.flips, self.epoch) {
             Ok(copied) => FlipSource::Server {
                 description: times.description(copied),
-                copied,
+                warning: copied.then(|| NOT_FLIPPED.to_string()),
             },
             Err(why) => {
                 self.server_times = None;
@@ -567,4 +576,27 @@ impl Presenter {
             }
         };
     }
+
+    /// Decides from the compositor's answers on the measurement's frames whether its
+    /// presentation feedback times the session (Wayland).
+    fn end_feedback_measurement(&mut self) {
+        let until = Instant::now() + MEASUREMENT_FEEDBACK;
+        while self.feedback.as_ref().is_ok_and(|f| f.waiting()) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+            self.take_feedback();
+        }
+        let Ok(feedback) = &self.feedback else {
+            return;
+        };
+        self.source = match self.feedback_times.end_measurement() {
+            Ok(counter) => FlipSource::Server {
+                description: wayland_times::description(counter, &feedback.clock()),
+                warning: None,
+            },
+            Err(why) => FlipSource::Estimate(why),
+        };
+    }
 }
+
+/// How long the compositor's last answers on the refresh measurement may take to come.
+const MEASUREMENT_FEEDBACK: Duration = Duration::from_millis(200);

@@ -30,6 +30,8 @@ pub struct Presented {
     /// When the frame turned into light, in seconds since the session's epoch (the
     /// compositor's presentation clock, converted).
     pub at: f64,
+    /// The same time on the compositor's presentation clock, in microseconds.
+    pub clock_us: u64,
     /// The output's refresh period (ns); 0 when the output has no fixed rate.
     pub refresh_ns: u32,
     /// The output's vblank counter at presentation (0 where the output has none).
@@ -145,10 +147,16 @@ impl PresentationFeedback {
     pub fn source(&self) -> String {
         format!(
             "presentation times per frame in the flip log from Wayland's wp_presentation (clock {})",
-            self.received
-                .clock
-                .map_or_else(|| "unknown".into(), |c| c.to_string())
+            self.clock()
         )
+    }
+
+    /// The compositor's presentation clock (a clockid_t, 1 being CLOCK_MONOTONIC), or
+    /// `unknown`.
+    pub fn clock(&self) -> String {
+        self.received
+            .clock
+            .map_or_else(|| "unknown".into(), |c| c.to_string())
     }
 
     /// Asks for the feedback of the next frame committed on the surface (the driver commits
@@ -269,6 +277,7 @@ impl Dispatch<WpPresentationFeedback, u64> for Received {
                 };
                 Feedback::Presented(Presented {
                     at: since_epoch(state.clock, secs, tv_nsec, state.epoch),
+                    clock_us: secs * 1_000_000 + u64::from(tv_nsec) / 1000,
                     refresh_ns: refresh,
                     seq: (u64::from(seq_hi) << 32) | u64::from(seq_lo),
                     flags: Flags(flags),
@@ -313,6 +322,7 @@ mod tests {
         let frame = |flags: u32| {
             Feedback::Presented(Presented {
                 at: 0.0,
+                clock_us: 0,
                 refresh_ns: 16_666_667,
                 seq: 1,
                 flags: Flags(flags),

@@ -236,7 +236,7 @@ impl X11Times {
         }
         self.matcher.give_up_all();
         self.first_flip = Some(self.presents);
-        self.tally.verdict(self.any_client)
+        self.tally.verdict("X11 Present events", self.any_client)
     }
 
     /// The record's description of these timestamps.

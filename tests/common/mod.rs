@@ -601,6 +601,27 @@ impl Weston {
 /// and `idle_seconds` before its idle lock (0: never), or `None` (skip) without weston;
 /// under CI a missing weston fails.
 pub fn weston(shell: &str, idle_seconds: u32) -> Option<Weston> {
+    start_weston(
+        &[
+            "--backend=headless-backend.so".into(),
+            format!("--shell={shell}.so"),
+            format!("--idle-time={idle_seconds}"),
+        ],
+        None,
+    )
+}
+
+/// Starts weston with desktop-shell as a window of `xvfb` (its X11 backend, 1280x800 at the
+/// display's top left): a compositor whose seat takes the pointer and keys xdotool sends.
+pub fn weston_in_xvfb(xvfb: &Xvfb) -> Option<Weston> {
+    start_weston(
+        &["--backend=x11-backend.so".into(), "--idle-time=0".into()],
+        Some(&xvfb.display),
+    )
+}
+
+/// Starts weston (1280x800) with `args`, on the X display `x11` or none.
+fn start_weston(args: &[String], x11: Option<&str>) -> Option<Weston> {
     if !have("weston") {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -613,22 +634,20 @@ pub fn weston(shell: &str, idle_seconds: u32) -> Option<Weston> {
     let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let socket = format!("shapelab-test-{}-{n}", std::process::id());
     let runtime = runtime_dir();
-    let child = Command::new("weston")
-        .args([
-            "--backend=headless-backend.so",
-            "--width=1280",
-            "--height=800",
-        ])
+    let mut command = Command::new("weston");
+    command
+        .args(["--width=1280", "--height=800"])
+        .args(args)
         .arg(format!("--socket={socket}"))
-        .arg(format!("--shell={shell}.so"))
-        .arg(format!("--idle-time={idle_seconds}"))
         .env("XDG_RUNTIME_DIR", runtime.path())
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("weston starts");
+        .stderr(Stdio::null());
+    if let Some(display) = x11 {
+        command.env("DISPLAY", display);
+    }
+    let child = command.spawn().expect("weston starts");
     let weston = Weston {
         child,
         runtime,
