@@ -21,6 +21,7 @@ use super::wayland_times::{self, FeedbackTimes};
 use super::x11_present::X11Times;
 use crate::categories::ALL;
 use crate::config::Experiment;
+use crate::data::record::TimingMode;
 use crate::error::{Error, Result};
 use crate::stimuli::mask::Mask;
 use crate::trials::{Disturbance, Screen};
@@ -531,11 +532,21 @@ impl Presenter {
         Some(f64::from(millihertz) / 1000.0)
     }
 
-    /// What a refresh measurement on this window says, by the rules of its display system.
+    /// What a refresh measurement on this window says, by the rules of its display system:
+    /// on Wayland by the compositor's pace and, where it answered, its feedback (frames it
+    /// discarded came faster than it presents).
     pub fn judge(&self, estimate: &RefreshEstimate, expected_hz: f64) -> Verdict {
-        match is_wayland(&self.window) {
-            true => judge_compositor(estimate, expected_hz, self.monitor_hz()),
-            false => judge(estimate, expected_hz, self.monitor_hz()),
+        if !is_wayland(&self.window) {
+            return judge(estimate, expected_hz, self.monitor_hz());
+        }
+        match self.feedback_times.discarded() {
+            Some(why) => Verdict {
+                mode: TimingMode::Unsynchronised,
+                problem: Some(format!(
+                    "frames are not synchronised to the compositor ({why}): no vertical sync"
+                )),
+            },
+            None => judge_compositor(estimate, expected_hz, self.monitor_hz()),
         }
     }
 

@@ -39,6 +39,11 @@ pub struct FeedbackTimes {
     waiting: VecDeque<(usize, Instant)>,
 }
 
+/// Share of discarded frames above which the measured frames were not synchronised.
+pub const DISCARDED_SHARE: f64 = 0.1;
+/// Answers needed to judge by the feedback.
+const MIN_ANSWERED: usize = 10;
+
 /// Share of the measured pace within which the compositor's refresh period is taken as its pace.
 const PACE_TOLERANCE: f64 = 0.25;
 
@@ -56,6 +61,22 @@ impl FeedbackTimes {
     /// The compositor's answers on the refresh measurement's frames.
     pub fn measured_feedback(&self) -> &[Feedback] {
         &self.measured
+    }
+
+    /// Why the feedback says frames were not synchronised to the compositor: it discarded
+    /// more than [`DISCARDED_SHARE`] of the measured frames it answered on (frames replaced
+    /// before they were shown come faster than it presents them); `None` when it did not, or
+    /// answered on too few to tell.
+    pub fn discarded(&self) -> Option<String> {
+        let discarded = self
+            .measured
+            .iter()
+            .filter(|f| matches!(f, Feedback::Discarded))
+            .count();
+        let answered = self.measured.len();
+        (answered >= MIN_ANSWERED && discarded as f64 > DISCARDED_SHARE * answered as f64).then(
+            || format!("the compositor discarded {discarded} of {answered} measured frames unseen"),
+        )
     }
 
     /// Ends the refresh measurement: how vertical blanks will be counted when the feedback
@@ -299,6 +320,24 @@ mod tests {
         times.settle(1, shown(1.12, 200), &mut flips);
         assert_eq!(flips.settled(), 2);
         assert_eq!(flips.presented(1).map(|p| p.completion.msc), Some(200));
+    }
+
+    #[test]
+    fn frames_the_compositor_discards_unseen_were_not_synchronised_to_it() {
+        let (times, _) = measured(30, |i| Some(shown(i as f64 / 60.0, 0)));
+        assert_eq!(times.discarded(), None);
+        // Mailbox-like: every other frame replaced before the compositor presented it.
+        let (times, _) = measured(30, |i| match i % 2 {
+            0 => Some(shown(i as f64 / 60.0, 0)),
+            _ => Some(Feedback::Discarded),
+        });
+        assert_eq!(
+            times.discarded().as_deref(),
+            Some("the compositor discarded 15 of 30 measured frames unseen")
+        );
+        // Too few answers to tell.
+        let (times, _) = measured(30, |i| (i < 4).then_some(Feedback::Discarded));
+        assert_eq!(times.discarded(), None);
     }
 
     #[test]
