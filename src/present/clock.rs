@@ -378,7 +378,13 @@ impl FlipLog {
                     && self.presented.get(**i).is_none_or(Option::is_none)
             })
             .count();
-        self.presented.iter().flatten().count() + fed_back
+        let shown = self
+            .presented
+            .iter()
+            .flatten()
+            .filter(|p| p.completion.mode != super::presented::PresentMode::Skip)
+            .count();
+        shown + fed_back
     }
 
     /// Flips `from..to` as the flip log writes them.

@@ -4,7 +4,6 @@
 //! written by the data writer thread and images decoded by the loader thread, so that nothing
 //! but drawing happens here.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -16,7 +15,7 @@ use super::audio::Beeper;
 use super::clock::{rate_differs, FlipLog, FlipReport, Pacer, SyncWatch};
 use super::controls::{Command, Controls, WindowInput};
 use super::preload::Preloader;
-use super::presented::{retime, FlipSource};
+use super::presented::FlipSource;
 use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::storage_pause::{end_unsaved, StoragePause};
 use super::ui::Overlay;
@@ -316,7 +315,6 @@ pub(super) fn run_session<T: FrameTarget>(
     let mut index: u64 = 0;
     // Trial timings (and the session's end after them) wait here for the display server's
     // report of their frames.
-    let mut unsettled: VecDeque<Event> = VecDeque::new();
     loop {
         if !settings.synced {
             pacer.wait(index);
@@ -332,7 +330,7 @@ pub(super) fn run_session<T: FrameTarget>(
         let onset = if settings.synced { flip + period } else { flip };
         pending.extend(target.take_disturbances().into_iter().map(Input::Disturbed));
         if let Some(writer) = parts.writer.as_deref_mut() {
-            release_settled(&mut unsettled, target.flips(), writer);
+            writer.release_settled(target.flips());
             // With presentation reports a flip is logged once its report is in (or never
             // will be); without, at once.
             let flips = target.flips();
@@ -407,7 +405,10 @@ pub(super) fn run_session<T: FrameTarget>(
             continue;
         }
         // The session ends once everything handed to the writer is on disk.
-        let written = parts.writer.as_deref().is_none_or(DataWriter::idle) && unsettled.is_empty();
+        let written = parts
+            .writer
+            .as_deref()
+            .is_none_or(|w| w.idle() && !w.holding());
         if let (Some(aborted), true) = (ended, written) {
             target.present(frame, &Screen::Done, &overlay);
             return Ok(Ended::Session { aborted });
@@ -449,7 +450,7 @@ pub(super) fn run_session<T: FrameTarget>(
                     .events
                     .iter()
                     .partition(|e| matches!(e, Event::TrialTimed(_) | Event::SessionEnded { .. }));
-                unsettled.extend(later);
+                writer.hold(later);
                 writer.send(&now);
             } else {
                 writer.send(&step.events);
@@ -477,23 +478,6 @@ fn log_flips(flips: &FlipLog, writer: &mut DataWriter, upto: usize) {
     for flip in flips.flip_lines(writer.flips_logged(), upto) {
         writer.flip(flip);
     }
-}
-
-/// Hands the writer the trial timings whose frames the display server has reported (or never
-/// will), re-timed from its reports, and what waited behind them.
-fn release_settled(unsettled: &mut VecDeque<Event>, flips: &FlipLog, writer: &mut DataWriter) {
-    let mut ready = Vec::new();
-    while let Some(mut event) = unsettled.pop_front() {
-        if let Event::TrialTimed(timing) = &mut event {
-            if timing.end_frame >= flips.settled() {
-                unsettled.push_front(event);
-                break;
-            }
-            retime(timing, flips);
-        }
-        ready.push(event);
-    }
-    writer.send(&ready);
 }
 
 /// Prints `phase <onset s> trial <n> <phase>` and flushes, for scripts that follow a session.

@@ -364,6 +364,8 @@ impl Presenter {
         }
         self.gpu.queue.present(frame);
         self.present_wait = presenting.elapsed();
+        self.feedback_times
+            .present_returned(Instant::now(), self.present_wait);
         self.beat();
         self.take_feedback();
         if std::mem::take(&mut self.reconfigure) {

@@ -86,6 +86,16 @@ pub enum Feedback {
     Discarded,
 }
 
+impl Feedback {
+    /// The presentation, when the frame was shown.
+    pub fn shown(&self) -> Option<&Presented> {
+        match self {
+            Feedback::Presented(p) => Some(p),
+            Feedback::Discarded => None,
+        }
+    }
+}
+
 /// What the feedback queue collects between two polls.
 #[derive(Debug)]
 struct Received {
@@ -192,10 +202,7 @@ impl PresentationFeedback {
 pub fn page_flip_warning(measured: &[Feedback]) -> Option<String> {
     let presented: Vec<Flags> = measured
         .iter()
-        .filter_map(|f| match f {
-            Feedback::Presented(p) => Some(p.flags),
-            Feedback::Discarded => None,
-        })
+        .filter_map(|f| f.shown().map(|p| p.flags))
         .collect();
     let Some(last) = presented.last() else {
         return Some("the compositor gave no presentation feedback on the measured frames".into());

@@ -9,7 +9,7 @@
 //! presents at that rate, else the median interval between the measured frames' presentations.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::clock::FlipLog;
 use super::presented::{Completion, PresentMode, PresentedFrame, Tally, GIVE_UP};
@@ -33,11 +33,15 @@ pub struct FeedbackTimes {
     measured: Vec<Feedback>,
     /// How vertical blanks are counted, once the feedback times the session.
     counter: Option<Counter>,
-    /// The last frame shown: a discarded frame after it was replaced at its vertical blank.
-    last: Option<PresentedFrame>,
+    /// The newest flip shown, and how: a discarded frame after it was replaced at its
+    /// vertical blank, and the next one's blanks are counted from it.
+    last: Option<(usize, PresentedFrame)>,
     /// Flips waiting for their feedback, and when they were presented.
     waiting: VecDeque<(usize, Instant)>,
 }
+
+/// A present that blocked this long was a stall, not a wait for the next refresh.
+const STALLED_PRESENT: Duration = Duration::from_millis(250);
 
 /// Share of discarded frames above which the measured frames were not synchronised.
 pub const DISCARDED_SHARE: f64 = 0.1;
@@ -82,14 +86,7 @@ impl FeedbackTimes {
     /// Ends the refresh measurement: how vertical blanks will be counted when the feedback
     /// can time the session, or why it cannot (too few frames answered).
     pub fn end_measurement(&mut self) -> Result<Counter, String> {
-        let presented: Vec<&Presented> = self
-            .measured
-            .iter()
-            .filter_map(|f| match f {
-                Feedback::Presented(p) => Some(p),
-                Feedback::Discarded => None,
-            })
-            .collect();
+        let presented: Vec<&Presented> = self.measured.iter().filter_map(Feedback::shown).collect();
         let tally = Tally {
             presents: self.measured_presents,
             completed: self.measured.len(),
@@ -98,14 +95,17 @@ impl FeedbackTimes {
         if presented.is_empty() {
             return Err("no Wayland presentation feedback on the measured frames".into());
         }
+        if presented.iter().any(|p| !p.at.is_finite()) {
+            return Err("the compositor's presentation clock cannot be read".into());
+        }
         tally.verdict("Wayland presentation feedback", false)?;
         let counted = presented.iter().all(|p| p.seq > 0)
             && presented.windows(2).all(|w| w[1].seq >= w[0].seq)
             && presented.first().map(|p| p.seq) != presented.last().map(|p| p.seq);
         let counter = match counted {
             true => Counter::Sequence,
-            false => Counter::Intervals(pace(&presented).ok_or(
-                "too few frames presented in the refresh measurement to know the compositor's pace",
+            false => Counter::Intervals(pace(&self.measured).ok_or(
+                "too few consecutive frames presented in the refresh measurement to know the compositor's pace",
             )?),
         };
         self.counter = Some(counter);
@@ -128,13 +128,14 @@ impl FeedbackTimes {
         while self.waiting.front().is_some_and(|w| w.0 <= flip) {
             self.waiting.pop_front();
         }
+        let last = self.last.filter(|(newest, _)| *newest < flip).map(|l| l.1);
         let frame = match feedback {
             Feedback::Presented(p) => {
-                let vblank = match (counter, self.last) {
+                let vblank = match (counter, last) {
                     (Counter::Sequence, _) => p.seq,
                     (Counter::Intervals(period), Some(last)) => {
                         let frames = ((p.at - last.onset) / period).round().max(0.0);
-                        last.completion.msc + frames as u64
+                        last.completion.msc.saturating_add(frames as u64)
                     }
                     (Counter::Intervals(_), None) => 0,
                 };
@@ -150,10 +151,13 @@ impl FeedbackTimes {
                     },
                     onset: p.at,
                 };
-                self.last = Some(frame);
+                // A late answer for an older flip does not move the count back.
+                if last.is_some() || self.last.is_none() {
+                    self.last = Some((flip, frame));
+                }
                 Some(frame)
             }
-            Feedback::Discarded => self.last.map(|last| PresentedFrame {
+            Feedback::Discarded => last.map(|last| PresentedFrame {
                 completion: Completion {
                     serial: flip as u32,
                     mode: PresentMode::Skip,
@@ -163,6 +167,17 @@ impl FeedbackTimes {
             }),
         };
         flips.settle(flip, frame);
+    }
+
+    /// A present returned at `now` after blocking for `waited`: after a stall (the compositor
+    /// took no frames) the flips waiting for answers get a new [`GIVE_UP`] from now, since the
+    /// compositor answers once it presents again.
+    pub fn present_returned(&mut self, now: Instant, waited: Duration) {
+        if waited >= STALLED_PRESENT {
+            for waiting in &mut self.waiting {
+                waiting.1 = now;
+            }
+        }
     }
 
     /// Gives up the flips presented more than [`GIVE_UP`] before `now` without an answer:
@@ -178,19 +193,26 @@ impl FeedbackTimes {
     }
 }
 
-/// The compositor's pace (s): its refresh period when the frames were presented at about that
-/// rate, else the median interval between the presentations.
-fn pace(presented: &[&Presented]) -> Option<f64> {
-    let mut intervals: Vec<f64> = presented.windows(2).map(|w| w[1].at - w[0].at).collect();
+/// The compositor's pace (s): its refresh period when consecutive frames were presented at
+/// about that rate, else the median interval between consecutive frames' presentations (a
+/// discarded frame between two is not counted over); `None` without a positive one.
+fn pace(measured: &[Feedback]) -> Option<f64> {
+    let mut intervals: Vec<f64> = measured
+        .windows(2)
+        .filter_map(|w| Some(w[1].shown()?.at - w[0].shown()?.at))
+        .collect();
     intervals.sort_by(f64::total_cmp);
     let median = *intervals.get(intervals.len() / 2)?;
-    let refresh = presented
-        .last()
+    let refresh = measured
+        .iter()
+        .rev()
+        .find_map(Feedback::shown)
         .map_or(0.0, |p| f64::from(p.refresh_ns) / 1e9);
-    match refresh > 0.0 && (median / refresh - 1.0).abs() <= PACE_TOLERANCE {
-        true => Some(refresh),
-        false => Some(median),
-    }
+    let pace = match refresh > 0.0 && (median / refresh - 1.0).abs() <= PACE_TOLERANCE {
+        true => refresh,
+        false => median,
+    };
+    (pace.is_finite() && pace > 0.0).then_some(pace)
 }
 
 /// The session record's description of flip times from presentation feedback.
@@ -209,7 +231,6 @@ pub fn description(counter: Counter, clock: &str) -> String {
 mod tests {
     use super::*;
     use crate::present::wayland_feedback::Flags;
-    use std::time::Duration;
 
     /// Feedback of a frame presented at `at` s with vblank `seq`, on a 60 Hz output.
     fn shown(at: f64, seq: u64) -> Feedback {
@@ -255,6 +276,56 @@ mod tests {
             panic!("{counter:?}");
         };
         assert!((period - 0.025).abs() < 1e-9, "{period}");
+    }
+
+    #[test]
+    fn the_pace_is_counted_between_consecutive_frames_only() {
+        // weston presents every 25 ms; every other frame is replaced before it is shown.
+        let (_, counter) = measured(40, |i| match i % 2 {
+            0 => Some(shown(i as f64 * 0.025, 0)),
+            _ => Some(Feedback::Discarded),
+        });
+        assert_eq!(counter, Err("too few consecutive frames presented in the refresh measurement to know the compositor's pace".into()));
+        let (_, counter) = measured(40, |i| match i % 4 {
+            3 => Some(Feedback::Discarded),
+            _ => Some(shown(i as f64 * 0.025, 0)),
+        });
+        let Ok(Counter::Intervals(period)) = counter else {
+            panic!("{counter:?}");
+        };
+        assert!((period - 0.025).abs() < 1e-9, "{period}");
+        // Frames presented all at once: no pace, the estimate stays.
+        let (_, counter) = measured(20, |_| Some(shown(1.0, 0)));
+        assert!(counter.is_err(), "{counter:?}");
+        let (_, counter) = measured(20, |i| Some(shown(f64::NAN * i as f64, 0)));
+        assert_eq!(
+            counter,
+            Err("the compositor's presentation clock cannot be read".into())
+        );
+    }
+
+    #[test]
+    fn an_answer_after_a_stall_still_times_its_flip_and_a_late_one_does_not_move_the_count_back() {
+        let (mut times, _) = measured(20, |i| Some(shown(i as f64 / 60.0, 0)));
+        let mut flips = FlipLog::default();
+        let start = Instant::now();
+        for i in 0..3 {
+            flips.push(1.0 + i as f64 / 60.0);
+            times.presenting(i, start);
+        }
+        // The next present blocked 1.5 s: the answers on flips 0-2 come after it.
+        let back = start + Duration::from_millis(1500);
+        times.present_returned(back, Duration::from_millis(1500));
+        times.give_up_stale(back + Duration::from_millis(20), &mut flips);
+        assert_eq!(flips.settled(), 0, "nothing given up right after the stall");
+        // Answers out of order: flip 1, then flip 0 late, then flip 2.
+        times.settle(1, shown(2.5, 0), &mut flips);
+        times.settle(0, shown(2.5 - 1.0 / 60.0, 0), &mut flips);
+        times.settle(2, shown(2.5 + 1.0 / 60.0, 0), &mut flips);
+        let vblanks: Vec<u64> = (1..3)
+            .map(|f| flips.presented(f).expect("settled").completion.msc)
+            .collect();
+        assert_eq!(vblanks[1] - vblanks[0], 1, "{vblanks:?}");
     }
 
     #[test]

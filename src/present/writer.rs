@@ -5,16 +5,20 @@
 //! the disk has failed; what cannot be written stays in the recorder's memory, in order, and is
 //! retried every [`STORAGE_RETRY`] (or at once when asked).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender, TryRecvError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::clock::FlipLog;
+use super::presented::retime;
 use crate::data::flip_log::{Flip, FlipLogWriter};
 use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::{Error, Result};
 use crate::trials::timeline::Event;
+use crate::trials::Disturbance;
 use crate::trials::SessionPlan;
 
 /// Why data cannot be written now, and what waits in memory.
@@ -35,6 +39,17 @@ struct Shared {
     handled: AtomicUsize,
     /// The current storage fault, if any.
     fault: Mutex<Option<StorageFault>>,
+    /// Timing lines (and the session's end) held until the display server has reported
+    /// their frames; a stalled session that is ended writes them with their estimates.
+    held: Mutex<VecDeque<Event>>,
+}
+
+impl Shared {
+    fn held(&self) -> MutexGuard<'_, VecDeque<Event>> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Flips handed to the writer at a time (a second at 60 Hz), one synced write each.
@@ -140,6 +155,37 @@ impl DataWriter {
             self.jobs_sent += 1;
             let _ = jobs.send(Job::Events(events));
         }
+    }
+
+    /// Holds a frame's timing lines and the session's end until the display server has
+    /// reported their frames (see [`DataWriter::release_settled`]).
+    pub fn hold(&mut self, events: impl IntoIterator<Item = Event>) {
+        self.shared.held().extend(events);
+    }
+
+    /// Hands over the held timing lines whose frames are all settled in `flips`, re-timed
+    /// from the display server's reports, and what waited behind them.
+    pub fn release_settled(&mut self, flips: &FlipLog) {
+        let mut ready = Vec::new();
+        {
+            let mut held = self.shared.held();
+            while let Some(mut event) = held.pop_front() {
+                if let Event::TrialTimed(timing) = &mut event {
+                    if timing.end_frame >= flips.settled() {
+                        held.push_front(event);
+                        break;
+                    }
+                    retime(timing, flips);
+                }
+                ready.push(event);
+            }
+        }
+        self.send(&ready);
+    }
+
+    /// Whether timing lines are held for the display server's reports.
+    pub fn holding(&self) -> bool {
+        !self.shared.held().is_empty()
     }
 
     /// Logs a flip; the flips go to the writer every [`FLIPS_PER_BATCH`] frames.
@@ -324,10 +370,23 @@ fn write_until_closed(
                 Some(files.recorder.save())
             }
             Ok(Job::EndNow(note, done)) => {
-                // The process ends after the answer: the flips waiting here go first.
+                // The process ends after the answer: the flips waiting here go first, and the
+                // timing lines still waiting for their frames' reports keep their estimates,
+                // marked as trials whose frames stalled.
                 files.flips(&std::mem::take(&mut flips));
                 files.recorder.note(note);
-                let ended = [Event::SessionEnded { aborted: true }];
+                let mut ended: Vec<Event> = shared
+                    .held()
+                    .drain(..)
+                    .filter_map(|event| match event {
+                        Event::TrialTimed(mut timing) => {
+                            timing.disturbed.insert(Disturbance::FrameTimeout);
+                            Some(Event::TrialTimed(timing))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                ended.push(Event::SessionEnded { aborted: true });
                 let result = files.recorder.handle(&plan, &ended);
                 let _ = done.send(match &result {
                     Ok(()) => Ok(files.recorder.rows_saved()),
