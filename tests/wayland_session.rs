@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use common::{line_reader, weston, Reaped};
+use common::{ends_within, is_stall_warning, line_reader, weston, Reaped};
 
 /// Waits up to `wait` for a line satisfying `wanted`; the lines before it if it never came.
 fn wait_for(
@@ -40,24 +40,6 @@ fn signal(pid: u32, signal: &str) {
 /// Ctrl+C on the console that started shapelab.
 fn interrupt(app: &Child) {
     signal(app.id(), "INT");
-}
-
-/// Waits up to `wait` for shapelab to end; its exit code.
-fn ends_within(app: &mut Child, wait: Duration) -> Option<i32> {
-    let deadline = Instant::now() + wait;
-    while Instant::now() < deadline {
-        if let Some(status) = app.try_wait().expect("shapelab runs") {
-            return status.code();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("shapelab did not end within {wait:?}");
-}
-
-/// The stall warning: said within seconds, naming the cause and the way out.
-fn is_stall_warning(line: &str) -> bool {
-    line.starts_with("warning: no frame was shown for 2 s: the display stopped taking frames")
-        && line.contains("press Escape in its window or Ctrl+C here to end it")
 }
 
 /// A CSV log's header and rows, split at commas.

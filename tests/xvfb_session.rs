@@ -872,3 +872,179 @@ fn a_killed_on_screen_run_keeps_its_flip_log_and_the_resumed_run_writes_its_own(
         ]
     );
 }
+
+/// Another client of the X server that can hold it (GrabServer): the server then serves this
+/// client only, so shapelab's frames stop (lavapipe presents through its window's X connection
+/// and waits there for the server's replies), while keys this client types with XTEST still
+/// reach shapelab's focused window. Released when dropped.
+struct ServerHolder {
+    connection: x11rb::rust_connection::RustConnection,
+    root: u32,
+}
+
+impl ServerHolder {
+    fn connect(display: &str) -> ServerHolder {
+        use x11rb::connection::Connection;
+        let (connection, screen) = x11rb::connect(Some(display)).expect("an X connection");
+        let root = connection.setup().roots[screen].root;
+        ServerHolder { connection, root }
+    }
+
+    /// Holds the server until dropped.
+    fn hold(&self) {
+        x11rb::protocol::xproto::grab_server(&self.connection).expect("grab sent");
+        self.sync();
+    }
+
+    /// Presses and releases the key that types `keysym`, as a keyboard would.
+    fn type_key(&self, keysym: u32) {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{ConnectionExt, KEY_PRESS_EVENT, KEY_RELEASE_EVENT};
+        use x11rb::protocol::xtest::ConnectionExt as _;
+        let setup = self.connection.setup();
+        let (first, last) = (setup.min_keycode, setup.max_keycode);
+        let map = self
+            .connection
+            .get_keyboard_mapping(first, last - first + 1)
+            .expect("request sent")
+            .reply()
+            .expect("the keyboard map");
+        let index = map
+            .keysyms
+            .iter()
+            .position(|&k| k == keysym)
+            .expect("a key for the keysym");
+        let keycode = first + (index / usize::from(map.keysyms_per_keycode)) as u8;
+        for event in [KEY_PRESS_EVENT, KEY_RELEASE_EVENT] {
+            self.connection
+                .xtest_fake_input(event, keycode, 0, self.root, 0, 0, 0)
+                .expect("key sent");
+        }
+        self.sync();
+    }
+
+    /// Waits until the server has done what was asked.
+    fn sync(&self) {
+        use x11rb::protocol::xproto::ConnectionExt;
+        self.connection
+            .get_input_focus()
+            .expect("request sent")
+            .reply()
+            .expect("the server answers");
+    }
+}
+
+impl Drop for ServerHolder {
+    fn drop(&mut self) {
+        use x11rb::connection::Connection;
+        let _ = x11rb::protocol::xproto::ungrab_server(&self.connection);
+        let _ = self.connection.flush();
+    }
+}
+
+#[test]
+fn escape_ends_a_session_whose_display_stopped_taking_frames_with_its_rows_saved() {
+    const SHIFT: u32 = 0xffe1;
+    const ESCAPE: u32 = 0xff1b;
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let (dir, config) = common::quick_study("");
+    let runtime = runtime_dir();
+    // A small window: its frames (40 kB) fit into the X connection's socket buffer, so the
+    // render thread stalls waiting for the server's reply, as with a display that stopped
+    // taking frames. (A frame that does not fit would block it in the middle of a write to a
+    // server that reads nothing from shapelab, and the window thread's reads on the shared
+    // connection wait for that write to end: a case Escape cannot end yet.)
+    let mut app = common::Reaped(
+        shapelab_on(&x.display, &runtime)
+            .args(["run", config.to_str().expect("utf-8"), "--subject", "s1"])
+            .args(["--windowed", "100x100", "--trials", "40", "--log-phases"])
+            .spawn()
+            .expect("shapelab starts"),
+    );
+    let stdout = line_reader(app.stdout.take().expect("piped"));
+    let stderr = line_reader(app.stderr.take().expect("piped"));
+    let window = click_start(&x.display, &stdout);
+    wait_for(&stdout, |l| l.ends_with(" trial 4 fixation"));
+    // The experimenter's keyboard is in use with the window focused. (The first key from
+    // XTEST's keyboard makes the X server switch keyboards, and winit then reloads the keymap
+    // from the server, which answers nobody else while held; Shift does nothing in a session.)
+    xdotool(&x.display, &["windowfocus", "--sync", &window]);
+    let holder = ServerHolder::connect(&x.display);
+    holder.type_key(SHIFT);
+    std::thread::sleep(Duration::from_millis(500));
+
+    // The display stops taking frames: the render thread waits in the driver.
+    holder.hold();
+    let held = Instant::now();
+    let warning = wait_for(&stderr, common::is_stall_warning);
+    assert!(
+        held.elapsed() < Duration::from_secs(10),
+        "noticed after {:?}",
+        held.elapsed()
+    );
+    assert!(
+        warning.contains("the session is paused")
+            && warning.ends_with("(what is saved stays saved)"),
+        "{warning}"
+    );
+    let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
+    let saved = std::fs::read_to_string(&data).expect("data file");
+    let rows = common::csv_rows(&data).len();
+    assert!(rows >= 3, "the first three trials are saved: {saved}");
+
+    // Escape, while the server is still held, ends the session with what it saved.
+    holder.type_key(ESCAPE);
+    assert_eq!(
+        common::ends_within(&mut app, Duration::from_secs(15)),
+        Some(1)
+    );
+    drop(holder);
+    let said: Vec<String> = stderr.iter().collect();
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some(
+            format!(
+                "error: the display stopped taking frames (screen locked or blanked, window \
+                 hidden, or not shown by the desktop); the session was ended by the \
+                 experimenter while it could not show frames; everything is saved ({rows} rows \
+                 in this run); continue it with --resume"
+            )
+            .as_str()
+        ),
+        "{said:?}"
+    );
+    assert!(
+        !said.iter().any(|l| l.starts_with("presentation resumed")),
+        "{said:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&data).expect("data file"), saved);
+    let record = shapelab::data::record::SessionRecord::read(&common::session_file(
+        &dir.path().join("raw-data"),
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("the record");
+    assert_eq!(
+        (record.status.word(), record.trials_done),
+        ("aborted", rows)
+    );
+    // The record says why it paused and how it ended, in that order.
+    let notes = &record.runs[0].notes;
+    let noted = |text: &str| notes.iter().position(|n| n.ends_with(text));
+    let causes = "the display stopped taking frames (screen locked or blanked, window hidden, or \
+                  not shown by the desktop)";
+    let paused = noted(&format!(
+        ": no frame was shown for 2 s: {causes}; the session is paused"
+    ));
+    let ended = noted(&format!(
+        ": {causes}; the session was ended by the experimenter while it could not show frames"
+    ));
+    assert!(
+        paused.is_some() && ended.is_some() && paused < ended,
+        "{notes:?}"
+    );
+}

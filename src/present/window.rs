@@ -9,13 +9,13 @@ use std::time::Instant;
 
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, MouseButton, WindowEvent};
-use winit::event_loop::{ActiveEventLoop, EventLoop, EventLoopProxy};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
 use winit::keyboard::{Key, NamedKey};
 use winit::monitor::MonitorHandle;
 use winit::window::{Window, WindowId};
 
 use super::controls::WindowInput;
-use super::watchdog::Watchdog;
+use super::watchdog::{Watchdog, LOOK_EVERY};
 use crate::config::Fullscreen;
 use crate::error::{Error, Result};
 
@@ -371,6 +371,14 @@ impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
             WindowEvent::CloseRequested => self.send(WindowInput::Close),
             _ => {}
         }
+    }
+
+    fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        // On X11 the render thread draws through the window's connection: blocked there in
+        // the driver (a stalled display), it reads the window's input into libxcb's queue,
+        // and no wake-up tells this thread, which sleeps on the socket. Looking at the queue
+        // every LOOK_EVERY lets Escape end a stalled session.
+        event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + LOOK_EVERY));
     }
 
     fn user_event(&mut self, event_loop: &ActiveEventLoop, Finished(result): Finished<T>) {

@@ -531,6 +531,24 @@ pub fn shapelab_on(display: &str, runtime: &tempfile::TempDir) -> Command {
     command
 }
 
+/// Waits up to `wait` for shapelab to end; its exit code.
+pub fn ends_within(app: &mut Child, wait: std::time::Duration) -> Option<i32> {
+    let deadline = std::time::Instant::now() + wait;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = app.try_wait().expect("shapelab runs") {
+            return status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("shapelab did not end within {wait:?}");
+}
+
+/// The stall warning: said within seconds, naming the cause and the way out.
+pub fn is_stall_warning(line: &str) -> bool {
+    line.starts_with("warning: no frame was shown for 2 s: the display stopped taking frames")
+        && line.contains("press Escape in its window or Ctrl+C here to end it")
+}
+
 /// Waits up to a minute for a line that satisfies `wanted`.
 pub fn wait_for(
     lines: &std::sync::mpsc::Receiver<String>,
