@@ -42,6 +42,17 @@ fn interrupt(app: &Child) {
     signal(app.id(), "INT");
 }
 
+/// Clicks in the middle of weston's output in `xvfb`: weston follows the X pointer by its
+/// motion, so the pointer moves there in steps first.
+fn click_on_weston(xvfb: &common::Xvfb) {
+    std::thread::sleep(Duration::from_millis(300));
+    for (x, y) in ["100 100", "400 300", "640 400"].map(|p| p.split_once(' ').expect("x y")) {
+        common::xdotool(&xvfb.display, &["mousemove", x, y]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    common::xdotool(&xvfb.display, &["click", "1"]);
+}
+
 /// A CSV log's header and rows, split at commas.
 fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).expect("log");
@@ -384,13 +395,17 @@ fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_composit
     };
     let (dir, config) = study_at_weston_pace();
     let (mut app, stdout, stderr) = session_on_its_start_screen(&weston, &config, &[]);
-    // weston follows the X pointer by its motion: the pointer moves there, then clicks.
-    std::thread::sleep(Duration::from_millis(300));
-    for (x, y) in ["100 100", "400 300", "640 400"].map(|p| p.split_once(' ').expect("x y")) {
-        common::xdotool(&xvfb.display, &["mousemove", x, y]);
-        std::thread::sleep(Duration::from_millis(100));
+    click_on_weston(&xvfb);
+    // weston stops for 1.5 s while trial 2's stimulus is on its way to the screen: a stall
+    // shorter than the watchdog's, whose frame the compositor answers on once it is back.
+    if let Err(seen) = wait_for(&stdout, Duration::from_secs(60), |l| {
+        l.ends_with(" trial 2 stimulus")
+    }) {
+        panic!("no trial 2: {seen:?}");
     }
-    common::xdotool(&xvfb.display, &["click", "1"]);
+    signal(weston.pid(), "STOP");
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(weston.pid(), "CONT");
     if let Err(seen) = wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(" end")) {
         panic!("the session did not end: {seen:?}");
     }
@@ -406,14 +421,16 @@ fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_composit
         .and_then(|(_, rest)| rest.split_once(" ms"))
         .and_then(|(pace, _)| pace.parse().ok())
         .unwrap_or_else(|| panic!("{record}"));
-    // The presentation times the compositor gave, as the flip log has them.
+    // The presentation times the compositor gave, as the flip log has them: every frame has
+    // one, those shown through the stall too.
     let (_, flips) = table(&file("flips.csv"));
-    let presented: Vec<String> = flips
-        .into_iter()
-        .map(|r| r[6].clone())
-        .filter(|t| !t.is_empty())
-        .collect();
+    let presented: Vec<String> = flips.iter().map(|r| r[6].clone()).collect();
     assert!(presented.len() > 100, "{presented:?}");
+    assert!(
+        presented.iter().all(|t| !t.is_empty()),
+        "frames without presentation times: {:?}",
+        flips.iter().filter(|r| r[6].is_empty()).collect::<Vec<_>>()
+    );
     let (header, timing) = table(&file("timing.csv"));
     assert_eq!(timing.len(), 4);
     let column = |name: &str| header.iter().position(|h| h == name).expect(name);
@@ -442,6 +459,28 @@ fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_composit
         .collect();
         phases.sort_by(|a, b| a.0.total_cmp(&b.0));
         assert!(phases.len() >= 6, "{row:?}");
+        // The stall is in trial 2, charged to the phase on screen through it: about 1.5 s of
+        // refreshes more than its frames, and the trial is marked.
+        let extra: f64 = ["fixation", "stimulus", "blank_after_stimulus", "mask"]
+            .iter()
+            .map(|p| {
+                let count = |field: &str| -> f64 {
+                    row[column(&format!("{p}_{field}"))].parse().expect("count")
+                };
+                count("refreshes") - count("frames")
+            })
+            .sum();
+        let stalled = 1500.0 / pace_ms;
+        match row[0].as_str() {
+            "2" => {
+                assert!(
+                    (extra - stalled).abs() < stalled * 0.4,
+                    "{extra} refreshes more than frames, {stalled:.1} stalled: {row:?}"
+                );
+                assert!(row[column("disturbed")].contains("late_frames"), "{row:?}");
+            }
+            _ => assert!(extra < stalled / 2.0, "{row:?}"),
+        }
         // Each phase lasted the presentation intervals until the next, in frames of the pace.
         for w in phases.windows(2) {
             let frames = (w[1].0 - w[0].0) * 1000.0 / pace_ms;
@@ -453,4 +492,74 @@ fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_composit
             );
         }
     }
+}
+
+#[test]
+fn a_session_ended_while_the_compositor_is_stopped_mid_trial_keeps_every_trials_timing_line() {
+    let Some(xvfb) = common::xvfb() else {
+        return;
+    };
+    let Some(weston) = common::weston_in_xvfb(&xvfb) else {
+        return;
+    };
+    let (dir, config) = study_at_weston_pace();
+    let (mut app, stdout, stderr) = session_on_its_start_screen(&weston, &config, &[]);
+    click_on_weston(&xvfb);
+    // Trial 1's row is written; its timing line waits for the compositor's answers on its
+    // last frames when the compositor stops.
+    if let Err(seen) = wait_for(&stdout, Duration::from_secs(60), |l| {
+        l.ends_with(" trial 2 fixation")
+    }) {
+        panic!("no trial 2: {seen:?}");
+    }
+    signal(weston.pid(), "STOP");
+    let warning = wait_for(&stderr, Duration::from_secs(10), is_stall_warning);
+    interrupt(&app);
+    let code = ends_within(&mut app, Duration::from_secs(15));
+    signal(weston.pid(), "CONT");
+    assert!(warning.is_ok(), "no stall warning: {warning:?}");
+    assert_eq!(code, Some(1));
+    let logs = dir.path().join("raw-data");
+    let rows = common::csv_rows(&dir.path().join("raw-data/quick/quick_s1_session_1.csv"));
+    let (_, timing) = table(&common::session_file(&logs, "quick", "s1", 1, "timing.csv"));
+    assert!(!rows.is_empty());
+    assert_eq!(
+        timing.len(),
+        rows.len(),
+        "a timing line for every row: {timing:?}"
+    );
+    let record = std::fs::read_to_string(common::session_file(
+        &logs,
+        "quick",
+        "s1",
+        1,
+        "session.json",
+    ))
+    .expect("record");
+    assert!(record.contains("\"status\": \"aborted\""), "{record}");
+}
+
+#[test]
+fn frames_the_compositor_discards_unseen_are_judged_unsynchronised() {
+    let Some(weston) = weston("desktop-shell", 0) else {
+        return;
+    };
+    let (_dir, config) = common::quick_study("");
+    // Mesa's mailbox mode replaces frames the compositor has not shown yet.
+    let test = weston
+        .shapelab()
+        .env("MESA_VK_WSI_PRESENT_MODE", "mailbox")
+        .args(["timing-test", config.to_str().expect("utf-8")])
+        .args(["--seconds", "1", "--windowed", "800x600"])
+        .output()
+        .expect("shapelab runs");
+    let printed = common::stdout(&test);
+    assert_eq!(test.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains("\ntiming      UNSYNCHRONISED")
+            && printed.contains(
+                "frames are not synchronised to the compositor (the compositor discarded "
+            ),
+        "{printed}"
+    );
 }

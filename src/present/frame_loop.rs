@@ -455,6 +455,7 @@ pub(super) fn run_session<T: FrameTarget>(
             } else {
                 writer.send(&step.events);
             }
+            writer.unwritten(session.timeline.unwritten_timing());
         }
         let wants_cursor = matches!(step.screen, Screen::Response | Screen::Feedback(_));
         if wants_cursor != cursor_shown {

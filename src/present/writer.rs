@@ -17,7 +17,7 @@ use super::presented::retime;
 use crate::data::flip_log::{Flip, FlipLogWriter};
 use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::{Error, Result};
-use crate::trials::timeline::Event;
+use crate::trials::timeline::{Event, TrialTiming};
 use crate::trials::Disturbance;
 use crate::trials::SessionPlan;
 
@@ -42,14 +42,21 @@ struct Shared {
     /// Timing lines (and the session's end) held until the display server has reported
     /// their frames; a stalled session that is ended writes them with their estimates.
     held: Mutex<VecDeque<Event>>,
+    /// The timing so far of a trial whose row is written and whose line is not handed out.
+    unwritten: Mutex<Option<TrialTiming>>,
 }
 
 impl Shared {
     fn held(&self) -> MutexGuard<'_, VecDeque<Event>> {
-        self.held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.held)
     }
+}
+
+/// Locks `mutex`, also when a thread panicked holding it (the data stays usable).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Flips handed to the writer at a time (a second at 60 Hz), one synced write each.
@@ -181,6 +188,12 @@ impl DataWriter {
             }
         }
         self.send(&ready);
+    }
+
+    /// The timing so far of the trial whose row is written and whose timing line is not
+    /// handed out yet, if any (see [`crate::trials::timeline::Timeline::unwritten_timing`]).
+    pub fn unwritten(&mut self, timing: Option<TrialTiming>) {
+        *lock(&self.shared.unwritten) = timing;
     }
 
     /// Whether timing lines are held for the display server's reports.
@@ -375,15 +388,21 @@ fn write_until_closed(
                 // marked as trials whose frames stalled.
                 files.flips(&std::mem::take(&mut flips));
                 files.recorder.note(note);
-                let mut ended: Vec<Event> = shared
+                let mut lines: Vec<TrialTiming> = shared
                     .held()
                     .drain(..)
                     .filter_map(|event| match event {
-                        Event::TrialTimed(mut timing) => {
-                            timing.disturbed.insert(Disturbance::FrameTimeout);
-                            Some(Event::TrialTimed(timing))
-                        }
+                        Event::TrialTimed(timing) => Some(timing),
                         _ => None,
+                    })
+                    .collect();
+                let unwritten = lock(&shared.unwritten).take();
+                lines.extend(unwritten.filter(|u| lines.iter().all(|l| l.index != u.index)));
+                let mut ended: Vec<Event> = lines
+                    .into_iter()
+                    .map(|mut timing| {
+                        timing.disturbed.insert(Disturbance::FrameTimeout);
+                        Event::TrialTimed(timing)
                     })
                     .collect();
                 ended.push(Event::SessionEnded { aborted: true });

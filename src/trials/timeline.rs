@@ -709,14 +709,30 @@ impl Timeline {
         }
     }
 
-    fn trial_timing(&mut self) -> TrialTiming {
-        let timing = TrialTiming {
+    /// The trial's timing so far, ending at the current frame.
+    fn timing_so_far(&self) -> TrialTiming {
+        TrialTiming {
             index: self.trial,
             phases: self.timing,
             disturbed: self.disturbed,
-            click: self.response.take().map(|a| (a.press, a.release)),
+            click: self.response.map(|a| (a.press, a.release)),
             end_frame: self.frame_index,
-        };
+        }
+    }
+
+    /// The timing of a trial whose row is written but whose timing line is not handed out yet
+    /// (the trial is still in its feedback or inter-trial fixation, or its line waits a
+    /// frame): what a session ended from outside the render thread writes for it.
+    pub fn unwritten_timing(&self) -> Option<TrialTiming> {
+        let row_written =
+            matches!(self.phase, Phase::Feedback | Phase::InterTrial) && self.window_end.is_none();
+        self.held
+            .or_else(|| row_written.then(|| self.timing_so_far()))
+    }
+
+    fn trial_timing(&mut self) -> TrialTiming {
+        let timing = self.timing_so_far();
+        self.response = None;
         self.timing = [PhaseTiming::default(); 8];
         self.disturbed = Disturbances::default();
         timing

@@ -816,3 +816,46 @@ fn a_click_made_while_the_last_grid_frame_is_up_counts_although_it_arrives_a_fra
         "the row waits one frame for late clicks"
     );
 }
+
+#[test]
+fn every_row_handed_out_has_its_timing_line_handed_out_or_kept_as_unwritten() {
+    for lag in [0, 1] {
+        let mut lagging = settings(4);
+        lagging.interval_lag = lag;
+        let mut t = timeline(&[Cat, Dog, Car], lagging);
+        let (mut rows, mut lines) = (0, 0);
+        let mut unwritten_frames = 0;
+        let mut pending = Vec::new();
+        for index in 0..2000u64 {
+            let now = index as f64 / HZ;
+            let frame = t.step(FrameTick::at(index, now), &std::mem::take(&mut pending));
+            if frame.phase == Phase::Start && index == 10 {
+                pending.push(Input::Click {
+                    at: now,
+                    x: 5.0,
+                    y: 5.0,
+                });
+            }
+            for event in &frame.events {
+                match event {
+                    Event::TrialResponded(_) => rows += 1,
+                    Event::TrialTimed(_) => lines += 1,
+                    _ => {}
+                }
+            }
+            // A row's timing line is handed out, or kept for a session ended from outside.
+            match t.unwritten_timing() {
+                Some(timing) => {
+                    assert_eq!((rows, lines + 1), (timing.index + 1, timing.index + 1));
+                    unwritten_frames += 1;
+                }
+                None => assert_eq!(rows, lines, "frame {index} ({:?})", frame.phase),
+            }
+            if frame.phase == Phase::Done {
+                break;
+            }
+        }
+        assert_eq!((rows, lines), (3, 3));
+        assert!(unwritten_frames > 3 * 10, "{unwritten_frames}");
+    }
+}
