@@ -1029,7 +1029,7 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
 
 fn print_flip_report(r: &FlipReport) {
     println!(
-        "flips       {} ({} intervals above 1.2 periods, {} missed refreshes, longest {:.2} ms)",
+        "flips       {} ({} late intervals, {} missed refreshes, longest {:.2} ms)",
         r.flips, r.late_intervals, r.missed_refreshes, r.longest_ms
     );
 }

@@ -14,7 +14,9 @@ use crate::error::Result;
 /// previous flip (ms; empty for the first); then, where the display server reported the flip:
 /// its timestamp in µs (`ust_us`: X11 Present's ust on CLOCK_MONOTONIC, or Wayland's
 /// presentation time on the compositor's clock), the vertical blank count (`msc`:
-/// Present's msc, or Wayland's sequence), how it was shown (`present_mode`: X11's `flip`,
+/// Present's msc, or Wayland's sequence as the compositor gave it: 0 where it counts none,
+/// and the timing log then counts refreshes from `presented_s` intervals in frames of the
+/// pace the session record names), how it was shown (`present_mode`: X11's `flip`,
 /// `copy` or `skip`; Wayland's flags joined by `|`, or `discarded`), that timestamp in session
 /// seconds (`presented_s`) and the refresh period the compositor gave (`refresh_ms`,
 /// Wayland); each empty where there is none.

@@ -300,7 +300,8 @@ pub struct FlipLog {
 pub struct FlipReport {
     /// Flips logged.
     pub flips: usize,
-    /// Intervals above 1.2 refresh periods.
+    /// Late intervals: spanning more than one vertical blank where the display server
+    /// reported both flips, else above 1.2 refresh periods between their acquire times.
     pub late_intervals: usize,
     /// Refreshes missed in all (an interval of n periods misses n - 1).
     pub missed_refreshes: u64,
@@ -324,7 +325,7 @@ impl FlipReport {
         }
         if self.missed_refreshes > 0 {
             reasons.push(format!(
-                "{} missed refreshes in {} flips ({} intervals above 1.2 periods, longest {:.2} ms)",
+                "{} missed refreshes in {} flips ({} late intervals, longest {:.2} ms)",
                 self.missed_refreshes, self.flips, self.late_intervals, self.longest_ms
             ));
         }
@@ -426,8 +427,9 @@ impl FlipLog {
         self.settled as u64
     }
 
-    /// Presentation feedback will be logged for every frame (Wayland): a flip goes to the
-    /// flip log once its feedback is in, or [`FEEDBACK_LAG`] flips later.
+    /// Presentation feedback will be logged for every frame (Wayland): where it does not
+    /// time the session, a flip goes to the flip log once its feedback is in, or
+    /// [`FEEDBACK_LAG`] flips later (where it does, once the flip is settled).
     pub fn await_feedback(&mut self) {
         self.awaits_feedback = true;
     }
@@ -437,8 +439,9 @@ impl FlipLog {
         self.fed_back.insert(index, feedback);
     }
 
-    /// Flips before this one can go to the flip log now: with X11 Present events those
-    /// settled, with presentation feedback those whose feedback came or is overdue, else all.
+    /// Flips before this one can go to the flip log now: when the display server's times
+    /// time the session (`server_times`: X11 Present events or Wayland feedback) those
+    /// settled, with feedback only logged those whose feedback came or is overdue, else all.
     pub fn loggable(&self, server_times: bool) -> usize {
         let all = self.timestamps.len();
         if server_times {
@@ -530,7 +533,10 @@ mod verdict_tests {
         );
         let (passed, why) = report(2).verdict(TimingMode::Synchronised, None);
         assert!(!passed);
-        assert_eq!(why, "FAIL: 2 missed refreshes in 1800 flips (1 intervals above 1.2 periods, longest 50.00 ms)");
+        assert_eq!(
+            why,
+            "FAIL: 2 missed refreshes in 1800 flips (1 late intervals, longest 50.00 ms)"
+        );
         let (passed, why) = report(0).verdict(
             TimingMode::Synchronised,
             Some("the display runs at 75.00 Hz, not 60 Hz"),

@@ -1,6 +1,8 @@
 //! Frames as the display server reported them: when each of shapelab's presents reached the
 //! screen (X11 Present's CompleteNotify: ust, msc, mode), matched to the present it completes,
-//! and the clock that turns the server's timestamps into session seconds.
+//! and the clock that turns the server's timestamps into session seconds. Wayland's
+//! presentation feedback is turned into the same [`PresentedFrame`]s by
+//! [`super::wayland_times`].
 //!
 //! How events are matched to presents (the display server numbers presents with serials, but
 //! the driver, not shapelab, chooses them, and Mesa restarts them with every swapchain):
@@ -62,11 +64,14 @@ impl PresentMode {
 /// One completion event of the display server: which present, when, at which vertical blank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Completion {
-    /// The present's serial, as the presenting client (the driver) numbered it.
+    /// The present's serial, as the presenting client (the driver) numbered it; on Wayland
+    /// the flip's number.
     pub serial: u32,
-    /// When the frame reached the screen: microseconds on CLOCK_MONOTONIC.
+    /// When the frame reached the screen: microseconds on CLOCK_MONOTONIC (on Wayland, on the
+    /// compositor's presentation clock).
     pub ust_us: u64,
-    /// The vertical blank counter (media stream counter) at that moment.
+    /// The vertical blank counter (media stream counter) at that moment; on Wayland the
+    /// compositor's sequence, or the blanks counted from presentation intervals.
     pub msc: u64,
     /// How it was shown.
     pub mode: PresentMode,
@@ -242,8 +247,9 @@ pub enum FlipSource {
     Server {
         /// What they are, for the session record.
         description: String,
-        /// What the experimenter is warned of before the session (X11: most frames were
-        /// copied rather than page-flipped).
+        /// What the experimenter is warned of before the session: the window is not
+        /// page-flipped (X11: most frames were copied; Wayland: frames without `vsync` and
+        /// `zero_copy`).
         warning: Option<String>,
     },
     /// The acquire-time estimate, and why the display server's timestamps are not used.

@@ -254,9 +254,14 @@ impl Presenter {
 
     /// Waits (up to a second) for the feedback on the last frames presented.
     pub fn finish_feedback(&mut self) {
-        let until = Instant::now() + Duration::from_secs(1);
+        self.wait_for_feedback(Duration::from_secs(1));
+    }
+
+    /// Waits up to `limit` for the feedback on the frames presented so far.
+    fn wait_for_feedback(&mut self, limit: Duration) {
+        let until = Instant::now() + limit;
         while self.feedback.as_ref().is_ok_and(|f| f.waiting()) && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(10));
+            std::thread::sleep(Duration::from_millis(5));
             self.take_feedback();
         }
     }
@@ -271,12 +276,15 @@ impl Presenter {
     }
 
     /// What the compositor's feedback on the refresh measurement says against trusting the
-    /// window's timing (see [`page_flip_warning`]); `None` without feedback.
+    /// window's timing when the feedback is only logged (see [`page_flip_warning`]; when it
+    /// times the session, the flip source carries the warning); `None` without feedback.
     pub fn presentation_warning(&self) -> Option<String> {
-        self.feedback
-            .as_ref()
-            .ok()
-            .and_then(|_| page_flip_warning(self.feedback_times.measured_feedback()))
+        match (&self.feedback, &self.source) {
+            (Ok(_), FlipSource::Estimate(_)) => {
+                page_flip_warning(self.feedback_times.measured_feedback())
+            }
+            _ => None,
+        }
     }
 
     /// Has `watchdog` watch the frames from now on.
@@ -593,18 +601,14 @@ impl Presenter {
     /// Decides from the compositor's answers on the measurement's frames whether its
     /// presentation feedback times the session (Wayland).
     fn end_feedback_measurement(&mut self) {
-        let until = Instant::now() + MEASUREMENT_FEEDBACK;
-        while self.feedback.as_ref().is_ok_and(|f| f.waiting()) && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(5));
-            self.take_feedback();
-        }
+        self.wait_for_feedback(MEASUREMENT_FEEDBACK);
         let Ok(feedback) = &self.feedback else {
             return;
         };
         self.source = match self.feedback_times.end_measurement() {
             Ok(counter) => FlipSource::Server {
                 description: wayland_times::description(counter, &feedback.clock()),
-                warning: None,
+                warning: page_flip_warning(self.feedback_times.measured_feedback()),
             },
             Err(why) => FlipSource::Estimate(why),
         };

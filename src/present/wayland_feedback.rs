@@ -124,8 +124,9 @@ impl PresentationFeedback {
     /// Feedback for `window`'s frames, or why there is none (not a Wayland window, or a
     /// compositor without `wp_presentation`).
     pub fn open(window: &Window, epoch: Instant) -> Result<PresentationFeedback, String> {
-        let (connection, surface) = wayland_handles::wayland_surface(window)
-            .ok_or_else(|| "not a Wayland window".to_string())?;
+        // The connection and surface are used only by the render thread, which ends before
+        // the window's event loop (window.rs), and never dropped (see above).
+        let (connection, surface) = wayland_handles::wayland_surface(window)?;
         let mut queue = connection.new_event_queue();
         let handle = queue.handle();
         connection.display().get_registry(&handle, ());
@@ -161,12 +162,19 @@ impl PresentationFeedback {
         )
     }
 
-    /// The compositor's presentation clock (a clockid_t, 1 being CLOCK_MONOTONIC), or
-    /// `unknown`.
+    /// The compositor's presentation clock: its clockid_t and name, e.g.
+    /// `4 (CLOCK_MONOTONIC_RAW)`, or `unknown`.
     pub fn clock(&self) -> String {
+        let name = |id| match id {
+            0 => "CLOCK_REALTIME",
+            1 => "CLOCK_MONOTONIC",
+            4 => "CLOCK_MONOTONIC_RAW",
+            7 => "CLOCK_BOOTTIME",
+            _ => "another clock",
+        };
         self.received
             .clock
-            .map_or_else(|| "unknown".into(), |c| c.to_string())
+            .map_or_else(|| "unknown".into(), |c| format!("{c} ({})", name(c)))
     }
 
     /// Asks for the feedback of the next frame committed on the surface (the driver commits
