@@ -98,6 +98,9 @@ pub struct Recorder {
     unsaved: VecDeque<Unsaved>,
     record_unsaved: bool,
     rows_saved: usize,
+    /// Plan indices of the trials whose row, and whose timing line, was handed over.
+    responded: std::collections::BTreeSet<usize>,
+    timed: std::collections::BTreeSet<usize>,
 }
 
 impl Recorder {
@@ -119,6 +122,8 @@ impl Recorder {
             unsaved: VecDeque::new(),
             record_unsaved: false,
             rows_saved: 0,
+            responded: Default::default(),
+            timed: Default::default(),
         })
     }
 
@@ -128,6 +133,7 @@ impl Recorder {
         for event in events {
             match event {
                 Event::TrialResponded(result) => {
+                    self.responded.insert(result.index);
                     let line = self.labels.row(plan, result).to_line();
                     let trial = plan.trials[result.index].number;
                     self.unsaved.push_back(Unsaved::Row(trial, line));
@@ -216,6 +222,11 @@ impl Recorder {
     }
 
     fn trial_timed(&mut self, plan: &SessionPlan, timing: &TrialTiming) {
+        // One timing line per row: a session ended from outside the render thread may hand
+        // a line over twice, or one whose row never came.
+        if !self.responded.contains(&timing.index) || !self.timed.insert(timing.index) {
+            return;
+        }
         let imagename = self.labels.imagename(plan, timing.index);
         let line = timing::line(&plan.trials[timing.index], &imagename, timing);
         let trial = plan.trials[timing.index].number;

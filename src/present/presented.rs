@@ -95,8 +95,13 @@ pub enum Settled {
     GivenUp(u64),
 }
 
-/// How long a present may wait for its event before it is given up.
+/// How long a present may wait for its event before it is given up (time in which the
+/// display took no frames does not count).
 pub const GIVE_UP: Duration = Duration::from_secs(1);
+
+/// A wait for the display this long was a stall (the display took no frames), not a wait for
+/// the next refresh.
+pub const STALLED_WAIT: Duration = Duration::from_millis(250);
 
 /// A present waiting for its event.
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +118,8 @@ pub struct Matcher {
     swapchain: u32,
     last_serial: Option<u32>,
     ignored: usize,
+    /// When the last stall ended (µs): the presents waiting then wait [`GIVE_UP`] from it.
+    stall_ended_us: u64,
     /// Events of other clients' presents: matched to the newest present before them.
     other_clients: bool,
 }
@@ -196,10 +203,17 @@ impl Matcher {
         self.waiting.clear();
     }
 
-    /// Gives up the presents made before `now_us - GIVE_UP`.
+    /// The display took frames again at `now_us` after a stall: the presents waiting get a new
+    /// [`GIVE_UP`] from now, since their events come once the server presents again.
+    pub fn stall_ended(&mut self, now_us: u64) {
+        self.stall_ended_us = now_us;
+    }
+
+    /// Gives up the presents made before `now_us - GIVE_UP` (and before the last stall's end).
     pub fn give_up_stale(&mut self, now_us: u64, out: &mut Vec<Settled>) {
         let limit = now_us.saturating_sub(GIVE_UP.as_micros() as u64);
-        while let Some(w) = self.waiting.front().filter(|w| w.at_us < limit) {
+        let stale = |w: &&Waiting| w.at_us.max(self.stall_ended_us) < limit;
+        while let Some(w) = self.waiting.front().filter(stale) {
             out.push(Settled::GivenUp(w.id));
             self.waiting.pop_front();
         }
@@ -485,6 +499,19 @@ mod tests {
         assert_eq!(out, [Settled::GivenUp(0)]);
         m.completed(event(3, 1_016_000, 3), &mut out);
         assert_eq!(out[1], Settled::Completed(1, event(3, 1_016_000, 3)));
+    }
+
+    #[test]
+    fn a_present_waiting_through_a_stall_gets_its_event_after_it() {
+        let mut m = Matcher::default();
+        let mut out = Vec::new();
+        m.presented(0, 10_000);
+        // Acquiring the next frame blocked 1.5 s; the display takes frames again.
+        m.stall_ended(1_510_000);
+        m.give_up_stale(1_530_000, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        m.completed(event(1, 1_520_000, 90), &mut out);
+        assert_eq!(out, [Settled::Completed(0, event(1, 1_520_000, 90))]);
     }
 
     #[test]

@@ -159,8 +159,10 @@ impl Presenter {
     /// The next frame of the window's surface.
     pub fn acquire_frame(&mut self) -> Result<Acquired<wgpu::SurfaceTexture>> {
         use wgpu::CurrentSurfaceTexture as C;
+        let asked = Instant::now();
         let acquired = self.display.surface.get_current_texture();
         if let Some(times) = self.server_times.as_mut() {
+            times.acquired(Instant::now(), asked.elapsed());
             times.collect(&mut self.flips, self.epoch);
         }
         self.beat();

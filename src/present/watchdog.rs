@@ -15,9 +15,8 @@ use super::writer::WriterLine;
 
 /// No frame for this long is a stalled presentation.
 pub const STALL: Duration = Duration::from_secs(2);
-/// How often the watchdog looks (and the window thread looks for input that no wake-up
-/// announced).
-pub const LOOK_EVERY: Duration = Duration::from_millis(100);
+/// How often the watchdog looks.
+const LOOK_EVERY: Duration = Duration::from_millis(100);
 
 /// What the watched frames are for, in the lab's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

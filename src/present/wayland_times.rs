@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::clock::FlipLog;
-use super::presented::{Completion, PresentMode, PresentedFrame, Tally, GIVE_UP};
+use super::presented::{Completion, PresentMode, PresentedFrame, Tally, GIVE_UP, STALLED_WAIT};
 use super::wayland_feedback::{Feedback, Presented};
 
 /// How the vertical blanks between two presented frames are counted.
@@ -33,15 +33,12 @@ pub struct FeedbackTimes {
     measured: Vec<Feedback>,
     /// How vertical blanks are counted, once the feedback times the session.
     counter: Option<Counter>,
-    /// The newest flip shown, and how: a discarded frame after it was replaced at its
-    /// vertical blank, and the next one's blanks are counted from it.
-    last: Option<(usize, PresentedFrame)>,
+    /// The newest frame shown: a discarded frame after it was replaced at its vertical
+    /// blank, and the next one's blanks are counted from it.
+    last: Option<PresentedFrame>,
     /// Flips waiting for their feedback, and when they were presented.
     waiting: VecDeque<(usize, Instant)>,
 }
-
-/// A present that blocked this long was a stall, not a wait for the next refresh.
-const STALLED_PRESENT: Duration = Duration::from_millis(250);
 
 /// Share of discarded frames above which the measured frames were not synchronised.
 pub const DISCARDED_SHARE: f64 = 0.1;
@@ -114,9 +111,15 @@ impl FeedbackTimes {
 
     /// Flip `flip` is being presented at `at` with a feedback request.
     pub fn presenting(&mut self, flip: usize, at: Instant) {
-        if self.counter.is_some() {
-            self.waiting.push_back((flip, at));
+        if self.counter.is_none() {
+            return;
         }
+        // A long gap since the last present is a stall anywhere in the frame (in acquiring
+        // too): the flips waiting for answers wait anew from now.
+        if let Some(&(_, previous)) = self.waiting.back() {
+            self.present_returned(at, at.saturating_duration_since(previous));
+        }
+        self.waiting.push_back((flip, at));
     }
 
     /// The compositor's answer on flip `flip` settles it in `flips`, when the feedback times
@@ -128,7 +131,12 @@ impl FeedbackTimes {
         while self.waiting.front().is_some_and(|w| w.0 <= flip) {
             self.waiting.pop_front();
         }
-        let last = self.last.filter(|(newest, _)| *newest < flip).map(|l| l.1);
+        // An answer for a flip already settled (given up, or after a newer flip's answer)
+        // comes too late: its line may be written, and it must not move the count back.
+        if (flip as u64) < flips.settled() {
+            return;
+        }
+        let last = self.last;
         let frame = match feedback {
             Feedback::Presented(p) => {
                 let vblank = match (counter, last) {
@@ -151,10 +159,7 @@ impl FeedbackTimes {
                     },
                     onset: p.at,
                 };
-                // A late answer for an older flip does not move the count back.
-                if last.is_some() || self.last.is_none() {
-                    self.last = Some((flip, frame));
-                }
+                self.last = Some(frame);
                 Some(frame)
             }
             Feedback::Discarded => last.map(|last| PresentedFrame {
@@ -173,7 +178,7 @@ impl FeedbackTimes {
     /// took no frames) the flips waiting for answers get a new [`GIVE_UP`] from now, since the
     /// compositor answers once it presents again.
     pub fn present_returned(&mut self, now: Instant, waited: Duration) {
-        if waited >= STALLED_PRESENT {
+        if waited >= STALLED_WAIT {
             for waiting in &mut self.waiting {
                 waiting.1 = now;
             }
@@ -259,6 +264,19 @@ mod tests {
         (times, counter)
     }
 
+    /// Feedback timing a session after a 60 Hz measurement (with a vblank sequence when
+    /// `counted`), and `n` flips presented at `start` one refresh apart.
+    fn presented_at(start: Instant, n: usize, counted: bool) -> (FeedbackTimes, FlipLog) {
+        let seq = |i: usize| if counted { 100 + i as u64 } else { 0 };
+        let (mut times, _) = measured(20, |i| Some(shown(i as f64 / 60.0, seq(i))));
+        let mut flips = FlipLog::default();
+        for i in 0..n {
+            flips.push(1.0 + i as f64 / 60.0);
+            times.presenting(i, start);
+        }
+        (times, flips)
+    }
+
     #[test]
     fn the_compositors_vblank_sequence_counts_refreshes_where_it_has_one() {
         let (_, counter) = measured(20, |i| Some(shown(i as f64 / 60.0, 1000 + i as u64)));
@@ -306,26 +324,41 @@ mod tests {
 
     #[test]
     fn an_answer_after_a_stall_still_times_its_flip_and_a_late_one_does_not_move_the_count_back() {
-        let (mut times, _) = measured(20, |i| Some(shown(i as f64 / 60.0, 0)));
-        let mut flips = FlipLog::default();
         let start = Instant::now();
-        for i in 0..3 {
-            flips.push(1.0 + i as f64 / 60.0);
-            times.presenting(i, start);
-        }
+        let (mut times, mut flips) = presented_at(start, 3, false);
         // The next present blocked 1.5 s: the answers on flips 0-2 come after it.
         let back = start + Duration::from_millis(1500);
         times.present_returned(back, Duration::from_millis(1500));
         times.give_up_stale(back + Duration::from_millis(20), &mut flips);
         assert_eq!(flips.settled(), 0, "nothing given up right after the stall");
-        // Answers out of order: flip 1, then flip 0 late, then flip 2.
+        // Answers out of order: flip 1, then flip 0 too late (flip 1 settled it), then 2.
         times.settle(1, shown(2.5, 0), &mut flips);
         times.settle(0, shown(2.5 - 1.0 / 60.0, 0), &mut flips);
         times.settle(2, shown(2.5 + 1.0 / 60.0, 0), &mut flips);
+        assert!(flips.presented(0).is_none(), "a late answer is not used");
         let vblanks: Vec<u64> = (1..3)
             .map(|f| flips.presented(f).expect("settled").completion.msc)
             .collect();
         assert_eq!(vblanks[1] - vblanks[0], 1, "{vblanks:?}");
+    }
+
+    #[test]
+    fn a_stall_in_acquiring_does_not_give_up_the_flips_before_it() {
+        let start = Instant::now();
+        let (mut times, mut flips) = presented_at(start, 3, false);
+        // Acquiring flip 3 took 1.5 s; its present returned at once.
+        let back = start + Duration::from_millis(1500);
+        flips.push(2.5);
+        times.presenting(3, back);
+        times.present_returned(back, Duration::ZERO);
+        times.give_up_stale(back + Duration::from_millis(20), &mut flips);
+        assert_eq!(flips.settled(), 0);
+        times.give_up_stale(back + Duration::from_millis(1020), &mut flips);
+        assert_eq!(
+            flips.settled(),
+            4,
+            "a second after the stall they are given up"
+        );
     }
 
     #[test]
@@ -344,13 +377,8 @@ mod tests {
 
     #[test]
     fn flips_are_settled_by_their_feedback_and_a_missed_refresh_and_a_discarded_frame_show() {
-        let (mut times, _) = measured(20, |i| Some(shown(i as f64 / 60.0, 0)));
-        let mut flips = FlipLog::default();
         let start = Instant::now();
-        for i in 0..5 {
-            flips.push(1.0 + i as f64 / 60.0);
-            times.presenting(i, start);
-        }
+        let (mut times, mut flips) = presented_at(start, 5, false);
         // Flip 1 stayed two refreshes (flip 2 a refresh late); flip 3 was replaced by flip 4.
         times.settle(0, shown(1.02, 0), &mut flips);
         times.settle(1, shown(1.02 + 1.0 / 60.0, 0), &mut flips);
@@ -376,11 +404,8 @@ mod tests {
 
     #[test]
     fn a_flip_without_feedback_for_a_second_keeps_the_estimate_and_later_ones_are_settled() {
-        let (mut times, _) = measured(20, |i| Some(shown(i as f64 / 60.0, 100 + i as u64)));
-        let mut flips = FlipLog::default();
         let start = Instant::now();
-        flips.push(1.0);
-        times.presenting(0, start);
+        let (mut times, mut flips) = presented_at(start, 1, true);
         flips.push(1.1);
         times.presenting(1, start + Duration::from_millis(100));
         times.give_up_stale(start + Duration::from_millis(900), &mut flips);

@@ -15,9 +15,13 @@ use winit::monitor::MonitorHandle;
 use winit::window::{Window, WindowId};
 
 use super::controls::WindowInput;
-use super::watchdog::{Watchdog, LOOK_EVERY};
+use super::watchdog::Watchdog;
 use crate::config::Fullscreen;
 use crate::error::{Error, Result};
+
+/// How often the window thread looks for input that no wake-up announced (see
+/// `about_to_wait`).
+const INPUT_LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Where and how the session window opens.
 #[derive(Debug, Clone)]
@@ -374,11 +378,12 @@ impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
     }
 
     fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
-        // On X11 the render thread draws through the window's connection: blocked there in
-        // the driver (a stalled display), it reads the window's input into libxcb's queue,
-        // and no wake-up tells this thread, which sleeps on the socket. Looking at the queue
-        // every LOOK_EVERY lets Escape end a stalled session.
-        event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + LOOK_EVERY));
+        // On X11 the render thread draws through the window's connection: waiting there for
+        // the X server (every frame, or for ever on a stalled display) the driver can read the
+        // window's input into libxcb's queue, and no wake-up tells this thread, which sleeps
+        // on the socket. Looking at the queue this often bounds how late such a click is
+        // timestamped, and lets Escape end a stalled session.
+        event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + INPUT_LOOK_EVERY));
     }
 
     fn user_event(&mut self, event_loop: &ActiveEventLoop, Finished(result): Finished<T>) {

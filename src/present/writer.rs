@@ -52,6 +52,31 @@ impl Shared {
     }
 }
 
+/// The timing lines kept for a session that ends before their frames were reported or their
+/// trial was over, marked `frame_timeout` (their onsets stay estimates), and whether the
+/// session's own end was among them (every trial done).
+fn kept_lines(shared: &Shared) -> (Vec<Event>, bool) {
+    let mut completed = false;
+    let mut lines: Vec<TrialTiming> = Vec::new();
+    for event in shared.held().drain(..) {
+        match event {
+            Event::TrialTimed(timing) => lines.push(timing),
+            Event::SessionEnded { aborted } => completed = !aborted,
+            _ => {}
+        }
+    }
+    let unwritten = lock(&shared.unwritten).take();
+    lines.extend(unwritten.filter(|u| lines.iter().all(|l| l.index != u.index)));
+    let events = lines
+        .into_iter()
+        .map(|mut timing| {
+            timing.disturbed.insert(Disturbance::FrameTimeout);
+            Event::TrialTimed(timing)
+        })
+        .collect();
+    (events, completed)
+}
+
 /// Locks `mutex`, also when a thread panicked holding it (the data stays usable).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -256,6 +281,9 @@ impl DataWriter {
     /// Stops taking events and returns the recorder once everything it could write is written
     /// (a storage fault that persists is left in the recorder's memory).
     pub fn finish(mut self) -> Result<Recorder> {
+        // A session that ended with an error may leave timing lines kept for their rows.
+        let (lines, _) = kept_lines(&self.shared);
+        self.send(&lines);
         self.send_flips();
         self.jobs = None;
         self.thread
@@ -388,24 +416,10 @@ fn write_until_closed(
                 // marked as trials whose frames stalled.
                 files.flips(&std::mem::take(&mut flips));
                 files.recorder.note(note);
-                let mut lines: Vec<TrialTiming> = shared
-                    .held()
-                    .drain(..)
-                    .filter_map(|event| match event {
-                        Event::TrialTimed(timing) => Some(timing),
-                        _ => None,
-                    })
-                    .collect();
-                let unwritten = lock(&shared.unwritten).take();
-                lines.extend(unwritten.filter(|u| lines.iter().all(|l| l.index != u.index)));
-                let mut ended: Vec<Event> = lines
-                    .into_iter()
-                    .map(|mut timing| {
-                        timing.disturbed.insert(Disturbance::FrameTimeout);
-                        Event::TrialTimed(timing)
-                    })
-                    .collect();
-                ended.push(Event::SessionEnded { aborted: true });
+                let (mut ended, completed) = kept_lines(&shared);
+                ended.push(Event::SessionEnded {
+                    aborted: !completed,
+                });
                 let result = files.recorder.handle(&plan, &ended);
                 let _ = done.send(match &result {
                     Ok(()) => Ok(files.recorder.rows_saved()),
@@ -447,6 +461,46 @@ fn write_until_closed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn timing(index: usize) -> TrialTiming {
+        TrialTiming {
+            index,
+            phases: Default::default(),
+            disturbed: Default::default(),
+            click: None,
+            end_frame: 100 * index as u64,
+        }
+    }
+
+    #[test]
+    fn a_session_ended_early_keeps_each_rows_timing_line_once_marked_as_its_frames_stalled() {
+        let shared = Shared::default();
+        // Trial 0's line waits for its frames' reports, behind it the session's end; trial
+        // 1's row is written and its line not yet (twice: once as it was also held).
+        shared.held().extend([
+            Event::TrialTimed(timing(0)),
+            Event::SessionEnded { aborted: false },
+        ]);
+        *lock(&shared.unwritten) = Some(timing(1));
+        let (lines, completed) = kept_lines(&shared);
+        let indices: Vec<usize> = lines
+            .iter()
+            .map(|e| match e {
+                Event::TrialTimed(t) => {
+                    assert!(t.disturbed.contains(Disturbance::FrameTimeout));
+                    t.index
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(indices, [0, 1]);
+        assert!(completed, "every trial was done");
+        // Taken once: nothing is kept a second time.
+        assert_eq!(kept_lines(&shared), (Vec::new(), false));
+        shared.held().push_back(Event::TrialTimed(timing(1)));
+        *lock(&shared.unwritten) = Some(timing(1));
+        assert_eq!(kept_lines(&shared).0.len(), 1, "one line per trial");
+    }
 
     #[test]
     fn a_failed_write_is_retried_a_second_later_however_often_flips_arrive() {

@@ -188,6 +188,14 @@ impl X11Times {
         self.presents += 1;
     }
 
+    /// Acquiring a frame returned at `now` after waiting `waited`: after a stall the presents
+    /// waiting for events wait [`super::presented::GIVE_UP`] from now.
+    pub fn acquired(&mut self, now: Instant, waited: std::time::Duration) {
+        if waited >= super::presented::STALLED_WAIT {
+            self.matcher.stall_ended(self.clock.us(now));
+        }
+    }
+
     /// The swapchain was recreated: the driver numbers the next presents anew.
     pub fn swapchain_recreated(&mut self) {
         self.matcher.swapchain_recreated();
