@@ -45,6 +45,8 @@ fn interrupt(app: &Child) {
 /// A fullscreen session of [`study_at_weston_pace`] under weston running in Xvfb, started by
 /// a click; its fields drop in order (the session, then weston, then the X display).
 struct WestonSession {
+    /// When the phase waited for began, in session seconds.
+    began: f64,
     app: Reaped,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
@@ -61,10 +63,15 @@ fn session_in_weston_on_xvfb(phase: &str) -> Option<WestonSession> {
     let (dir, config) = study_at_weston_pace();
     let (app, stdout, stderr) = session_on_its_start_screen(&weston, &config, &[]);
     click_on_weston(&xvfb);
-    if let Err(seen) = wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(phase)) {
-        panic!("no {phase}: {seen:?}");
-    }
+    let line = wait_for(&stdout, Duration::from_secs(60), |l| l.ends_with(phase))
+        .unwrap_or_else(|seen| panic!("no {phase}: {seen:?}"));
+    let began = line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
     Some(WestonSession {
+        began,
         app,
         stdout,
         stderr,
@@ -538,6 +545,7 @@ fn a_session_ended_while_the_compositor_is_stopped_mid_trial_keeps_every_trials_
         stderr,
         weston,
         dir,
+        began,
         ..
     } = &mut session;
     signal(weston.pid(), "STOP");
@@ -565,6 +573,14 @@ fn a_session_ended_while_the_compositor_is_stopped_mid_trial_keeps_every_trials_
     ))
     .expect("record");
     assert!(record.contains("\"status\": \"aborted\""), "{record}");
+    // The flip log has the frames up to the stall, those of the batch not yet written too
+    // (only frames still waiting for the compositor's answers are not logged).
+    let (_, flips) = table(&common::session_file(&logs, "quick", "s1", 1, "flips.csv"));
+    let last: f64 = flips.last().and_then(|r| r[1].parse().ok()).expect("flips");
+    assert!(
+        last > *began - 0.3,
+        "last flip at {last} s, trial 2 began at {began} s"
+    );
 }
 
 #[test]

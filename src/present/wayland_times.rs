@@ -101,9 +101,7 @@ impl FeedbackTimes {
             && presented.first().map(|p| p.seq) != presented.last().map(|p| p.seq);
         let counter = match counted {
             true => Counter::Sequence,
-            false => Counter::Intervals(pace(&self.measured).ok_or(
-                "too few consecutive frames presented in the refresh measurement to know the compositor's pace",
-            )?),
+            false => Counter::Intervals(pace(&self.measured)?),
         };
         self.counter = Some(counter);
         Ok(counter)
@@ -200,14 +198,16 @@ impl FeedbackTimes {
 
 /// The compositor's pace (s): its refresh period when consecutive frames were presented at
 /// about that rate, else the median interval between consecutive frames' presentations (a
-/// discarded frame between two is not counted over); `None` without a positive one.
-fn pace(measured: &[Feedback]) -> Option<f64> {
+/// discarded frame between two is not counted over); or why there is none.
+fn pace(measured: &[Feedback]) -> Result<f64, String> {
     let mut intervals: Vec<f64> = measured
         .windows(2)
         .filter_map(|w| Some(w[1].shown()?.at - w[0].shown()?.at))
         .collect();
     intervals.sort_by(f64::total_cmp);
-    let median = *intervals.get(intervals.len() / 2)?;
+    let median = *intervals.get(intervals.len() / 2).ok_or(
+        "too few consecutive frames presented in the refresh measurement to know the compositor's pace",
+    )?;
     let refresh = measured
         .iter()
         .rev()
@@ -217,7 +217,13 @@ fn pace(measured: &[Feedback]) -> Option<f64> {
         true => refresh,
         false => median,
     };
-    (pace.is_finite() && pace > 0.0).then_some(pace)
+    match pace.is_finite() && pace > 0.0 {
+        true => Ok(pace),
+        false => Err(format!(
+            "the compositor presented the measured frames {:.3} ms apart: no pace to count refreshes in",
+            pace * 1000.0
+        )),
+    }
 }
 
 /// The session record's description of flip times from presentation feedback.
@@ -314,7 +320,7 @@ mod tests {
         assert!((period - 0.025).abs() < 1e-9, "{period}");
         // Frames presented all at once: no pace, the estimate stays.
         let (_, counter) = measured(20, |_| Some(shown(1.0, 0)));
-        assert!(counter.is_err(), "{counter:?}");
+        assert_eq!(counter, Err("the compositor presented the measured frames 0.000 ms apart: no pace to count refreshes in".into()));
         let (_, counter) = measured(20, |i| Some(shown(f64::NAN * i as f64, 0)));
         assert_eq!(
             counter,

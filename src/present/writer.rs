@@ -44,6 +44,8 @@ struct Shared {
     held: Mutex<VecDeque<Event>>,
     /// The timing so far of a trial whose row is written and whose line is not handed out.
     unwritten: Mutex<Option<TrialTiming>>,
+    /// Flips logged and not yet sent as a batch: a session ended from outside writes them.
+    batch: Mutex<Vec<Flip>>,
 }
 
 impl Shared {
@@ -133,8 +135,6 @@ pub struct DataWriter {
     shared: Arc<Shared>,
     rows_sent: usize,
     jobs_sent: usize,
-    /// Flips not yet handed over.
-    flips: Vec<Flip>,
     /// Flips handed over so far (to the batch or the thread).
     flips_handed: usize,
     thread: Option<JoinHandle<Recorder>>,
@@ -161,7 +161,6 @@ impl DataWriter {
             shared,
             rows_sent: 0,
             jobs_sent: 0,
-            flips: Vec::with_capacity(FLIPS_PER_BATCH),
             flips_handed: 0,
             thread: Some(thread),
         })
@@ -229,8 +228,12 @@ impl DataWriter {
     /// Logs a flip; the flips go to the writer every [`FLIPS_PER_BATCH`] frames.
     pub fn flip(&mut self, flip: Flip) {
         self.flips_handed += 1;
-        self.flips.push(flip);
-        if self.flips.len() >= FLIPS_PER_BATCH {
+        let full = {
+            let mut batch = lock(&self.shared.batch);
+            batch.push(flip);
+            batch.len() >= FLIPS_PER_BATCH
+        };
+        if full {
             self.send_flips();
         }
     }
@@ -241,7 +244,7 @@ impl DataWriter {
     }
 
     fn send_flips(&mut self) {
-        let batch = std::mem::replace(&mut self.flips, Vec::with_capacity(FLIPS_PER_BATCH));
+        let batch = std::mem::take(&mut *lock(&self.shared.batch));
         if let (Some(jobs), false) = (&self.jobs, batch.is_empty()) {
             let _ = jobs.send(Job::Flips(batch));
         }
@@ -411,10 +414,11 @@ fn write_until_closed(
                 Some(files.recorder.save())
             }
             Ok(Job::EndNow(note, done)) => {
-                // The process ends after the answer: the flips waiting here go first, and the
-                // timing lines still waiting for their frames' reports keep their estimates,
-                // marked as trials whose frames stalled.
+                // The process ends after the answer: the flips waiting here and in the batch not
+                // yet sent go first, and the timing lines still waiting for their frames'
+                // reports keep their estimates, marked as trials whose frames stalled.
                 files.flips(&std::mem::take(&mut flips));
+                files.flips(&std::mem::take(&mut *lock(&shared.batch)));
                 files.recorder.note(note);
                 let (mut ended, completed) = kept_lines(&shared);
                 ended.push(Event::SessionEnded {
