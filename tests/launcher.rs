@@ -6,9 +6,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::xdotool;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use shapelab::data::raw::read_rows;
@@ -712,15 +713,6 @@ fn relative_folders_typed_keep_naming_the_same_folders_when_another_config_is_lo
     assert!(h
         .query_by_label_contains("A config in another folder")
         .is_none());
-}
-
-fn xdotool(display: &str, args: &[&str]) -> String {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .expect("xdotool runs");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// The first window whose title contains `name`, once there is one (within `seconds`).

@@ -92,6 +92,17 @@ fn click_on_weston(xvfb: &common::Xvfb) {
     common::xdotool(&xvfb.display, &["click", "1"]);
 }
 
+/// A log of session 1 of s1 of [`study_at_weston_pace`] in `dir` (its `suffix`, e.g.
+/// `session.json`, `flips.csv`).
+fn log_of(dir: &tempfile::TempDir, suffix: &str) -> std::path::PathBuf {
+    common::session_file(&dir.path().join("raw-data"), "quick", "s1", 1, suffix)
+}
+
+/// The session record of session 1 of s1 of [`study_at_weston_pace`] in `dir`.
+fn record_of(dir: &tempfile::TempDir) -> String {
+    std::fs::read_to_string(log_of(dir, "session.json")).expect("record")
+}
+
 /// A CSV log's header and rows, split at commas.
 fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).expect("log");
@@ -236,13 +247,7 @@ fn a_session_whose_screen_locks_pauses_within_seconds_and_ctrl_c_ends_it_with_it
     // The session is open (its record written) and waits on its start screen.
     let (mut app, _stdout, stderr) =
         session_on_its_start_screen(&weston, &config, &["--windowed", "800x600"]);
-    let record = common::session_file(
-        &dir.path().join("raw-data"),
-        "quick",
-        "s1",
-        1,
-        "session.json",
-    );
+    let record = log_of(&dir, "session.json");
     let before = std::fs::read_to_string(&record).expect("the record is written at the start");
     assert!(before.contains("\"status\": \"running\""), "{before}");
     let warning = wait_for(&stderr, Duration::from_secs(30), is_stall_warning)
@@ -304,22 +309,13 @@ fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times
             && l.contains(" measured frames with vsync and zero_copy; flags now: none)")),
         "{said:?}"
     );
-    let logs = dir.path().join("raw-data");
-    let record = std::fs::read_to_string(common::session_file(
-        &logs,
-        "quick",
-        "s1",
-        1,
-        "session.json",
-    ))
-    .expect("record");
+    let record = record_of(&dir);
     assert!(
         record.contains("\"timestamps\": \"Wayland presentation feedback (wp_presentation, clock ")
             && record.contains("\"status\": \"aborted\""),
         "{record}"
     );
-    let flips = std::fs::read_to_string(common::session_file(&logs, "quick", "s1", 1, "flips.csv"))
-        .expect("flip log");
+    let flips = std::fs::read_to_string(log_of(&dir, "flips.csv")).expect("flip log");
     let mut lines = flips.lines();
     assert_eq!(
         lines.next(),
@@ -367,15 +363,7 @@ fn a_fullscreen_session_under_weston_shows_its_start_screen_and_ends_on_ctrl_c()
     let said: Vec<String> = stderr.iter().collect();
     assert_eq!(code, Some(0), "{said:?}");
     assert!(!said.iter().any(|l| l.starts_with("error")), "{said:?}");
-    let logs = dir.path().join("raw-data");
-    let record = std::fs::read_to_string(common::session_file(
-        &logs,
-        "quick",
-        "s1",
-        1,
-        "session.json",
-    ))
-    .expect("record");
+    let record = record_of(&dir);
     // Fullscreen on weston's 1280x800 output.
     assert!(
         record.contains("\"width_px\": 1280") && record.contains("\"height_px\": 800"),
@@ -407,15 +395,7 @@ fn a_compositor_that_stops_for_seconds_pauses_the_session_which_goes_on_when_it_
     std::thread::sleep(Duration::from_millis(500));
     interrupt(&app);
     assert_eq!(ends_within(&mut app, Duration::from_secs(15)), Some(0));
-    let logs = dir.path().join("raw-data");
-    let record = std::fs::read_to_string(common::session_file(
-        &logs,
-        "quick",
-        "s1",
-        1,
-        "session.json",
-    ))
-    .expect("record");
+    let record = record_of(&dir);
     assert!(
         record.contains("no frame was shown for 2 s")
             && record.contains("s (no frame was shown); resumed"),
@@ -448,9 +428,8 @@ fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_composit
     let code = ends_within(app, Duration::from_secs(30));
     let said: Vec<String> = stderr.iter().collect();
     assert_eq!(code, Some(0), "{said:?}");
-    let logs = dir.path().join("raw-data");
-    let file = |suffix| common::session_file(&logs, "quick", "s1", 1, suffix);
-    let record = std::fs::read_to_string(file("session.json")).expect("record");
+    let file = |suffix| log_of(dir, suffix);
+    let record = record_of(dir);
     let pace_ms: f64 = record
         .split_once("\"timestamps\": \"Wayland presentation feedback (wp_presentation, clock ")
         .and_then(|(_, rest)| rest.split_once("presentation intervals in frames of "))
@@ -555,27 +534,19 @@ fn a_session_ended_while_the_compositor_is_stopped_mid_trial_keeps_every_trials_
     signal(weston.pid(), "CONT");
     assert!(warning.is_ok(), "no stall warning: {warning:?}");
     assert_eq!(code, Some(1));
-    let logs = dir.path().join("raw-data");
     let rows = common::csv_rows(&dir.path().join("raw-data/quick/quick_s1_session_1.csv"));
-    let (_, timing) = table(&common::session_file(&logs, "quick", "s1", 1, "timing.csv"));
+    let (_, timing) = table(&log_of(dir, "timing.csv"));
     assert!(!rows.is_empty());
     assert_eq!(
         timing.len(),
         rows.len(),
         "a timing line for every row: {timing:?}"
     );
-    let record = std::fs::read_to_string(common::session_file(
-        &logs,
-        "quick",
-        "s1",
-        1,
-        "session.json",
-    ))
-    .expect("record");
+    let record = record_of(dir);
     assert!(record.contains("\"status\": \"aborted\""), "{record}");
     // The flip log has the frames up to the stall, those of the batch not yet written too
     // (only frames still waiting for the compositor's answers are not logged).
-    let (_, flips) = table(&common::session_file(&logs, "quick", "s1", 1, "flips.csv"));
+    let (_, flips) = table(&log_of(dir, "flips.csv"));
     let last: f64 = flips.last().and_then(|r| r[1].parse().ok()).expect("flips");
     assert!(
         last > *began - 0.3,
