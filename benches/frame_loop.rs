@@ -21,7 +21,7 @@ use shapelab::present::writer::DataWriter;
 use shapelab::session::{self, SessionOptions};
 use shapelab::stimuli::mask::MaskGenerator;
 use shapelab::stimuli::StimulusSet;
-use shapelab::trials::timeline::{FrameTick, Input};
+use shapelab::trials::timeline::{Button, FrameTick, Input};
 use shapelab::trials::Screen;
 
 /// CPU time this thread has used (ms).
@@ -146,6 +146,7 @@ fn main() {
                 at: onset - 0.001,
                 x: 1.0,
                 y: 1.0,
+                button: Button::Left,
             });
         }
         if let Some(shown) = response_onset.filter(|t| onset - t > 0.5) {
@@ -153,6 +154,7 @@ fn main() {
                 at: shown + 0.5,
                 x: answer.0,
                 y: answer.1,
+                button: Button::Left,
             });
             response_onset = None;
         }

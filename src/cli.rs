@@ -21,6 +21,7 @@ use crate::model::network::{Engine, Network};
 use crate::model::preprocess::Preprocess;
 use crate::model::work::{self, Shard};
 use crate::preflight::Preflight;
+use crate::present::audio::{no_sound_error, Beeper};
 use crate::present::clock::FlipReport;
 use crate::present::frame_loop::{self, Job, PresentOptions};
 use crate::present::launcher::Launcher;
@@ -32,7 +33,7 @@ use crate::report::{figures, histogram, tables};
 use crate::session::{self, order_name, SessionOptions};
 use crate::simulate::{self, Participant, Responder, VirtualDisplay};
 use crate::stimuli::{demo, StimulusSet};
-use crate::trials::timeline::Event;
+use crate::trials::{score, timeline::Event, PracticeScore};
 
 /// shapelab: the texture-vs-shape experiment for people, and their comparison with models.
 #[derive(Debug, Parser)]
@@ -97,9 +98,10 @@ struct CheckArgs {
     /// The experiment config.
     #[arg(default_value = "experiment.yaml")]
     config: PathBuf,
-    /// Subject code used to show the order (the order depends on it).
-    #[arg(long, default_value = "subject-01")]
-    subject: String,
+    /// The subject whose session to show: the order depends on it, and pre-ordered images
+    /// must be theirs. Default: subject-01, or a pre-ordered folder's own subject.
+    #[arg(long)]
+    subject: Option<String>,
     #[command(flatten)]
     overrides: Overrides,
 }
@@ -225,6 +227,10 @@ struct CompareArgs {
     /// Skip malformed files and duplicate trials with a warning instead of stopping.
     #[arg(long)]
     lenient: bool,
+    /// Also read sessions that have not completed (aborted, killed, running: their CSVs in
+    /// `<output>/_incomplete/<experiment>/`); without it they are left out and named.
+    #[arg(long)]
+    include_incomplete: bool,
     /// Leave out the trials that shapelab's timing logs mark as disturbed (late frames, focus
     /// lost, paused, ...); the tables count them per observer.
     #[arg(long)]
@@ -297,7 +303,11 @@ struct RunArgs {
     /// Run even when the measured refresh differs from refresh_hz or is unstable.
     #[arg(long, conflicts_with = "simulate")]
     ignore_refresh: bool,
-    /// Print every screen change (`phase <onset s> trial <n> <screen>`) to standard output.
+    /// Run although there is no sound output: no beep after unanswered trials (and wrong ones
+    /// with auditive_feedback); the session record notes it.
+    #[arg(long, conflicts_with = "simulate")]
+    allow_silent: bool,
+    /// Print every screen change (`phase <onset s> trial <n> <screen>`) and beep to stdout.
     #[arg(long)]
     log_phases: bool,
     #[command(flatten)]
@@ -315,7 +325,7 @@ pub fn main() -> i32 {
     });
     let result = match command {
         Command::Launch { config } => launch(config),
-        Command::Init { dir } => init(&dir),
+        Command::Init { dir } => crate::init::init(&dir),
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
         Command::DemoStimuli { dir } => demo_stimuli(&dir),
@@ -398,57 +408,6 @@ fn launch(config: PathBuf) -> Result<()> {
     launcher_window::run(Launcher::new(config, program))
 }
 
-/// The commented config of a new study: the demo experiment's, named after the study.
-const TEMPLATE: &str = include_str!("../experiment.yaml");
-
-fn init(dir: &Path) -> Result<()> {
-    let config = dir.join("experiment.yaml");
-    if config.exists() {
-        return Err(Error::in_file(
-            &config,
-            "exists already; init never overwrites a study",
-        ));
-    }
-    let name = dir
-        .canonicalize()
-        .ok()
-        .or_else(|| Some(dir.to_path_buf()))
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .filter(|n| crate::names::check_name_part(n).is_ok())
-        .unwrap_or_else(|| "my-experiment".into());
-    let text = TEMPLATE.replacen(
-        "experiment: demo-experiment  ",
-        &format!("experiment: {name:<17}"),
-        1,
-    );
-    for folder in [dir.to_path_buf(), dir.join("raw-data"), dir.join("stimuli")] {
-        std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, "create the folder", e))?;
-    }
-    let readme = dir.join("stimuli/README.txt");
-    std::fs::write(&readme, STIMULI_README).map_err(|e| Error::io(&readme, "write", e))?;
-    crate::data::synced::write_atomically(&config, text.as_bytes())?;
-    println!("wrote {} (experiment {name})", config.display());
-    println!("stimuli: the demo set is made in {}/stimuli/demo on first use; see stimuli/README.txt for the paper's", dir.display());
-    let (program, config) = (crate::hints::program(), crate::hints::quoted(&config));
-    println!("next:    {program} check {config}   then   {program} launch {config}");
-    if program != "shapelab" {
-        println!("         (shapelab is not on PATH; `cargo install --path .` in shapelab's folder puts it there)");
-    }
-    Ok(())
-}
-
-const STIMULI_README: &str = "\
-Stimuli of this study.
-
-`stimuli: stimuli/demo` in experiment.yaml uses shapelab's own demo set, made here on first use.
-
-For the paper's 1,280 cue-conflict images, download the texture-vs-shape repository
-(https://github.com/rgeirhos/texture-vs-shape), copy
-stimuli/style-transfer-preprocessed-512 next to this file (one folder per category, images
-named <shape>N-<texture>M.png) and set `stimuli: stimuli/style-transfer-preprocessed-512`.
-Its category icons go to `icons:` (one <category>.png per category).
-";
-
 fn demo_stimuli(dir: &Path) -> Result<()> {
     let written = demo::write_set(dir)?;
     println!("wrote {written} demo stimuli to {}", dir.display());
@@ -461,10 +420,19 @@ fn check(args: CheckArgs) -> Result<()> {
     StimulusSet::check_folder(&experiment)?;
     let (set, scratch) = StimulusSet::check_without_making(&c.stimuli, c.surround_size)?;
     let icons = crate::stimuli::icons::check(&experiment)?;
+    if !c.pre_ordered_shared {
+        set.check_subjects(args.subject.as_deref())?;
+    }
+    let subject = match (&args.subject, set.subjects().first()) {
+        (Some(given), _) => given.clone(),
+        (None, Some(own)) if set.layout.is_pre_ordered() => own.to_string(),
+        (None, _) => "subject-01".to_string(),
+    };
+    set.for_session(&subject, 1, c.pre_ordered_shared)?;
     let p = Preflight::new(
         &experiment,
         &set,
-        &args.subject,
+        &subject,
         false,
         c.refresh_hz,
         limit(&args.overrides),
@@ -487,6 +455,12 @@ fn check(args: CheckArgs) -> Result<()> {
     if scratch.is_some() {
         println!("            (the built-in demo set, written there by the first session)");
     }
+    if set.layout.is_pre_ordered() {
+        println!("            session 1 of {subject} has {} trials", p.trials);
+    }
+    for note in &set.notes {
+        println!("            note: {note}");
+    }
     match &icons {
         None => println!("icons       none: the response boxes show category names"),
         Some(i) => {
@@ -502,7 +476,10 @@ fn check(args: CheckArgs) -> Result<()> {
             }
         }
     }
-    println!("order       {}", order_name(c.trial_order));
+    match set.layout.is_pre_ordered() {
+        true => println!("order       the images' own (pre-ordered; trial_order is not used)"),
+        false => println!("order       {}", order_name(c.trial_order)),
+    }
     // A study that never practises need not have a practice set that can open.
     match crate::stimuli::practice::open(&experiment, &set) {
         Ok((_, practice)) => println!("practice    {}", practice.describe(true)),
@@ -540,7 +517,24 @@ fn check(args: CheckArgs) -> Result<()> {
         "\nstimulus    {} px = {:.2} deg at {} cm ({} cm over {} px)",
         c.surround_size, p.stimulus_degrees, c.dist_monitor, c.monitor.width_cm, c.monitor.width_px
     );
+    print_differences(c);
     Ok(())
+}
+
+/// Says which values differ from the original program's, one line each.
+fn print_differences(c: &crate::config::Config) {
+    let differences = crate::original::differences(c);
+    if differences.is_empty() {
+        println!("original    every value the paper's procedure fixes is the original's");
+        return;
+    }
+    println!(
+        "original    {} value(s) differ from the original's:",
+        differences.len()
+    );
+    for d in differences {
+        println!("            {d}");
+    }
 }
 
 fn window_options(experiment: &Experiment, screen: &ScreenArgs) -> WindowOptions {
@@ -602,8 +596,20 @@ fn classify(args: ClassifyArgs) -> Result<()> {
             (None, None) => c.code.clone(),
         };
         crate::names::check_name_part(&code).map_err(|e| Error::new(format!("--code: {e}")))?;
+        let set = StimulusSet::open(folder)?;
+        // Each subject's folder holds the same images in another order: one is the set.
+        if let Some(first) = set.folders.first() {
+            return Err(Error::in_file(
+                folder,
+                format!(
+                    "holds a folder of pre-ordered images per subject; classify one of them, \
+                     e.g. {}",
+                    first.path.display()
+                ),
+            ));
+        }
         datasets.push(work::Dataset {
-            set: StimulusSet::open(folder)?,
+            set,
             experiment: experiment_name,
             code,
         });
@@ -759,7 +765,11 @@ fn one_line_summary(rows: &[RawRow]) -> String {
 
 fn compare(args: CompareArgs) -> Result<()> {
     let icons = args.icons.as_deref().map(figures::load_icons).transpose()?;
-    let files = observers::find_csvs(&args.paths)?;
+    let found = crate::analysis::unfinished::find_data(&args.paths, args.include_incomplete)?;
+    for note in &found.notes {
+        eprintln!("note: {note}");
+    }
+    let files = found.files;
     if files.is_empty() {
         return Err(Error::new(
             "compare: no .csv files found in the given paths",
@@ -1040,6 +1050,12 @@ fn present(
     set: StimulusSet,
     options: SessionOptions,
 ) -> Result<()> {
+    // Refused before a window opens; the render thread opens the output for the session.
+    if let Err(e) = Beeper::check(&experiment.config.beep) {
+        if !args.allow_silent {
+            return Err(no_sound_error(&e));
+        }
+    }
     let window_options = window_options(&experiment, &args.screen);
     let job = Job {
         experiment,
@@ -1051,6 +1067,7 @@ fn present(
             ignore_refresh: args.ignore_refresh,
             measure_flips: args.screen.measure_flips as usize,
             log_phases: args.log_phases,
+            allow_silent: args.allow_silent,
         },
     };
     let watchdog = Watchdog::start(Task::Session);
@@ -1084,7 +1101,7 @@ fn present(
                 false,
             )?;
         }
-        None => println!("{}", ending_practice(outcome.aborted)),
+        None => println!("{}", outcome.score.report(outcome.aborted)),
     }
     Ok(())
 }
@@ -1101,6 +1118,15 @@ fn print_disturbed(data: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The session's checked stimulus set, after naming on stderr what of its folder it leaves out.
+fn stimulus_set_noted(experiment: &Experiment, practice: bool) -> Result<StimulusSet> {
+    let set = session::stimulus_set(experiment, practice)?;
+    for note in &set.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(set)
 }
 
 fn run(args: RunArgs) -> Result<()> {
@@ -1136,10 +1162,11 @@ fn run(args: RunArgs) -> Result<()> {
         resume: args.resume,
         trials: limit(&args.overrides),
         participant,
+        silent: None,
     };
     if !args.simulate {
         check_icons(&experiment)?;
-        let set = session::stimulus_set(&experiment, args.practice)?;
+        let set = stimulus_set_noted(&experiment, args.practice)?;
         return present(&args, experiment, set, options);
     }
     if !(args.rt_ms.is_finite() && args.rt_ms >= 0.0) {
@@ -1160,7 +1187,7 @@ fn run(args: RunArgs) -> Result<()> {
         seed_subject: Some(subject),
         ..options
     };
-    let set = session::stimulus_set(&experiment, args.practice)?;
+    let set = stimulus_set_noted(&experiment, args.practice)?;
     let display = DisplayFacts {
         timing: TimingMode::Simulated,
         refresh_hz_expected: hz,
@@ -1181,7 +1208,7 @@ fn run(args: RunArgs) -> Result<()> {
         hz,
         realtime: args.realtime,
     };
-    let mut rows: Vec<RawRow> = Vec::new();
+    let (mut rows, mut score): (Vec<RawRow>, PracticeScore) = Default::default();
     let (plan, labels) = (session.plan.clone(), session.labels.clone());
     let mut last_phase = None;
     let aborted = simulate::run(
@@ -1189,13 +1216,14 @@ fn run(args: RunArgs) -> Result<()> {
         &mut participant,
         virtual_display,
         |tick, frame, trial| {
-            if args.log_phases && last_phase != Some(frame.phase) {
-                frame_loop::log_phase(tick.onset, trial, frame.phase);
+            if args.log_phases {
+                frame_loop::log_frame(tick.onset, trial, frame, last_phase);
             }
             last_phase = Some(frame.phase);
             for event in &frame.events {
                 if let Event::TrialResponded(result) = event {
                     rows.push(labels.row(&plan, result));
+                    score.add(result);
                 }
             }
             None
@@ -1203,12 +1231,12 @@ fn run(args: RunArgs) -> Result<()> {
     )?;
     match &session.recorder {
         Some(recorder) => {
-            let data = &recorder.paths().data;
+            let data = recorder.paths().saved_data();
             print_summary(&read_rows(data)?, &ending(data, aborted));
             print_disturbed(data)?;
             print_resume(&args.config, data, &given, true)?;
         }
-        None => print_summary(&rows, &ending_practice(aborted)),
+        None => print_summary(&rows, &score.report(aborted)),
     }
     Ok(())
 }
@@ -1220,17 +1248,8 @@ fn ending(data: &Path, aborted: bool) -> String {
         .and_then(|files| crate::data::record::SessionRecord::read(&files.record).ok());
     match record {
         Some(r) => format!("session {} of {} {}", r.session, r.subject, r.progress()),
-        None => ending_practice(aborted),
+        None => score::ending(aborted),
     }
-}
-
-fn ending_practice(aborted: bool) -> String {
-    if aborted {
-        "practice aborted (no data written)"
-    } else {
-        "practice completed (no data written)"
-    }
-    .to_string()
 }
 
 /// Prints the command that continues a session that did not complete (`subject` as given

@@ -34,8 +34,8 @@ pub struct Preflight {
     pub blocks: usize,
     /// Images in the stimulus set, and how many are cue-conflict images.
     pub images: (usize, usize),
-    /// How the stimulus folder is laid out.
-    pub layout: &'static str,
+    /// How the stimulus folder is laid out, and whose images it holds.
+    pub layout: String,
     /// The stimulus side in degrees of visual angle at the configured distance.
     pub stimulus_degrees: f64,
 }
@@ -59,6 +59,18 @@ impl Preflight {
             c.num_trials_per_block
         };
         let practice_limit = practice.then(|| c.practice.trials.unwrap_or(block_size));
+        let layout = describe_layout(set);
+        // A practice set is nobody's; a main set's pre-ordered images are the subject's.
+        let own;
+        let set = match practice {
+            true => set,
+            false => {
+                own = set
+                    .for_session(subject, 1, c.pre_ordered_shared)
+                    .map_err(|e| e.to_string())?;
+                &own
+            }
+        };
         let plan = SessionPlan::new(
             set,
             &PlanRequest {
@@ -106,12 +118,31 @@ impl Preflight {
                 set.stimuli.len(),
                 set.stimuli.iter().filter(|s| s.is_conflict()).count(),
             ),
-            layout: match set.layout {
-                Layout::CategoryFolders => "category folders",
-                Layout::PreOrdered => "one pre-ordered folder",
-            },
+            layout,
             stimulus_degrees: (half_cm / c.dist_monitor).atan().to_degrees() * 2.0,
         })
+    }
+}
+
+/// The layout in the lab's words, e.g. `per-subject folders (subject-01, subject-02)`.
+fn describe_layout(set: &StimulusSet) -> String {
+    let subjects = set.subjects();
+    let whose = match subjects.len() {
+        0..=4 => subjects.join(", "),
+        n => format!("{}, ... {n} subjects", subjects[..3].join(", ")),
+    };
+    match set.layout {
+        Layout::CategoryFolders => "category folders".into(),
+        Layout::PreOrdered => format!("one pre-ordered folder, subject field {whose}"),
+        Layout::PerSubject => {
+            let sessions = set.folders.iter().any(|f| f.session.is_some());
+            let per = if sessions {
+                "per-session"
+            } else {
+                "per-subject"
+            };
+            format!("{per} folders of pre-ordered images ({whose})")
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::data::{Recorder, RowLabels};
 use crate::error::{Error, Result};
 use crate::stimuli::{practice, StimulusSet};
 use crate::trials::plan::PlanRequest;
-use crate::trials::timeline::History;
+use crate::trials::timeline::{History, ResponseRules};
 use crate::trials::{PhaseFrames, ResponseGrid, SessionPlan, Timeline, TimelineSettings};
 
 /// What the experimenter chose for this session.
@@ -35,6 +35,9 @@ pub struct SessionOptions {
     pub trials: Option<usize>,
     /// The answers about the participant, checked against the config's `participant_info`.
     pub participant: std::collections::BTreeMap<String, String>,
+    /// The sound output's error when the session runs without sound, started knowingly with
+    /// `--allow-silent` (the run's record keeps it).
+    pub silent: Option<String>,
 }
 
 /// A session ready to run.
@@ -56,7 +59,8 @@ pub struct Session {
 
 impl Session {
     /// What this run does, in one line, e.g. `session 2 of subject-01: 36 trials from trial
-    /// 13 (of 48), writing raw-data/...csv`; `who` follows the subject code.
+    /// 13 (of 48), writing raw-data/_incomplete/...csv (into raw-data/exp when complete)`;
+    /// `who` follows the subject code.
     pub fn describe(&self, who: &str) -> String {
         let planned = self.plan.trials.len();
         let left = planned - self.first_trial;
@@ -68,10 +72,11 @@ impl Session {
             done => format!(" from trial {} (of {planned})", done + 1),
         };
         format!(
-            "session {} of {}{who}: {left} trials{from}, writing {}",
+            "session {} of {}{who}: {left} trials{from}, writing {} (into {} when complete)",
             self.labels.session,
             self.labels.subject,
-            recorder.paths().data.display()
+            recorder.paths().incomplete.display(),
+            recorder.paths().folder.display()
         )
     }
 }
@@ -111,18 +116,38 @@ pub fn open(
     } else {
         config.num_trials_per_block
     };
+    let response_ms = if options.practice {
+        config.ms_resp_object_practice
+    } else {
+        config.ms_resp_object
+    };
     let settings = TimelineSettings {
         frames,
         period: 1.0 / config.refresh_hz,
         auditive_feedback: options.practice || config.auditive_feedback.0,
         visual_feedback: options.practice || config.visual_feedback.0,
         block_size,
-        rt_from: config.rt_from,
+        rules: ResponseRules {
+            rt_from: config.rt_from,
+            buttons: config.response_buttons,
+        },
+        window: config.response_window,
+        window_seconds: response_ms / 1000.0,
         // Synchronised onsets come from when the next frame could be acquired (see
         // `TimelineSettings::interval_lag`).
         interval_lag: usize::from(display.timing == TimingMode::Synchronised),
     };
     let session = choose_session(experiment, options)?;
+    // A lab's pre-ordered images are a participant's own, as the original's subject folders.
+    let own;
+    let set = match options.practice {
+        true => set,
+        false => {
+            let subject = options.seed_subject.as_deref().unwrap_or(&options.subject);
+            own = set.for_session(subject, session, config.pre_ordered_shared)?;
+            &own
+        }
+    };
     let labels = RowLabels {
         subject: options.subject.clone(),
         session,
@@ -172,6 +197,7 @@ pub fn open(
         disturbed_trials: 0,
         notes: Vec::new(),
         flip_log: None,
+        silent: options.silent.clone(),
     };
     let (plan, recorder, history) = if options.resume {
         resume(experiment, set, options, &labels, paths, &mut request, run)?
@@ -265,7 +291,7 @@ fn start(
     };
     // The record comes first: a session killed at any moment after it can be resumed.
     record.write(&paths.record)?;
-    let data = RawDataWriter::create(&paths.data)?;
+    let data = RawDataWriter::create(&paths.incomplete)?;
     let timing = TimingWriter::create(&paths.timing)?;
     let recorder = Recorder::new(labels.clone(), paths, data, timing, record)?;
     Ok((plan, recorder, History::new()))
@@ -290,6 +316,7 @@ fn resume(
         );
     }
     let mut record = SessionRecord::read(&paths.record)?;
+    adopt_legacy_incomplete(&paths, &record)?;
     if record.experiment != experiment.config.experiment || record.subject != options.subject {
         return Err(Error::in_file(
             &paths.record,
@@ -321,20 +348,20 @@ fn resume(
             ),
         ));
     }
-    let (data, rows) = if paths.data.exists() {
-        RawDataWriter::resume(&paths.data)?
-    } else {
-        (RawDataWriter::create(&paths.data)?, Vec::new())
-    };
-    check_rows_follow_plan(&paths.data, &rows, &plan, labels)?;
-    if rows.len() >= plan.trials.len() {
+    if paths.data.exists() {
         return Err(Error::in_file(
             &paths.data,
-            format!(
-                "the session is complete ({} trials); nothing to resume",
-                rows.len()
-            ),
+            "the session is complete (its file is in the data folder); nothing to resume",
         ));
+    }
+    let (data, rows) = if paths.incomplete.exists() {
+        RawDataWriter::resume(&paths.incomplete)?
+    } else {
+        (RawDataWriter::create(&paths.incomplete)?, Vec::new())
+    };
+    check_rows_follow_plan(&paths.incomplete, &rows, &plan, labels)?;
+    if rows.len() >= plan.trials.len() {
+        return Err(file_complete_session(&paths, record, rows.len()));
     }
     let timing = TimingWriter::resume(&paths.timing)?;
     let history: History = rows
@@ -352,6 +379,55 @@ fn resume(
     record.runs.push(run);
     let recorder = Recorder::new(labels.clone(), paths, data, timing, record)?;
     Ok((plan, recorder, history))
+}
+
+/// A session whose CSV an earlier version of shapelab wrote into the data folder and whose
+/// record says it did not complete: its CSV moves to the folder of incomplete sessions
+/// first, so that the data folder never holds it while it is continued.
+fn adopt_legacy_incomplete(paths: &SessionPaths, record: &SessionRecord) -> Result<()> {
+    if record.status == Status::Completed || !paths.data.exists() {
+        return Ok(());
+    }
+    if paths.incomplete.exists() {
+        return Err(Error::in_file(
+            &paths.data,
+            format!(
+                "the record says the session did not complete, and {} holds it too; \
+                 keep the right one and move the other out of both folders",
+                paths.incomplete.display()
+            ),
+        ));
+    }
+    if paths.adopt_legacy_incomplete()? {
+        eprintln!(
+            "moved {} to {} (its record says {}; the data folder holds completed sessions only)",
+            paths.data.display(),
+            paths.incomplete_folder.display(),
+            record.status.word()
+        );
+    }
+    Ok(())
+}
+
+/// A session whose every row is saved but whose CSV was not moved into the data folder (the
+/// program ended between its last row and the move): the move is done now, and the record
+/// says completed; the error says there is nothing left to run.
+fn file_complete_session(paths: &SessionPaths, mut record: SessionRecord, rows: usize) -> Error {
+    record.close_interrupted_runs(rows);
+    record.status = Status::Completed;
+    let filed = record
+        .write(&paths.record)
+        .and_then(|()| paths.move_into_data_folder());
+    match filed {
+        Ok(()) => Error::in_file(
+            &paths.data,
+            format!(
+                "the session is complete ({rows} trials): its file is now in the data folder; \
+                 nothing to resume"
+            ),
+        ),
+        Err(e) => e,
+    }
 }
 
 fn check_rows_follow_plan(

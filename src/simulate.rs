@@ -10,7 +10,7 @@ use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::{Error, Result};
 use crate::rng::{derive_seed, Rng};
 use crate::session::Session;
-use crate::trials::timeline::{Event, Frame, FrameTick, Input, Screen};
+use crate::trials::timeline::{Button, Event, Frame, FrameTick, Input, Screen};
 use crate::trials::Disturbance;
 
 /// Which box a simulated participant clicks.
@@ -113,6 +113,16 @@ fn wait_until_saved(recorder: &mut Recorder, fault: &Error, trial: usize) {
     ));
 }
 
+/// A left click at `at` over (x, y), held for [`HOLD`].
+fn press(pending: &mut Vec<Input>, at: f64, (x, y): (f64, f64)) {
+    let button = Button::Left;
+    pending.push(Input::Click { at, x, y, button });
+    pending.push(Input::Release {
+        at: at + HOLD,
+        button,
+    });
+}
+
 /// Runs a session to its end on a virtual display; returns whether it ended by an abort.
 ///
 /// `on_frame` sees every frame's tick, the frame (screen, phase, and events after they are
@@ -136,7 +146,9 @@ pub fn run(
             }
         }
         let (due, later): (Vec<Input>, Vec<Input>) = pending.into_iter().partition(|i| match i {
-            Input::Click { at, .. } | Input::Release { at } => *at < onset,
+            Input::Click { at, .. } | Input::Release { at, .. } | Input::Motion { at, .. } => {
+                *at < onset
+            }
             Input::Abort | Input::Disturbed(_) | Input::NotReady => true,
         });
         pending = later;
@@ -158,16 +170,14 @@ pub fn run(
         match frame.screen {
             Screen::Start { .. } | Screen::Break(_) if first => {
                 let at = onset + CONTINUE_AFTER;
-                pending.push(Input::Click { at, x: 0.0, y: 0.0 });
-                pending.push(Input::Release { at: at + HOLD });
+                press(&mut pending, at, (0.0, 0.0));
             }
             Screen::Response if first => {
                 let stimulus = &session.plan.trials[session.timeline.trial_index()].stimulus;
                 if let Some(choice) = participant.choose(stimulus.shape, stimulus.texture) {
                     let (x, y) = session.timeline.grid().rect(choice).centre();
                     let at = onset + participant.rt;
-                    pending.push(Input::Click { at, x, y });
-                    pending.push(Input::Release { at: at + HOLD });
+                    press(&mut pending, at, (x, y));
                 }
             }
             _ => {}

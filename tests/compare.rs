@@ -888,3 +888,72 @@ fn imagenet_preprocessing_leaves_stimuli_already_at_the_input_size_as_they_are()
     };
     assert_eq!(probabilities("imagenet"), probabilities("resize=none"));
 }
+
+#[test]
+fn a_labs_subject_01_beside_the_papers_subject_01_is_another_person_and_compare_says_so() {
+    let Some(raw) = raw_data() else {
+        return;
+    };
+    let experiment = "style-transfer-512-nomask-experiment";
+    let paper = raw.join(experiment);
+    // A lab replicating the paper under the paper's experiment name: a pilot subject-01 of 8
+    // trials in session 1, then session 2, and a copy of session 1 under another name.
+    let lab = tempfile::tempdir().expect("temp dir");
+    let folder = lab.path().join("lab/raw-data").join(experiment);
+    std::fs::create_dir_all(&folder).expect("lab folder");
+    let papers = paper.join(format!("{experiment}_subject-01_session_1.csv"));
+    let text = std::fs::read_to_string(&papers).expect("the paper's subject-01");
+    let pilot: String = text.lines().take(9).map(|l| format!("{l}\n")).collect();
+    let session_1 = folder.join(format!("{experiment}_subject-01_session_1.csv"));
+    std::fs::write(&session_1, &pilot).expect("written");
+    let second = pilot.replace("subject-01,1,", "subject-01,2,");
+    std::fs::write(
+        folder.join(format!("{experiment}_subject-01_session_2.csv")),
+        second,
+    )
+    .expect("written");
+    let copy = folder.join(format!("{experiment}_subject-01_session_1_copy.csv"));
+    std::fs::write(&copy, &pilot).expect("written");
+
+    let (output, out) = compare_cli(&[&folder, &paper], &[]);
+    let console = common::stderr(&output);
+    assert!(output.status.success(), "{console}");
+    let summary = table(&out.path().join("summary.csv"));
+    let trials = |observer: &str| -> Option<String> {
+        let row = summary.iter().find(|r| r["observer"] == observer)?;
+        Some(row["trials"].clone())
+    };
+    // The paper's subject-01 keeps its 1,280 trials; the lab's sessions 1 and 2 pool (16);
+    // the copy of session 1 is an observer of its own.
+    let papers_label = "subject-01 [texture-vs-shape/raw-data]";
+    assert_eq!(trials(papers_label).as_deref(), Some("1280"), "{summary:?}");
+    assert_eq!(trials("subject-01 [lab/raw-data]").as_deref(), Some("16"));
+    assert_eq!(trials("subject-01 [lab/raw-data] #2").as_deref(), Some("8"));
+    assert_eq!(trials(HUMANS).as_deref(), Some("12824"), "11 people");
+    // The two folders are named in path order, which depends on where the data lives.
+    let note = console
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "note: subject-01 of {experiment} has session 1 in 2 folders, kept apart as different observers: "
+            ))
+        })
+        .unwrap_or_else(|| panic!("no note of the two folders: {console}"));
+    let real = |p: &std::path::Path| p.canonicalize().expect("real").display().to_string();
+    assert!(
+        note.contains(&format!("'subject-01 [lab/raw-data]' is {}", real(&folder))),
+        "{note}"
+    );
+    assert!(
+        note.contains(&format!("'{papers_label}' is {}", real(&paper))),
+        "{note}"
+    );
+    assert!(
+        console.contains(&format!(
+            "note: {} repeats session 1 of subject-01 in {}: kept apart as the observer 'subject-01 [lab/raw-data] #2'",
+            copy.display(),
+            session_1.display()
+        )),
+        "{console}"
+    );
+}

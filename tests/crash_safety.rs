@@ -1,5 +1,7 @@
 //! Crash safety: simulated sessions killed with SIGKILL at 20 seeded random moments always
-//! leave only complete rows, and `--resume` completes them exactly as an uninterrupted run.
+//! leave only complete rows, outside the data folder until the session completes, and
+//! `--resume` completes them exactly as an uninterrupted run, moving the file into the data
+//! folder once.
 
 mod common;
 
@@ -18,18 +20,11 @@ fn rows_of(path: &Path) -> Vec<Vec<String>> {
 
 #[test]
 fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    make_stimulus_set(&dir.path().join("stimuli"), 1);
-    let config = dir.path().join("experiment.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "experiment: crash\ncode: crs\nstimuli: {}\noutput: {}\nrefresh_hz: 100\nms_fixation: 10\nms_inter_trial: 10\nms_stim: 10\nms_mask: 10\nms_resp_object: 50\nms_feedback: 10\nnum_trials_per_block: 10\n",
-            dir.path().join("stimuli").display(),
-            dir.path().join("raw-data").display()
-        ),
-    )
-    .expect("config written");
+    let (dir, config) = files_order_study(
+        "crash",
+        "crs",
+        "refresh_hz: 100\nms_fixation: 10\nms_inter_trial: 10\nms_stim: 10\nms_mask: 10\nms_resp_object: 50\nms_feedback: 10\nnum_trials_per_block: 10\nrt_from: press\n",
+    );
     let reference_out = dir.path().join("reference");
     run_simulated_session(&config, &reference_out);
     let expected = csv_rows(&simulated_file(&reference_out, "crash", "s1", 1, "csv"));
@@ -54,6 +49,7 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
     for attempt in 0..20u32 {
         let out = dir.path().join(format!("run-{attempt}"));
         let data = simulated_file(&out, "crash", "s1", 1, "csv");
+        let partial = simulated_incomplete_file(&out, "crash", "s1", 1);
         let mut child = shapelab()
             .args(simulated_session_args(&config, &out))
             .arg("--realtime")
@@ -70,12 +66,24 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
         child.kill().expect("SIGKILL sent");
         child.wait().expect("reaped");
 
-        let text = std::fs::read_to_string(&data).unwrap_or_default();
+        if data.exists() {
+            // Killed after the session completed: its file is in the data folder, once.
+            assert!(!partial.exists(), "attempt {attempt}: two copies");
+            assert_eq!(csv_rows(&data), expected, "attempt {attempt}");
+            continue;
+        }
+        // A session that has not completed has no file in the data folder.
+        assert_eq!(
+            files_in(data.parent().expect("a folder")),
+            Vec::<String>::new(),
+            "attempt {attempt}"
+        );
+        let text = std::fs::read_to_string(&partial).unwrap_or_default();
         assert!(
             text.is_empty() || text.ends_with('\n'),
             "attempt {attempt}: a half-written line was left"
         );
-        let survived = rows_of(&data);
+        let survived = rows_of(&partial);
         assert!(
             survived.iter().all(|r| r.len() == 8),
             "attempt {attempt}: a broken row"
@@ -85,17 +93,17 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
             expected[..survived.len()],
             "attempt {attempt}: completed rows differ"
         );
-        if survived.len() == expected.len() {
-            continue;
-        }
-        kills_mid_session += 1;
+        // Killed after its last row and before its file moved: resuming moves it.
+        let between_end_and_move = survived.len() == expected.len();
+        kills_mid_session += usize::from(!between_end_and_move);
         let mut resume = simulated_session_args(&config, &out);
         if simulated_file(&out, "crash", "s1", 1, "session.json").exists() {
             resume.push("--resume".into());
         }
         let resumed = shapelab().args(&resume).output().expect("runs");
         assert!(
-            resumed.status.success(),
+            resumed.status.success()
+                || (between_end_and_move && stderr(&resumed).contains("now in the data folder")),
             "attempt {attempt}: {}",
             stderr(&resumed)
         );
@@ -104,6 +112,10 @@ fn twenty_kills_at_random_moments_lose_no_completed_trial_and_resume_exactly() {
             rows, expected,
             "attempt {attempt}: the resumed session differs"
         );
+        assert!(!partial.exists(), "attempt {attempt}: left in _incomplete");
+        if between_end_and_move {
+            continue;
+        }
         // Masks: the timing rows follow the reference's seeds, at most one lost at the kill.
         let ours = seeds(&out, 1);
         assert!(

@@ -126,6 +126,46 @@ fn init_writes_a_commented_study_named_after_its_folder_that_checks_and_is_never
 }
 
 #[test]
+fn init_writes_the_originals_parameters_and_check_says_which_values_of_a_config_differ() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let study = dir.path().join("new-study");
+    let made = run(&["init", &study.display().to_string()]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let config = study.join("experiment.yaml");
+    let text = std::fs::read_to_string(&config).expect("written");
+    // Every value of the original's table, written with its comment.
+    for o in shapelab::original::values() {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{}:", o.key)))
+            .unwrap_or_else(|| panic!("no {} in the template", o.key));
+        assert!(line.contains('#'), "{line}");
+    }
+    let e = shapelab::config::Experiment::load(&config).expect("a valid config");
+    assert!(shapelab::original::differences(&e.config).is_empty());
+    assert_eq!(e.config.num_trials_per_block, 256);
+    let checked = run(&["check", &config.display().to_string()]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    assert!(
+        stdout(&checked)
+            .contains("\noriginal    every value the paper's procedure fixes is the original's\n"),
+        "{}",
+        stdout(&checked)
+    );
+    // The demo keeps its small blocks, and check says so.
+    let (_demo_dir, demo) = common::shipped_demo_study();
+    let checked = run(&["check", &demo.display().to_string()]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    assert!(
+        stdout(&checked).contains(
+            "\noriginal    1 value(s) differ from the original's:\n            num_trials_per_block: 16 (the original: 256)\n"
+        ),
+        "{}",
+        stdout(&checked)
+    );
+}
+
+#[test]
 fn check_writes_nothing_and_says_which_icons_it_will_scale() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(

@@ -30,6 +30,7 @@ fn study(dir: &Path, config: &str) -> PathBuf {
 }
 
 fn harness(config: PathBuf) -> Harness<'static, Launcher> {
+    common::sound_output_in_this_process();
     let launcher = Launcher::new(config, PathBuf::from(env!("CARGO_BIN_EXE_shapelab")));
     Harness::builder()
         .with_size([960.0, 820.0])
@@ -202,7 +203,7 @@ fn stop_a_session(h: &mut Harness<'_, Launcher>, dir: &Path, rows: usize, signal
     h.get_by_label("Start").click();
     h.step();
     let csv = dir.join(
-        "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subj-01_session_1.csv",
+        "raw-data/_simulated/_incomplete/demo-experiment/demo-experiment_simulated-subj-01_session_1.csv",
     );
     let saved = || std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count().saturating_sub(1));
     step_until(h, "rows saved", |_| saved() >= rows);
@@ -219,6 +220,7 @@ fn stop_a_session(h: &mut Harness<'_, Launcher>, dir: &Path, rows: usize, signal
 }
 
 fn launcher_on(dir: &Path, program: PathBuf) -> Harness<'static, Launcher> {
+    common::sound_output_in_this_process();
     let launcher = Launcher::new(demo_study(dir, "num_trials_per_block: 16\n"), program);
     Harness::builder()
         .with_size([960.0, 820.0])
@@ -802,7 +804,7 @@ fn the_real_launcher_measures_on_the_sessions_monitor_and_takes_a_folder_picked_
     click(146, 227); // Trials
     xdotool(&x.display, &["type", "2"]);
     std::thread::sleep(Duration::from_millis(1500));
-    click(43, 633); // Start
+    click(43, 687); // Start (below the lines on the original's values and the sound output)
     let csv = study.join(
         "raw-data/_simulated/demo-experiment/demo-experiment_simulated-subj-01_session_1.csv",
     );
@@ -912,4 +914,72 @@ fn a_new_output_folder_can_be_named_and_a_single_raw_data_file_picked_in_the_bro
     assert!(h.query_by_label("notes.txt").is_none(), "only CSV files");
     press(&mut h, "s-02.csv");
     assert_eq!(h.state().compare.paths, "raw-data\nraw-data/s-02.csv");
+}
+
+#[test]
+fn the_results_page_after_a_practice_run_shows_its_score() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = harness(demo_study(dir.path(), "practice:\n  trials: 16\n"));
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("Practice").click();
+    h.step();
+    h.get_by_label("simulated: texture").click();
+    h.step();
+    step_until(&mut h, "the practice set's check", loaded);
+    press(&mut h, "Start");
+    step_until(&mut h, "the practice's end", |h| {
+        h.query_by_label("Practice finished (no data written)")
+            .is_some()
+            || h.query_by_label("The session did not finish").is_some()
+    });
+    // shapelab's practice images have no texture: a texture answer is the shape's, and right.
+    assert!(h.query_by_label("16 of 16 trials (100.00 %)").is_some());
+    assert!(h.query_by_label("0 (0.00 %)").is_some());
+    assert!(
+        !dir.path().join("raw-data").exists(),
+        "practice writes no data"
+    );
+}
+
+#[test]
+fn a_practice_folder_of_cue_conflict_images_stops_a_practice_in_the_preflight() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::make_stimulus_set(&dir.path().join("practice"), 1);
+    let mut h = harness(demo_study(dir.path(), "practice:\n  stimuli: practice\n"));
+    step_until(&mut h, "the config check", loaded);
+    h.get_by_label("Practice").click();
+    h.step();
+    step_until(&mut h, "the practice set's check", loaded);
+    let problems = h.state().session.problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("practice.stimuli: ") && p.contains("has cue-conflict images")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn the_preflight_names_files_the_set_leaves_out_and_codes_the_papers_r_code_does_not_know() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::make_stimulus_set(&dir.path().join("stimuli"), 1);
+    std::fs::write(dir.path().join("stimuli/bird/.DS_Store"), b"x").expect("written");
+    let config = study(
+        dir.path(),
+        "experiment: e\nstimuli: stimuli\noutput: raw-data\n",
+    );
+    let mut h = harness(config);
+    step_until(&mut h, "the config check", loaded);
+    h.state_mut().session.subject = "subject-5".into();
+    h.step();
+    assert!(
+        h.query_by_label_contains(".DS_Store: ignored (a system file)")
+            .is_some(),
+        "the preflight names the file the set leaves out"
+    );
+    assert!(
+        h.query_by_label_contains("knows only subject-01 to subject-42")
+            .is_some(),
+        "a code the paper's per-subject plots leave out is pointed out"
+    );
 }

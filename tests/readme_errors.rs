@@ -242,13 +242,15 @@ fn scenario(input: &str) -> Option<Output> {
             .run(&["run", "experiment.yaml", "--simulate"]),
         "practice images in the main set" => {
             s.experiment("practice:\n  stimuli: p\n");
-            // The main set's image, saved again under a practice name.
+            // The main set's image, saved again under a practice name (without a texture).
             std::fs::create_dir_all(s.path("p/bird")).expect("folder");
-            std::fs::copy(
-                s.path("s/bird/bird1-cat1.png"),
-                s.path("p/bird/bird7-dog7.png"),
-            )
-            .expect("copied");
+            std::fs::copy(s.path("s/bird/bird1-cat1.png"), s.path("p/bird/bird7.png"))
+                .expect("copied");
+            s.run(&[&simulate[..], &["--practice"]].concat())
+        }
+        "cue-conflict practice images" => {
+            s.experiment("practice:\n  stimuli: p\n");
+            s.image("p/bird/bird7-dog7.png", 224);
             s.run(&[&simulate[..], &["--practice"]].concat())
         }
         "colour out of range" => s
@@ -397,7 +399,7 @@ fn scenario(input: &str) -> Option<Output> {
 }
 
 /// Rows whose scenario this test knows; each must be in the README.
-const SCENARIOS: [&str; 37] = [
+const SCENARIOS: [&str; 38] = [
     "YAML syntax",
     "key given twice",
     "unknown key",
@@ -418,6 +420,7 @@ const SCENARIOS: [&str; 37] = [
     "no subject code",
     "session exists",
     "practice images in the main set",
+    "cue-conflict practice images",
     "data folder cannot be created",
     "raw-data header",
     "missing column",

@@ -343,3 +343,61 @@ fn icons_are_drawn_one_to_one_in_their_boxes() {
         "the break screen shows text ({inked} dark pixels)"
     );
 }
+
+/// The original's feedback grey 0.7 on the 0..1 scale, as a byte: round(0.7 * 255).
+const FEEDBACK_GREY: [u8; 3] = [179, 179, 179];
+
+#[test]
+fn feedback_fills_the_correct_box_with_grey_0_7_behind_its_icon_and_leaves_the_rest() {
+    let Some(gpu) = gpu() else {
+        return;
+    };
+    let icons = match common::shared("texture-vs-shape/category-icons") {
+        Some(dir) => shapelab::present::frame_loop::load_icons(&dir).expect("icons"),
+        None => HashMap::new(),
+    };
+    let e = experiment("");
+    let correct = shapelab::categories::Category::Cat;
+    let mut rig = Rig::new(gpu, &e, (1024, 768), &icons);
+    let grid = rig.scene.layout().grid.clone();
+    let response = rig.render(Screen::Response);
+    let feedback = rig.render(Screen::Feedback(correct));
+    for (category, r) in grid.boxes() {
+        let rect = PixelRect {
+            left: r.left,
+            top: r.top,
+            width: r.size as u32,
+            height: r.size as u32,
+        };
+        if *category != correct {
+            assert!(
+                feedback.region(rect) == response.region(rect),
+                "{category}: unchanged"
+            );
+            continue;
+        }
+        let Some((w, _, rgba)) = icons.get(category) else {
+            // A named box: grey 0.7 instead of white inside its black frame.
+            assert_eq!(feedback.rgb(r.left + 4, r.top + 4), FEEDBACK_GREY);
+            assert_eq!(feedback.rgb(r.left, r.top), [0, 0, 0]);
+            assert_eq!(response.rgb(r.left + 4, r.top + 4), [255, 255, 255]);
+            continue;
+        };
+        // The icon is composited by its alpha over grey 0.7 instead of the background.
+        let mut worst = 0u8;
+        for (i, p) in feedback.region(rect).iter().enumerate() {
+            let j = ((i as u32 / w * w + i as u32 % w) * 4) as usize;
+            let alpha = u16::from(rgba[j + 3]);
+            for c in 0..3 {
+                let under = u16::from(FEEDBACK_GREY[c]) * (255 - alpha);
+                let expected = ((u16::from(rgba[j + c]) * alpha + under + 127) / 255) as u8;
+                worst = worst.max(p[c].abs_diff(expected));
+            }
+        }
+        assert!(worst <= 2, "{category}: pixels differ by up to {worst}");
+        let transparent = rgba.chunks(4).filter(|p| p[3] == 0).count();
+        assert!(transparent > 0, "the grey shows where the icon is clear");
+    }
+    // Outside the grid the background stays.
+    assert_eq!(feedback.rgb(5, 5), GREY);
+}

@@ -223,9 +223,11 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("started");
+    // Until it completes, the session's file is outside the data folder.
+    let partial = simulated_incomplete_file(&dir.path().join("raw-data"), "quick", "s1", 1);
     let data = data_file(&dir.path().join("raw-data"), "quick", "s1", 1);
     let started = Instant::now();
-    while csv_rows_if_any(&data) < 5 {
+    while csv_rows_if_any(&partial) < 5 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the session did not progress"
@@ -234,7 +236,11 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
     }
     child.kill().expect("SIGKILL sent");
     child.wait().expect("reaped");
-    let survived = csv_rows(&data);
+    assert!(
+        !data.exists(),
+        "a killed session has no file in the data folder"
+    );
+    let survived = csv_rows(&partial);
     assert!((5..48).contains(&survived.len()), "{} rows", survived.len());
     let record_file = simulated_file(
         &dir.path().join("raw-data"),
@@ -271,6 +277,10 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
         "random",
     ]);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        !partial.exists(),
+        "the completed file moved into the data folder"
+    );
     let rows = csv_rows(&data);
     let trials: Vec<String> = rows.iter().map(|r| r[2].clone()).collect();
     let expected_trials: Vec<String> = (1..=48).map(|n| n.to_string()).collect();
@@ -330,7 +340,9 @@ fn a_session_killed_with_sigkill_resumes_without_losing_or_repeating_a_trial() {
         "--resume",
     ]);
     assert!(
-        stderr(&again).contains("the session is complete (48 trials)"),
+        stderr(&again).contains(
+            "the session is complete (its file is in the data folder); nothing to resume"
+        ),
         "{}",
         stderr(&again)
     );
@@ -385,8 +397,9 @@ fn a_run_names_its_session_and_data_file_and_an_aborted_run_prints_the_command_t
         .spawn()
         .expect("started");
     let data = data_file(&dir.path().join("raw-data"), "quick", "s1", 1);
+    let partial = simulated_incomplete_file(&dir.path().join("raw-data"), "quick", "s1", 1);
     let started = Instant::now();
-    while csv_rows_if_any(&data) < 2 {
+    while csv_rows_if_any(&partial) < 2 {
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -399,10 +412,12 @@ fn a_run_names_its_session_and_data_file_and_an_aborted_run_prints_the_command_t
     let output = child.wait_with_output().expect("ended");
     assert!(output.status.success(), "{}", stderr(&output));
     let printed = stdout(&output);
-    let done = csv_rows(&data).len();
+    // Aborted: its rows wait outside the data folder.
+    assert!(!data.exists());
+    let done = csv_rows(&partial).len();
     assert!(
         printed.starts_with(
-            "session 1 of simulated-s1 (a simulated participant, never counted as a person): 48 trials, writing raw-data/_simulated/quick/quick_simulated-s1_session_1.csv\n"
+            "session 1 of simulated-s1 (a simulated participant, never counted as a person): 48 trials, writing raw-data/_simulated/_incomplete/quick/quick_simulated-s1_session_1.csv (into raw-data/_simulated/quick when complete)\n"
         ),
         "{printed}"
     );
@@ -434,6 +449,7 @@ fn a_run_names_its_session_and_data_file_and_an_aborted_run_prints_the_command_t
     )));
     assert!(stdout(&resumed).contains("session 1 of simulated-s1 completed: 48 of 48 trials done"));
     assert_eq!(csv_rows(&data).len(), 48);
+    assert!(!partial.exists(), "moved, not copied");
 }
 
 #[test]

@@ -77,11 +77,14 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
         "{paused}"
     );
 
-    // While paused (and retrying), what is on disk is a clean prefix of the full session.
+    // While paused (and retrying), what is on disk is a clean prefix of the full session,
+    // outside the data folder until the session completes.
     let (data, timing, record) = files(&out);
+    let partial = simulated_incomplete_file(&out, "quick", "s1", 1);
     for _ in 0..2 {
         std::thread::sleep(Duration::from_millis(1200));
-        let written_data = lines(&data);
+        assert!(!data.exists());
+        let written_data = lines(&partial);
         let written_timing = lines(&timing);
         assert!(written_data.len() > 5 && written_data.len() < 25);
         assert_eq!(written_data[..], lines(&ref_data)[..written_data.len()]);
@@ -111,6 +114,7 @@ fn a_disk_that_fills_up_pauses_the_session_and_loses_nothing() {
         lines(&ref_data),
         "every trial, once, in order"
     );
+    assert!(!partial.exists(), "moved into the data folder");
     assert_eq!(timing_keys(&timing), timing_keys(&ref_timing));
     let disturbed: Vec<String> = lines(&timing)
         .iter()

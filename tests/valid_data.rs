@@ -170,7 +170,10 @@ fn practice_uses_shapelabs_own_images_none_of_which_is_a_test_image() {
 
 #[test]
 fn a_practice_folder_of_its_own_is_named_by_check_and_used() {
-    let (dir, config) = quick_study("practice:\n  stimuli: practice\n  trials: 4\n");
+    // The quick set has cue-conflict images, which practice refuses unless allowed (see
+    // tests/practice.rs); allowed here, where the images shared with the main set are tested.
+    let (dir, config) =
+        quick_study("practice:\n  stimuli: practice\n  trials: 4\n  allow_cue_conflict: true\n");
     make_stimulus_set(&dir.path().join("practice-src"), 1);
     // Other pictures than the main set's: flipped.
     for entry in walk(&dir.path().join("practice-src")) {
@@ -226,7 +229,7 @@ fn a_data_folder_written_by_killed_and_resumed_sessions_holds_only_raw_data() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("started");
-    let data = simulated_file(&out, "quick", "s1", 1, "csv");
+    let data = simulated_incomplete_file(&out, "quick", "s1", 1);
     let started = Instant::now();
     while std::fs::read_to_string(&data).map_or(0, |t| t.lines().count()) < 4 {
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
@@ -425,9 +428,27 @@ fn rt_from_release_gives_the_release_or_the_end_of_the_window_while_held() {
             assert!((release - press - 0.1).abs() < 1e-9);
         }
     }
-    // By default rt is the press.
-    for (rt, press, _) in simulated_clicks("", "600") {
+    // rt_from: press gives the press.
+    for (rt, press, _) in simulated_clicks("rt_from: press\n", "600") {
         assert_eq!((rt.as_str(), press.as_str()), ("0.600000", "0.600000"));
+    }
+}
+
+#[test]
+fn by_default_rt_is_the_last_moment_the_button_was_down_as_the_originals_polling_measured() {
+    // The simulated participant holds the button 100 ms over the box: the answer lasts until
+    // the release, or until the window's end while still held.
+    for (rt_ms, expected_rt) in [("600", "0.700000"), ("1450", "1.500000")] {
+        for (rt, press, release) in simulated_clicks("", rt_ms) {
+            assert_eq!(rt, expected_rt, "rt_ms {rt_ms}");
+            assert!(
+                (press.parse::<f64>().expect("a press") * 1000.0
+                    - rt_ms.parse::<f64>().expect("ms"))
+                .abs()
+                    < 1e-6
+            );
+            assert_ne!(release, "NaN");
+        }
     }
 }
 
@@ -437,7 +458,8 @@ fn a_session_written_by_an_earlier_version_keeps_its_record_and_moves_its_logs_o
     let config = config.to_str().expect("utf-8");
     let out = dir.path().join("raw-data");
     run_ok(&["run", config, "--simulate", "--subject", "s1"]);
-    // The earlier layout: record and timing log beside the CSV, and the session cut short.
+    // The earlier layout: record and timing log beside the CSV, and the session aborted
+    // after 10 trials with its CSV in the data folder.
     let data = simulated_file(&out, "quick", "s1", 1, "csv");
     let folder = data.parent().expect("a folder").to_path_buf();
     for ext in ["session.json", "timing.csv"] {
@@ -445,20 +467,46 @@ fn a_session_written_by_an_earlier_version_keeps_its_record_and_moves_its_logs_o
         let name = now.file_name().expect("a name");
         std::fs::rename(&now, folder.join(name)).expect("moved back");
     }
+    let record = folder.join("quick_simulated-s1_session_1.session.json");
+    edit_config(
+        &record,
+        "\"status\": \"completed\"",
+        "\"status\": \"aborted\"",
+    );
     let text = std::fs::read_to_string(&data).expect("data");
     let first: String = text.lines().take(11).map(|l| format!("{l}\n")).collect();
     std::fs::write(&data, first).expect("cut short");
-    // compare finds the record beside the CSV.
-    let (summary, _) = compare_summary(&folder, &[]);
+    // compare finds the record beside the CSV, and leaves the unfinished session out unless
+    // asked, naming it.
+    let left_out = compare_without_figures(&folder);
+    assert!(
+        stderr(&left_out).contains(&format!(
+            "note: left out the unfinished session {}: session 1 of simulated-s1 aborted after",
+            data.display()
+        )) && stderr(&left_out).contains("an earlier shapelab wrote it into the data folder"),
+        "{}",
+        stderr(&left_out)
+    );
+    let (summary, _) = compare_summary(&folder, &["--include-incomplete"]);
     assert!(
         summary.contains("\nquick,simulated-s1,simulated,"),
         "{summary}"
     );
-    // --resume moves the logs out of the data folder and completes the session.
+    // --resume moves the logs and the unfinished CSV out of the data folder and completes the
+    // session, which then moves its CSV back in.
     let resumed = run_ok(&["run", config, "--simulate", "--subject", "s1", "--resume"]);
     assert!(
         stderr(&resumed)
             .contains("moved quick_simulated-s1_session_1.session.json from the data folder to "),
+        "{}",
+        stderr(&resumed)
+    );
+    assert!(
+        stderr(&resumed).contains(&format!(
+            "moved {} to {} (its record says aborted;",
+            data.display(),
+            out.join("_simulated/_incomplete/quick").display()
+        )),
         "{}",
         stderr(&resumed)
     );
@@ -468,4 +516,101 @@ fn a_session_written_by_an_earlier_version_keeps_its_record_and_moves_its_logs_o
         .collect();
     assert_eq!(names, ["quick_simulated-s1_session_1.csv"]);
     assert_eq!(csv_rows(&data).len(), 32);
+    assert!(files_in(&out.join("_simulated/_incomplete/quick")).is_empty());
+}
+
+/// Starts a simulated session of `subject` in real time and waits until `rows` of its rows
+/// are saved (in the folder of incomplete sessions, where a running session writes).
+fn running_session(config: &str, out: &Path, subject: &str, rows: usize) -> std::process::Child {
+    let child = shapelab()
+        .args([
+            "run",
+            config,
+            "--simulate",
+            "--realtime",
+            "--subject",
+            subject,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("started");
+    let partial = simulated_incomplete_file(out, "quick", subject, 1);
+    let started = Instant::now();
+    while std::fs::read_to_string(&partial).map_or(0, |t| t.lines().count()) < rows + 1 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn the_data_folder_holds_completed_sessions_only_and_the_reference_loaders_count_them() {
+    let (dir, config) = quick_study("");
+    let config = config.to_str().expect("utf-8");
+    let out = dir.path().join("raw-data");
+    let folder = out.join("_simulated/quick");
+    let incomplete = out.join("_simulated/_incomplete/quick");
+    let name = |subject: &str| format!("quick_simulated-{subject}_session_1.csv");
+    // s1 aborted (Ctrl-C), s2 killed with SIGKILL: neither has a file in the data folder.
+    let s1 = running_session(config, &out, "s1", 3);
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &s1.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let aborted = s1.wait_with_output().expect("ended");
+    assert!(aborted.status.success());
+    let mut s2 = running_session(config, &out, "s2", 3);
+    s2.kill().expect("SIGKILL sent");
+    s2.wait().expect("reaped");
+    assert_eq!(files_in(&folder), Vec::<String>::new());
+    assert_eq!(files_in(&incomplete), [name("s1"), name("s2")]);
+    // s3 completes; s2 is resumed to its end: both files are in the data folder, once.
+    run_ok(&["run", config, "--simulate", "--subject", "s3"]);
+    run_ok(&["run", config, "--simulate", "--subject", "s2", "--resume"]);
+    assert_eq!(files_in(&folder), [name("s2"), name("s3")]);
+    assert_eq!(files_in(&incomplete), [name("s1")]);
+    assert_eq!(csv_rows(&folder.join(name("s2"))).len(), 32);
+    // The paper's R loader and model-vs-human's rule read the two completed sessions only.
+    let loaded = load_independently(&folder).expect("loaded");
+    assert_eq!((loaded.rows, loaded.subjects), (64, 2), "{loaded:?}");
+    // A completed session is never resumed.
+    let again = run(&["run", config, "--simulate", "--subject", "s3", "--resume"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("the session is complete (its file is in the data folder)"),
+        "{}",
+        stderr(&again)
+    );
+    // compare leaves the aborted session out, naming it, unless asked.
+    let (summary, _) = compare_summary(&out.join("_simulated"), &[]);
+    assert!(!summary.contains("simulated-s1"), "{summary}");
+    let left_out = compare_without_figures(&folder);
+    assert!(
+        stderr(&left_out).contains(&format!(
+            "note: left out the unfinished session {}: session 1 of simulated-s1 aborted after ",
+            incomplete.join(name("s1")).display()
+        )),
+        "{}",
+        stderr(&left_out)
+    );
+    let (summary, _) = compare_summary(&folder, &["--include-incomplete"]);
+    assert!(
+        summary.contains("\nquick,simulated-s1,simulated,"),
+        "{summary}"
+    );
+}
+
+/// `shapelab compare` on `folder`, tables only, written to a scratch folder.
+fn compare_without_figures(folder: &Path) -> Output {
+    let tables = tempfile::tempdir().expect("temp dir");
+    let out = tables.path().to_str().expect("utf-8");
+    run(&[
+        "compare",
+        folder.to_str().expect("utf-8"),
+        "--no-figures",
+        "--out",
+        out,
+    ])
 }

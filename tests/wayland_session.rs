@@ -284,7 +284,7 @@ fn a_session_whose_screen_locks_pauses_within_seconds_and_ctrl_c_ends_it_with_it
         "{ended}"
     );
     // The data file is there, with its header, to be continued with --resume.
-    let data = dir.path().join("raw-data/quick/quick_s1_session_1.csv");
+    let data = common::incomplete_file(&dir.path().join("raw-data"), "quick", "s1", 1);
     assert!(common::csv_rows(&data).is_empty());
 }
 
@@ -534,7 +534,12 @@ fn a_session_ended_while_the_compositor_is_stopped_mid_trial_keeps_every_trials_
     signal(weston.pid(), "CONT");
     assert!(warning.is_ok(), "no stall warning: {warning:?}");
     assert_eq!(code, Some(1));
-    let rows = common::csv_rows(&dir.path().join("raw-data/quick/quick_s1_session_1.csv"));
+    let rows = common::csv_rows(&common::incomplete_file(
+        &dir.path().join("raw-data"),
+        "quick",
+        "s1",
+        1,
+    ));
     let (_, timing) = table(&log_of(dir, "timing.csv"));
     assert!(!rows.is_empty());
     assert_eq!(

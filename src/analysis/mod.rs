@@ -5,7 +5,9 @@ pub mod compare;
 pub mod consistency;
 pub mod metrics;
 pub mod observers;
+pub mod same_code;
 pub mod session_results;
 pub mod shape_bias;
+pub mod unfinished;
 
 pub use shape_bias::{Decisions, ShapeBias};

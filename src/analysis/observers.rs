@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::data::paths::{CompanionFiles, LOGS, SIMULATED, SIMULATED_PREFIX};
+use super::same_code::{Identity, Observers};
+use crate::data::paths::{data_folder_of, CompanionFiles, SIMULATED_PREFIX};
 use crate::data::raw::{parse_rows, RawRow};
 use crate::data::record::{SessionRecord, TimingMode};
 use crate::data::timing::disturbed_trials;
@@ -136,48 +137,10 @@ pub struct LoadReport {
     pub notes: Vec<String>,
 }
 
-/// Every raw-data CSV under the paths: files as given, folders recursively. Session timing and
-/// flip logs (`*.timing.csv`, `*.flips.csv`) are not raw data and are skipped, and so are the
-/// `_logs` and `_simulated` folders below a given folder (give a `_simulated` folder itself to
-/// read simulated sessions).
+/// Every raw-data CSV of a completed session under the paths (see
+/// [`super::unfinished::find_data`], which also names the sessions left out).
 pub fn find_csvs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            walk(path, &mut found)?;
-        } else if path.is_file() {
-            found.push(path.clone());
-        } else {
-            return Err(Error::in_file(path, "no such file or folder"));
-        }
-    }
-    found.sort();
-    found.dedup();
-    Ok(found)
-}
-
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list the folder", e))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| Error::io(dir, "list the folder", e))?
-            .path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if path.is_dir() {
-            if name != LOGS && name != SIMULATED {
-                walk(&path, found)?;
-            }
-        } else if name.ends_with(".csv")
-            && !name.ends_with(".timing.csv")
-            && !name.ends_with(".flips.csv")
-        {
-            found.push(path);
-        }
-    }
-    Ok(())
+    Ok(super::unfinished::find_data(paths, false)?.files)
 }
 
 /// The experiment a file belongs to: its folder's name without `-trained-CNNs` when that names
@@ -199,9 +162,16 @@ pub fn experiment_of(path: &Path) -> String {
     name.split('_').next().unwrap_or(&name).to_string()
 }
 
-fn source_of(path: &Path) -> String {
-    path.parent()
-        .and_then(Path::file_name)
+/// The data folder of a file (for a session not yet completed, the one it will join), as
+/// one path for every spelling of it.
+fn folder_of(path: &Path) -> PathBuf {
+    let folder = data_folder_of(path).unwrap_or_else(|| PathBuf::from("."));
+    std::fs::canonicalize(&folder).unwrap_or(folder)
+}
+
+fn source_of(folder: &Path) -> String {
+    folder
+        .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| ".".into())
 }
@@ -238,9 +208,10 @@ pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observe
         (path.clone(), rows)
     });
     let mut report = LoadReport::default();
-    let mut groups: BTreeMap<(String, String, String), Vec<RawRow>> = BTreeMap::new();
-    let mut kinds: HashMap<(String, String, String), Kind> = HashMap::new();
-    let mut left_out: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut groups: BTreeMap<Identity, Vec<RawRow>> = BTreeMap::new();
+    let mut kinds: HashMap<Identity, Kind> = HashMap::new();
+    let mut left_out: HashMap<Identity, usize> = HashMap::new();
+    let mut same_code = Observers::default();
     let mut untimed = 0;
     for (path, rows) in parsed {
         let ((mut rows, dropped), companions) = match rows {
@@ -262,25 +233,10 @@ pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observe
         untimed += usize::from(options.leave_out_disturbed && !companions.timed);
         report.notes.extend(companions.unreadable.clone());
         let experiment = experiment_of(&path);
-        let source = source_of(&path);
-        if let (false, Some(first)) = (companions.disturbed.is_empty(), rows.first()) {
-            let key = (experiment.clone(), first.subj.to_string(), source.clone());
-            let before = rows.len();
-            rows.retain(|r| !companions.disturbed.contains(&r.trial));
-            *left_out.entry(key).or_default() += before - rows.len();
-        }
-        if let Some((subject, simulated)) = &companions.record {
-            let kind = if *simulated {
-                Kind::Simulated
-            } else {
-                Kind::Person
-            };
-            let key = (experiment.clone(), subject.clone(), source.clone());
-            kinds.insert(key, kind);
-        }
+        let folder = folder_of(&path);
         // A file holds one observer, or a few in long runs: split it into runs of one subject
         // (from the end, so each split moves only its own rows; a single run moves none) and
-        // hand each run to its group whole.
+        // hand each run to its observer whole.
         let same_subj = |a: &RawRow, b: &RawRow| Arc::ptr_eq(&a.subj, &b.subj) || a.subj == b.subj;
         let mut runs = Vec::new();
         while let Some(last) = rows.last() {
@@ -290,10 +246,25 @@ pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observe
                 .map_or(0, |i| i + 1);
             runs.push(rows.split_off(start));
         }
-        for run in runs.into_iter().rev() {
-            let group = groups
-                .entry((experiment.clone(), run[0].subj.to_string(), source.clone()))
-                .or_default();
+        for mut run in runs.into_iter().rev() {
+            let sessions = run.iter().map(|r| r.session.to_string()).collect();
+            let subj = run[0].subj.to_string();
+            let identity = same_code.assign(&experiment, &subj, &folder, &path, &sessions);
+            if !companions.disturbed.is_empty() {
+                let before = run.len();
+                run.retain(|r| !companions.disturbed.contains(&r.trial));
+                *left_out.entry(identity.clone()).or_default() += before - run.len();
+            }
+            let recorded = companions.record.as_ref().filter(|(s, _)| *s == subj);
+            if let Some((_, simulated)) = recorded {
+                let kind = if *simulated {
+                    Kind::Simulated
+                } else {
+                    Kind::Person
+                };
+                kinds.insert(identity.clone(), kind);
+            }
+            let group = groups.entry(identity).or_default();
             if group.is_empty() {
                 *group = run;
             } else {
@@ -307,44 +278,26 @@ pub fn load_with(files: &[PathBuf], options: LoadOptions) -> Result<(Vec<Observe
             report.files
         ));
     }
+    let (labels, notes) = same_code.labels();
+    report.notes.extend(notes);
     let mut observers: Vec<Observer> = groups
         .into_iter()
-        .map(|(key, rows)| {
-            let kind = kinds.get(&key).copied().unwrap_or(Kind::of_code(&key.1));
-            let left_out = left_out.get(&key).copied().unwrap_or(0);
-            let (experiment, subj, source) = key;
+        .map(|(identity, rows)| {
+            let kind = kinds
+                .get(&identity)
+                .copied()
+                .unwrap_or(Kind::of_code(&identity.subj));
             Observer {
-                label: subj.clone(),
-                experiment,
-                subj,
-                source,
+                label: labels[&identity].clone(),
+                left_out: left_out.get(&identity).copied().unwrap_or(0),
+                source: source_of(&identity.folder),
+                experiment: identity.experiment,
+                subj: identity.subj,
                 rows,
                 kind,
-                left_out,
             }
         })
         .collect();
-    // Two sources with the same subj in one experiment are different observers: say which is which.
-    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for o in &observers {
-        *counts
-            .entry((o.experiment.clone(), o.subj.clone()))
-            .or_default() += 1;
-    }
-    for o in &mut observers {
-        if counts[&(o.experiment.clone(), o.subj.clone())] > 1 {
-            // `exp-trained-CNNs` says `[trained-CNNs]`; other folders are named in full.
-            let rest = o
-                .source
-                .strip_prefix(o.experiment.as_str())
-                .map(|r| r.trim_start_matches('-'));
-            let tag = match rest {
-                Some(r) if !r.is_empty() => r,
-                _ => o.source.as_str(),
-            };
-            o.label = format!("{} [{tag}]", o.subj);
-        }
-    }
     observers.sort_by(|a, b| {
         (&a.experiment, !a.is_human(), &a.label).cmp(&(&b.experiment, !b.is_human(), &b.label))
     });

@@ -56,7 +56,7 @@ pub fn disturbed_line(disturbed: &BTreeMap<usize, String>) -> String {
 impl SessionResults {
     /// Reads the session's data file and record.
     pub fn read(paths: &SessionPaths) -> Result<SessionResults> {
-        let rows = read_rows(&paths.data)?;
+        let rows = read_rows(paths.saved_data())?;
         let record = SessionRecord::read(&paths.record)?;
         let observer = Observer {
             experiment: record.experiment.clone(),

@@ -3,8 +3,11 @@
 
 mod lines;
 pub mod participant;
+mod practice;
+mod response;
 pub mod texts;
 mod values;
+mod yaml_errors;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::categories::Category;
 use crate::error::{Error, Result};
 use crate::names;
+use yaml_errors::yaml_error;
 
+pub use practice::Practice;
+pub use response::{ResponseButtons, ResponseWindow, RtFrom};
 pub use values::{Colour, Flag};
 
 /// Everything a session needs to know, as written in `experiment.yaml`.
@@ -38,6 +44,9 @@ pub struct Config {
     pub output: PathBuf,
     /// `random` (seeded from experiment, subject and session) or `files` (sorted file order).
     pub trial_order: TrialOrder,
+    /// Whether one folder of pre-ordered images serves every participant; by default, as in the
+    /// original, a participant runs only images whose subject field is theirs.
+    pub pre_ordered_shared: bool,
     /// Refresh rate the display is expected to run at, in Hz.
     pub refresh_hz: f64,
     /// How a duration in ms becomes whole frames.
@@ -70,9 +79,12 @@ pub struct Config {
     pub ms_resp_object: f64,
     /// Fixed length of the response window in practice (ms).
     pub ms_resp_object_practice: f64,
-    /// Which moment of the last valid click is `rt`: `press` (default) or `release` (what
-    /// the original's polling loop measured).
+    /// Which moment of the answer is `rt`: `last_down` (the original's), `press` or `release`.
     pub rt_from: RtFrom,
+    /// Which mouse buttons answer: `any` (the original's) or `left`.
+    pub response_buttons: ResponseButtons,
+    /// Whether the response window is timed by the `clock` (the original's) or by `frames`.
+    pub response_window: ResponseWindow,
     /// Stimulus (and expected image) size in pixels.
     pub surround_size: u32,
     /// Side of the fixation square outline in pixels.
@@ -165,18 +177,6 @@ pub enum TrialOrder {
     Files,
 }
 
-/// Which moment of the last valid click is the trial's response time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RtFrom {
-    /// The press of the mouse button (shapelab's default).
-    #[default]
-    Press,
-    /// Its release, or the end of the window while still held: what the original's polling
-    /// loop measured.
-    Release,
-}
-
 /// How a duration in ms becomes a whole number of frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -239,16 +239,6 @@ pub struct MaskParams {
     pub size: u32,
 }
 
-/// Practice sessions: feedback forced on, no data written.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-pub struct Practice {
-    /// Practice stimulus set; the main set when absent.
-    pub stimuli: Option<PathBuf>,
-    /// Number of practice trials; `num_practice_trials_per_block` when absent.
-    pub trials: Option<usize>,
-}
-
 impl Config {
     /// The inter-trial fixation (ms): `ms_inter_trial`, else `ms_fixation` as the original.
     pub fn inter_trial_ms(&self) -> f64 {
@@ -298,6 +288,7 @@ impl Default for Config {
             icons: None,
             output: PathBuf::from("raw-data"),
             trial_order: TrialOrder::Random,
+            pre_ordered_shared: false,
             refresh_hz: 60.0,
             frame_rounding: Rounding::Ceil,
             blank_frames: 1,
@@ -313,7 +304,9 @@ impl Default for Config {
             ms_mask: 200.0,
             ms_resp_object: 1500.0,
             ms_resp_object_practice: 1500.0,
-            rt_from: RtFrom::Press,
+            rt_from: RtFrom::LastDown,
+            response_buttons: ResponseButtons::Any,
+            response_window: ResponseWindow::Clock,
             surround_size: 224,
             fixation_size: 230,
             fixation_line_width: 1,
@@ -591,23 +584,35 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
 }
 
 /// Refuses a phase shorter than one frame at the configured refresh (see
-/// [`crate::trials::frames::shorter_than_a_frame`]).
+/// [`crate::trials::frames::shorter_than_a_frame`]), and a beep too short to hear: both are
+/// seconds written where milliseconds belong.
 fn shorter_than_a_frame(
     durations: &[(&[&str], f64)],
     refresh_hz: f64,
     locate: &Locate<'_>,
 ) -> Result<()> {
-    // The beep is not drawn: it has no frames.
-    let drawn = durations
-        .iter()
-        .filter(|(keys, _)| keys[0].starts_with("ms_"));
-    for &(keys, ms) in drawn {
-        if let Some(message) = crate::trials::frames::shorter_than_a_frame(ms, refresh_hz) {
+    for &(keys, ms) in durations {
+        // The beep is not drawn: it has no frames, but under 10 ms it is a click, not a tone.
+        let message = if keys[0].starts_with("ms_") {
+            crate::trials::frames::shorter_than_a_frame(ms, refresh_hz)
+        } else {
+            (ms < SHORTEST_BEEP_MS).then(|| {
+                format!(
+                    "{ms} ms is too short to hear as a beep; durations are in milliseconds \
+                     (for {ms} s write {})",
+                    ms * 1000.0
+                )
+            })
+        };
+        if let Some(message) = message {
             return Err(fail(locate, keys, message));
         }
     }
     Ok(())
 }
+
+/// A beep shorter than this (ms) is taken for seconds written as milliseconds.
+const SHORTEST_BEEP_MS: f64 = 10.0;
 
 fn response_order(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 16]> {
     let key = "final_cats_responses";
@@ -633,156 +638,6 @@ fn response_order(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[C
             format!("must list all 16 categories once, found {}", order.len()),
         )
     })
-}
-
-/// Turns a YAML or type error into `file:line: message`, suggesting the nearest key for typos.
-fn yaml_error(path: &Path, text: &str, err: &serde_yaml_ng::Error) -> Error {
-    // Escaped as the key appears in the text, so that the key is recognised in the message.
-    let full = crate::error::one_line(&err.to_string());
-    let message = full.split(" at line ").next().unwrap_or(&full).to_string();
-    let message = match unknown_key(&message) {
-        Some((key, expected)) => {
-            let hint = nearest(&key, &expected)
-                .map(|k| format!(" (did you mean `{k}`?)"))
-                .unwrap_or_default();
-            let prefix = message.split("unknown field").next().unwrap_or("");
-            format!("{prefix}unknown key `{key}`{hint}")
-        }
-        None => message,
-    };
-    if let Some(key) = duplicate_key(&message) {
-        let from = err.location().map_or(1, |l| l.line());
-        return match lines::repeated_key(text, from, key) {
-            Some((first, second)) => Error::at_line(
-                path,
-                second,
-                format!("`{key}` is given twice (first at line {first})"),
-            ),
-            None => Error::in_file(path, format!("`{key}` is given twice")),
-        };
-    }
-    let line = err
-        .location()
-        .map(|l| l.line())
-        .or_else(|| unknown_key(&full).and_then(|(key, _)| lines::line_of(text, &[&key])));
-    // Errors raised inside our own value types lose serde's key path: name the key again.
-    let key = line
-        .and_then(|l| text.lines().nth(l - 1))
-        .and_then(|l| lines::key_of(l.trim_start()));
-    let message = match key {
-        Some(key) if !message.contains(':') && !message.contains(key) => {
-            format!("{key}: {message}")
-        }
-        _ => message,
-    };
-    let message = in_lab_words(&message);
-    match line {
-        Some(line) => Error::at_line(path, line, message),
-        None => Error::in_file(path, message),
-    }
-}
-
-/// Says serde's type errors in the lab's words: `ms_stim: invalid type: string "200ms",
-/// expected f64` becomes `ms_stim: expected a number of milliseconds (e.g. 200), got "200ms"`.
-fn in_lab_words(message: &str) -> String {
-    if let Some((prefix, rest)) = message.split_once("unknown variant `") {
-        if let Some((got, expected)) = rest.split_once("`, expected ") {
-            let choices: Vec<&str> = expected
-                .trim_start_matches("one of ")
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .collect();
-            let choices = match choices.split_last() {
-                Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-                _ => choices.concat(),
-            };
-            return format!("{prefix}must be {choices}, got {got}");
-        }
-    }
-    let Some((prefix, rest)) = ["invalid type: ", "invalid value: "]
-        .iter()
-        .find_map(|marker| message.split_once(marker))
-    else {
-        return message.to_string();
-    };
-    let Some((got, expected)) = rest.rsplit_once(", expected ") else {
-        return message.to_string();
-    };
-    let got = match got.split_once(' ') {
-        Some(("string" | "floating" | "integer" | "boolean" | "unsigned", value)) => value
-            .trim_start_matches("point ")
-            .trim_start_matches("integer ")
-            .trim_matches('`')
-            .to_string(),
-        _ => match got {
-            "sequence" => "a list".to_string(),
-            "map" => "keys below it".to_string(),
-            "unit value" => "nothing".to_string(),
-            other => other.to_string(),
-        },
-    };
-    let key = prefix.trim_end_matches([':', ' ']);
-    let last = key.rsplit('.').next().unwrap_or(key);
-    let expected = match expected {
-        "f64" if last.starts_with("ms_") || last == "ms" => {
-            "a number of milliseconds (e.g. 200)".to_string()
-        }
-        "f64" | "f32" => "a number".to_string(),
-        "u8" | "u16" | "u32" | "u64" | "usize" if got.starts_with('-') => {
-            "a whole number of 0 or more".to_string()
-        }
-        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => "a whole number".to_string(),
-        "a sequence" => "a list".to_string(),
-        "a boolean" => "true or false".to_string(),
-        other => other.to_string(),
-    };
-    format!("{prefix}expected {expected}, got {got}")
-}
-
-/// The key of serde's "duplicate field" message.
-fn duplicate_key(message: &str) -> Option<&str> {
-    let rest = message.split("duplicate field `").nth(1)?;
-    rest.split_once('`').map(|(key, _)| key)
-}
-
-/// The unknown key and the expected ones from serde's "unknown field" message.
-fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
-    let rest = message.split("unknown field `").nth(1)?;
-    let (key, rest) = rest.split_once('`')?;
-    let expected = rest
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(String::from)
-        .collect();
-    Some((key.to_string(), expected))
-}
-
-fn nearest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&key.to_lowercase(), c), c))
-        .filter(|(d, c)| *d <= key.len().max(c.len()) / 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.as_str())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb))
-                .min(above + 1)
-                .min(row[j] + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

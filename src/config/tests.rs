@@ -124,7 +124,7 @@ fn a_wrong_type_names_the_line_in_the_labs_words() {
     );
     assert_eq!(
         error("rt_from: 1\n"),
-        "exp.yaml:1: rt_from: must be press or release, got 1"
+        "exp.yaml:1: rt_from: must be last_down, press or release, got 1"
     );
 }
 
@@ -158,6 +158,46 @@ fn a_duration_shorter_than_a_frame_is_refused_as_seconds_written_for_millisecond
     );
     // One frame exactly is allowed.
     assert!(Experiment::parse(Path::new("e.yaml"), "refresh_hz: 100\nms_stim: 10\n").is_ok());
+}
+
+#[test]
+fn a_beep_of_a_fraction_of_a_millisecond_is_refused_as_seconds_written_for_milliseconds() {
+    assert_eq!(
+        error("experiment: x\nbeep:\n  ms: 0.15\n"),
+        "exp.yaml:3: beep.ms: 0.15 ms is too short to hear as a beep; durations are in milliseconds (for 0.15 s write 150)"
+    );
+    assert!(parse("beep:\n  ms: 10\n").is_ok());
+}
+
+#[test]
+fn the_response_rules_are_the_originals_unless_chosen_and_a_wrong_choice_names_the_choices() {
+    let e = parse("experiment: x\n").expect("valid");
+    assert_eq!(
+        (
+            e.config.rt_from,
+            e.config.response_buttons,
+            e.config.response_window
+        ),
+        (
+            RtFrom::LastDown,
+            ResponseButtons::Any,
+            ResponseWindow::Clock
+        )
+    );
+    let e =
+        parse("rt_from: press\nresponse_buttons: left\nresponse_window: frames\n").expect("valid");
+    assert_eq!(
+        (
+            e.config.rt_from,
+            e.config.response_buttons,
+            e.config.response_window
+        ),
+        (RtFrom::Press, ResponseButtons::Left, ResponseWindow::Frames)
+    );
+    assert_eq!(
+        error("response_buttons: right\n"),
+        "exp.yaml:1: response_buttons: must be any or left, got right"
+    );
 }
 
 #[test]
@@ -279,6 +319,13 @@ fn the_participants_texts_come_from_the_config_with_the_original_english_by_defa
     let plain = parse("experiment: x\n").expect("valid");
     assert_eq!(plain.config.texts, texts::Texts::default());
     assert_eq!(plain.config.texts.start, "Click the mouse to start!");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiment.yaml");
+    let shipped = Experiment::load(&shipped).expect("experiment.yaml is valid");
+    assert_eq!(
+        shipped.config.texts,
+        texts::Texts::default(),
+        "experiment.yaml shows the default texts"
+    );
     // The paper's texture-guessing variant: the same images, other instructions.
     let e = parse(
         "experiment: x\ntexts:\n  instructions: Name the texture of each image, not the object.\n  break: Weiter mit Klick.\n  end: Danke!\n",

@@ -15,17 +15,32 @@ pub struct Texts {
     pub start: String,
     /// Above `start` when a session is resumed; `{trial}` is the first trial shown.
     pub resume: String,
-    /// The block summary of the break and end screens: `{correct}`, `{trials}`, `{percent}`,
-    /// `{block}`, `{blocks}`, `{no_answer}` (percentages with one decimal).
+    /// The block summary of the break screen: `{correct}`, `{trials}`, `{percent}`,
+    /// `{block}`, `{blocks}`, `{no_answer}` (percentages with two decimals, as the original).
     pub block: String,
     /// The break screen's request to click, below the summary.
     #[serde(rename = "break")]
     pub break_screen: String,
-    /// Below a break's summary when more than 2 % of the block's trials had no answer.
+    /// Below a break's summary (and the practice's end) when more than 2 % of the block's
+    /// trials had no answer.
     pub no_answer_warning: String,
-    /// The end screen's last line, below the summary.
+    /// The last block's summary on the end screen, with the placeholders of `block`.
+    pub end_summary: String,
+    /// The end screen's last lines, below `end_summary`.
     pub end: String,
+    /// The start screen's request to click in a practice run (instead of `start`): it says
+    /// that this is practice.
+    pub practice_start: String,
+    /// The end screen of a practice run (instead of `end_summary` and `end`), with the
+    /// placeholders of `block`: it must not say that the study is over.
+    pub practice_end: String,
 }
+
+/// The original's block summary (`texture_shape_experiment.m`, the break screen).
+const ORIGINAL_BLOCK: &str = "{correct} out of the last {trials} object identifications correct. \
+                              That corresponds to {percent} % correct.\n\
+                              You have finished {block} blocks out of {blocks}.\n\
+                              You have failed to give an answer in {no_answer} % of the trials.";
 
 impl Default for Texts {
     fn default() -> Texts {
@@ -33,31 +48,43 @@ impl Default for Texts {
             instructions: None,
             start: "Click the mouse to start!".into(),
             resume: "Continuing at trial {trial}.".into(),
-            block: "You answered {correct} of {trials} trials correctly ({percent} %).\n\
-                    Blocks finished: {block} of {blocks}.\n\
-                    No answer: {no_answer} % of the trials."
+            block: ORIGINAL_BLOCK.into(),
+            break_screen: "Click a button to continue!".into(),
+            no_answer_warning: "THIS IS TOO HIGH! PLEASE RESPOND EVERY TRIAL AND GUESS IF UNSURE!"
                 .into(),
-            break_screen: "Click the mouse to continue.".into(),
-            no_answer_warning: "Please respond on every trial. If you are unsure, guess!".into(),
-            end: "Thank you!".into(),
+            end_summary: "{correct} out of the last {trials} object identifications correct. \
+                          That corresponds to {percent} % correct."
+                .into(),
+            end: "You have finished this experiment now.\nThanks a lot for your participation!"
+                .into(),
+            practice_start: "Practice: these trials are for practice only.\n\
+                             Click the mouse to start!"
+                .into(),
+            practice_end: "Practice finished: {correct} out of {trials} object identifications \
+                           correct. That corresponds to {percent} % correct.\n\
+                           You have failed to give an answer in {no_answer} % of the trials.\n\
+                           The experiment itself follows."
+                .into(),
         }
     }
 }
 
+/// The placeholders of a block summary.
+const SUMMARY: &[&str] = &[
+    "correct",
+    "trials",
+    "percent",
+    "block",
+    "blocks",
+    "no_answer",
+];
+
 /// The placeholders each text may use, by its key.
-const PLACEHOLDERS: [(&str, &[&str]); 2] = [
+const PLACEHOLDERS: [(&str, &[&str]); 4] = [
     ("resume", &["trial"]),
-    (
-        "block",
-        &[
-            "correct",
-            "trials",
-            "percent",
-            "block",
-            "blocks",
-            "no_answer",
-        ],
-    ),
+    ("block", SUMMARY),
+    ("end_summary", SUMMARY),
+    ("practice_end", SUMMARY),
 ];
 
 impl Texts {
@@ -69,7 +96,10 @@ impl Texts {
             ("block", self.block.as_str()),
             ("break", self.break_screen.as_str()),
             ("no_answer_warning", self.no_answer_warning.as_str()),
+            ("end_summary", self.end_summary.as_str()),
             ("end", self.end.as_str()),
+            ("practice_start", self.practice_start.as_str()),
+            ("practice_end", self.practice_end.as_str()),
         ];
         if let Some(instructions) = &self.instructions {
             all.push(("instructions", instructions.as_str()));

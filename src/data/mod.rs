@@ -97,6 +97,8 @@ pub struct Recorder {
     record: SessionRecord,
     unsaved: VecDeque<Unsaved>,
     record_unsaved: bool,
+    /// The completed session's CSV is in the data folder.
+    filed: bool,
     rows_saved: usize,
     /// Plan indices of the trials whose row, and whose timing line, was handed over.
     responded: std::collections::BTreeSet<usize>,
@@ -121,6 +123,7 @@ impl Recorder {
             record,
             unsaved: VecDeque::new(),
             record_unsaved: false,
+            filed: false,
             rows_saved: 0,
             responded: Default::default(),
             timed: Default::default(),
@@ -169,6 +172,12 @@ impl Recorder {
         if self.record_unsaved {
             self.record.write(&self.paths.record)?;
             self.record_unsaved = false;
+        }
+        // Every row is on disk and the record says completed: only now does the CSV join the
+        // data folder, which the reference analyses read as completed participants.
+        if self.record.status == Status::Completed && !self.filed {
+            self.paths.move_into_data_folder()?;
+            self.filed = true;
         }
         Ok(())
     }

@@ -19,14 +19,15 @@ impl Progress {
     /// Reads a session's record and counts its data rows.
     pub fn read(paths: &SessionPaths) -> Result<Progress> {
         let record = SessionRecord::read(&paths.record)?;
-        let rows = match std::fs::read(&paths.data) {
+        let data = paths.saved_data();
+        let rows = match std::fs::read(data) {
             Ok(bytes) => bytes
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count()
                 .saturating_sub(1),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(Error::io(&paths.data, "read", e)),
+            Err(e) => return Err(Error::io(data, "read", e)),
         };
         Ok(Progress { record, rows })
     }

@@ -95,6 +95,10 @@ pub struct RunRecord {
     /// The file name of the run's flip log, beside the record (on-screen runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flip_log: Option<String>,
+    /// Why the run had no sound: it was started knowingly with `--allow-silent` while the
+    /// sound output failed with this error (no beep after unanswered or wrong trials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silent: Option<String>,
 }
 
 /// The session record, written next to the data file.

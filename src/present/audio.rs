@@ -27,6 +27,16 @@ fn quietly<T>(open: impl FnOnce() -> T) -> T {
     result
 }
 
+/// Why a session does not start without sound: the beep after every trial without an answer
+/// (always, as in the original) and the auditive feedback would be lost.
+pub fn no_sound_error(device: &str) -> crate::error::Error {
+    crate::error::Error::new(format!(
+        "no sound output ({device}): a session beeps after every trial without an answer; \
+         connect speakers or headphones, or start it knowingly without sound with \
+         --allow-silent (the session record notes it)"
+    ))
+}
+
 /// An open audio output that plays the configured beep.
 pub struct Beeper {
     sink: rodio::MixerDeviceSink,
@@ -44,6 +54,11 @@ impl Beeper {
             sink,
             beep: beep.clone(),
         })
+    }
+
+    /// Whether the default audio output opens; `Err` is the device's error.
+    pub fn check(beep: &Beep) -> Result<(), String> {
+        Beeper::open(beep).map(drop)
     }
 
     /// Starts the beep and returns at once; the tone plays on the audio thread.

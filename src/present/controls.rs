@@ -5,13 +5,13 @@
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
-use crate::trials::timeline::Input;
+use crate::trials::timeline::{Button, Input};
 use crate::trials::Disturbance;
 
 /// What the window thread passes on, with the time it happened.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum WindowInput {
-    /// A left click at a position in physical pixels.
+    /// A mouse button pressed at a position in physical pixels.
     Click {
         /// When the event arrived.
         at: Instant,
@@ -19,11 +19,24 @@ pub enum WindowInput {
         x: f64,
         /// Vertical position.
         y: f64,
+        /// Which button.
+        button: Button,
     },
-    /// The left button released.
+    /// A mouse button released.
     Release {
         /// When the event arrived.
         at: Instant,
+        /// Which button.
+        button: Button,
+    },
+    /// The cursor moved while a button was held.
+    Motion {
+        /// When the event arrived.
+        at: Instant,
+        /// Horizontal position.
+        x: f64,
+        /// Vertical position.
+        y: f64,
     },
     /// Escape.
     Escape,
@@ -82,13 +95,22 @@ impl Controls {
         while let Ok(input) = inputs.try_recv() {
             let waiting = self.confirm_abort || paused;
             match input {
-                WindowInput::Click { at, x, y } if !waiting => pending.push(Input::Click {
+                WindowInput::Click { at, x, y, button } if !waiting => pending.push(Input::Click {
+                    at: seconds(at),
+                    x,
+                    y,
+                    button,
+                }),
+                WindowInput::Motion { at, x, y } if !waiting => pending.push(Input::Motion {
                     at: seconds(at),
                     x,
                     y,
                 }),
-                WindowInput::Click { .. } => {}
-                WindowInput::Release { at } => pending.push(Input::Release { at: seconds(at) }),
+                WindowInput::Click { .. } | WindowInput::Motion { .. } => {}
+                WindowInput::Release { at, button } => pending.push(Input::Release {
+                    at: seconds(at),
+                    button,
+                }),
                 WindowInput::Escape | WindowInput::No if self.confirm_abort => {
                     self.confirm_abort = false
                 }
@@ -160,6 +182,7 @@ mod tests {
             at: Instant::now(),
             x: 1.0,
             y: 2.0,
+            button: Button::Left,
         };
         let (inputs, command) = take(&mut c, &[click, WindowInput::Yes], true);
         assert!(inputs.is_empty());

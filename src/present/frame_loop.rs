@@ -26,8 +26,8 @@ use crate::data::record::{DisplayFacts, TimingMode};
 use crate::error::{Error, Result};
 use crate::session::{self, Session, SessionOptions};
 use crate::stimuli::StimulusSet;
-use crate::trials::timeline::{Event, FrameTick, Input, Phase};
-use crate::trials::{Disturbance, Screen};
+use crate::trials::timeline::{Event, Frame, FrameTick, Input, Phase};
+use crate::trials::{Disturbance, PracticeScore, Screen};
 
 pub use super::flip_test::{flip_test, FlipTest};
 pub use super::presenter::load_icons;
@@ -45,6 +45,8 @@ pub struct PresentOptions {
     pub measure_flips: usize,
     /// Print every phase change with its onset and trial to standard output.
     pub log_phases: bool,
+    /// Run without a sound output (the session record says so).
+    pub allow_silent: bool,
 }
 
 /// A finished presented session.
@@ -54,6 +56,8 @@ pub struct Outcome {
     pub aborted: bool,
     /// The data file, when one was written.
     pub data: Option<PathBuf>,
+    /// The answers of the run (what a practice run, which writes no data, reports).
+    pub score: PracticeScore,
     /// The timing report.
     pub report: FlipReport,
     /// Synchronised or not.
@@ -84,6 +88,9 @@ pub fn run(
 ) -> Result<Outcome> {
     let mut experiment = job.experiment;
     let mut p = Presenter::open(window, epoch, &experiment)?;
+    if job.session.practice {
+        p.scene.show_practice();
+    }
     p.watch(watchdog.clone());
     let (width, height) = p.scene.layout().screen;
     let estimate = p.measure_refresh(job.present.measure_flips)?;
@@ -150,17 +157,20 @@ pub fn run(
         width_px: width,
         height_px: height,
     };
-    let mut session = session::open(&experiment, &job.set, &job.session, facts)?;
-    println!("{}", session.describe(""));
+    let mut options = job.session;
     let beeper = match Beeper::open(&config.beep) {
         Ok(b) => Some(b),
-        Err(e) => {
+        Err(e) if job.present.allow_silent => {
             warnings.push(format!(
                 "no audio output ({e}): the session runs without the beep"
             ));
+            options.silent = Some(e);
             None
         }
+        Err(e) => return Err(super::audio::no_sound_error(&e)),
     };
+    let mut session = session::open(&experiment, &job.set, &options, facts)?;
+    println!("{}", session.describe(""));
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -172,7 +182,9 @@ pub fn run(
         (_, Some(_)) => Some("Timing: refresh check overridden (--ignore-refresh)".to_string()),
         _ => None,
     };
-    let data = session.recorder.as_ref().map(|r| r.paths().data.clone());
+    let paths = session.recorder.as_ref().map(|r| r.paths().clone());
+    // Where the CSV is once the session has ended: a completed one moved into the data folder.
+    let data = || paths.as_ref().map(|p| p.saved_data().to_path_buf());
     let mut writer = session
         .recorder
         .take()
@@ -192,6 +204,7 @@ pub fn run(
         log_phases: job.present.log_phases,
         server_times: matches!(source, FlipSource::Server { .. }),
     };
+    let mut score = PracticeScore::default();
     let result = run_session(
         &mut p,
         &mut session,
@@ -200,6 +213,7 @@ pub fn run(
             writer: writer.as_mut(),
             preloader,
             beeper: beeper.as_ref(),
+            score: &mut score,
         },
         settings,
     );
@@ -211,7 +225,8 @@ pub fn run(
     let Some(mut writer) = writer else {
         return result.map(|ended| Outcome {
             aborted: ended.aborted(),
-            data,
+            data: data(),
+            score,
             report,
             timing: verdict.mode,
             warnings,
@@ -239,7 +254,8 @@ pub fn run(
     saved?;
     Ok(Outcome {
         aborted: ended.aborted(),
-        data,
+        data: data(),
+        score,
         report,
         timing: verdict.mode,
         warnings,
@@ -271,6 +287,8 @@ pub(super) struct SessionParts<'a> {
     pub(super) preloader: Preloader,
     /// The feedback beep, when there is a sound device.
     pub(super) beeper: Option<&'a Beeper>,
+    /// Counts the answers.
+    pub(super) score: &'a mut PracticeScore,
 }
 
 /// How the frame loop ended.
@@ -440,7 +458,8 @@ pub(super) fn run_session<T: FrameTarget>(
                     }
                 }
                 Event::SessionEnded { aborted } => ended = Some(*aborted),
-                Event::PrepareTrial(_) | Event::TrialResponded(_) | Event::TrialTimed(_) => {}
+                Event::TrialResponded(result) => parts.score.add(result),
+                Event::PrepareTrial(_) | Event::TrialTimed(_) => {}
             }
         }
         if let Some(writer) = parts.writer.as_deref_mut() {
@@ -462,8 +481,8 @@ pub(super) fn run_session<T: FrameTarget>(
             target.show_cursor(wants_cursor);
             cursor_shown = wants_cursor;
         }
-        if settings.log_phases && last_phase != Some(step.phase) {
-            log_phase(onset, session.timeline.trial_number(), step.phase);
+        if settings.log_phases {
+            log_frame(onset, session.timeline.trial_number(), &step, last_phase);
         }
         last_phase = Some(step.phase);
         target.present(frame, &step.screen, &overlay);
@@ -487,6 +506,20 @@ pub fn log_phase(onset: f64, trial: usize, phase: Phase) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "phase {onset:.3} trial {trial} {}", phase.name());
     let _ = out.flush();
+}
+
+/// Logs a frame for `--log-phases`: its phase when it changed since `last`, and `beep
+/// <onset> trial <n>` when the frame sounds the feedback beep.
+pub fn log_frame(onset: f64, trial: usize, frame: &Frame, last: Option<Phase>) {
+    use std::io::Write;
+    if last != Some(frame.phase) {
+        log_phase(onset, trial, frame.phase);
+    }
+    if frame.events.contains(&Event::Beep) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "beep {onset:.3} trial {trial}");
+        let _ = out.flush();
+    }
 }
 
 #[cfg(test)]

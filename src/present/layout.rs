@@ -43,6 +43,9 @@ pub struct Layout {
     pub grid: ResponseGrid,
     /// The words of the text screens.
     pub texts: crate::config::texts::Texts,
+    /// A practice run: its start and end screens say so (`texts.practice_start`,
+    /// `texts.practice_end`).
+    pub practice: bool,
     /// The photodiode patch in its corner, when configured (never larger than the screen).
     pub photodiode: Option<PixelRect>,
 }
@@ -107,6 +110,7 @@ impl Layout {
             fixation,
             grid: ResponseGrid::new(order, width, height, config.box_size, config.object_gap),
             texts: config.texts.clone(),
+            practice: false,
             photodiode: config
                 .photodiode
                 .map(|p| PixelRect::in_corner(screen, p.corner, p.size)),

@@ -277,6 +277,11 @@ impl SceneRenderer {
         &self.layout
     }
 
+    /// Words the start and end screens as a practice run's.
+    pub fn show_practice(&mut self) {
+        self.layout.practice = true;
+    }
+
     /// Uploads the next stimulus (RGBA, the stimulus size).
     pub fn set_stimulus(&self, queue: &wgpu::Queue, rgba: &[u8]) {
         upload(queue, &self.stimulus, rgba);

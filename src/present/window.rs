@@ -18,6 +18,7 @@ use super::controls::WindowInput;
 use super::watchdog::Watchdog;
 use crate::config::Fullscreen;
 use crate::error::{Error, Result};
+use crate::trials::timeline::Button;
 
 /// How often the window thread looks for input that no wake-up announced (see
 /// `about_to_wait`).
@@ -50,6 +51,8 @@ struct App<T: 'static> {
     sender: Option<mpsc::Sender<WindowInput>>,
     window: Option<Arc<Window>>,
     cursor: (f64, f64),
+    /// Buttons down now: cursor motion is passed on only while one is held.
+    held: u8,
     result: Option<Result<T>>,
     watchdog: Arc<Watchdog>,
 }
@@ -134,6 +137,7 @@ pub fn run<T: Send + 'static>(
         sender: None,
         window: None,
         cursor: (0.0, 0.0),
+        held: 0,
         result: None,
         watchdog,
     };
@@ -342,21 +346,32 @@ impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
     fn window_event(&mut self, _: &ActiveEventLoop, _: WindowId, event: WindowEvent) {
         let at = Instant::now();
         match event {
-            WindowEvent::CursorMoved { position, .. } => self.cursor = (position.x, position.y),
-            WindowEvent::MouseInput {
-                state: ElementState::Pressed,
-                button: MouseButton::Left,
-                ..
-            } => self.send(WindowInput::Click {
-                at,
-                x: self.cursor.0,
-                y: self.cursor.1,
-            }),
-            WindowEvent::MouseInput {
-                state: ElementState::Released,
-                button: MouseButton::Left,
-                ..
-            } => self.send(WindowInput::Release { at }),
+            WindowEvent::CursorMoved { position, .. } => {
+                self.cursor = (position.x, position.y);
+                if self.held != 0 {
+                    self.send(WindowInput::Motion {
+                        at,
+                        x: position.x,
+                        y: position.y,
+                    });
+                }
+            }
+            WindowEvent::MouseInput { state, button, .. } => {
+                let button = lab_button(button);
+                let bit = 1 << button as u8;
+                if state == ElementState::Pressed {
+                    self.held |= bit;
+                    self.send(WindowInput::Click {
+                        at,
+                        x: self.cursor.0,
+                        y: self.cursor.1,
+                        button,
+                    });
+                } else {
+                    self.held &= !bit;
+                    self.send(WindowInput::Release { at, button });
+                }
+            }
             WindowEvent::KeyboardInput { event, .. }
                 if event.state == ElementState::Pressed && !event.repeat =>
             {
@@ -389,6 +404,16 @@ impl<T: Send + 'static> ApplicationHandler<Finished<T>> for App<T> {
     fn user_event(&mut self, event_loop: &ActiveEventLoop, Finished(result): Finished<T>) {
         self.result = Some(result);
         event_loop.exit();
+    }
+}
+
+/// A winit mouse button in the timeline's terms.
+fn lab_button(button: MouseButton) -> Button {
+    match button {
+        MouseButton::Left => Button::Left,
+        MouseButton::Right => Button::Right,
+        MouseButton::Middle => Button::Middle,
+        _ => Button::Other,
     }
 }
 

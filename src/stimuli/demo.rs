@@ -50,35 +50,7 @@ pub fn textures_for(shape: Category) -> [Category; CONFLICTS_PER_CATEGORY] {
 
 /// Draws one demo image: `shape`'s name in large letters made of `texture`.
 pub fn draw(shape: Category, texture: Category) -> RgbImage {
-    let word = shape.name();
-    let lines: Vec<&str> = if word.len() > 5 {
-        let (a, b) = word.split_at(word.len().div_ceil(2));
-        vec![a, b]
-    } else {
-        vec![word]
-    };
-    let columns = lines.iter().map(|l| l.len()).max().unwrap_or(1);
-    // Cells of the large letters: as wide as fits, a little taller than wide.
-    let usable = SIZE as usize - 16;
-    let cell_w = usable / (columns * (glyphs::WIDTH + 1) - 1);
-    let rows = lines.len() * (glyphs::HEIGHT + 2) - 2;
-    let cell_h = (cell_w * 3 / 2).min(usable / rows);
-    let width = (columns * (glyphs::WIDTH + 1) - 1) * cell_w;
-    let height = rows * cell_h;
-    let left = (SIZE as usize - width) / 2;
-    let top = (SIZE as usize - height) / 2;
-    let in_shape = |x: usize, y: usize| {
-        if x < left || y < top || x >= left + width || y >= top + height {
-            return false;
-        }
-        let (cx, cy) = ((x - left) / cell_w, (y - top) / cell_h);
-        let (line, gy) = (cy / (glyphs::HEIGHT + 2), cy % (glyphs::HEIGHT + 2));
-        let (letter, gx) = (cx / (glyphs::WIDTH + 1), cx % (glyphs::WIDTH + 1));
-        lines
-            .get(line)
-            .and_then(|l| l.chars().nth(letter))
-            .is_some_and(|c| glyphs::is_set(c, gx, gy))
-    };
+    let in_shape = word_outline(shape);
     let tint = PALETTE[texture.index()];
     let ink = tint.map(|v| v / 3);
     let small = texture.name();
@@ -103,6 +75,53 @@ pub fn draw(shape: Category, texture: Category) -> RgbImage {
             Rgb(tint)
         }
     })
+}
+
+/// Draws `shape`'s name in large letters of one flat grey `level`, on the demo background:
+/// an image with a shape and no texture cue at all (no colour, no small words).
+pub fn draw_plain(shape: Category, level: u8) -> RgbImage {
+    let in_shape = word_outline(shape);
+    RgbImage::from_fn(SIZE, SIZE, |x, y| {
+        if in_shape(x as usize, y as usize) {
+            Rgb([level; 3])
+        } else {
+            Rgb(BACKGROUND)
+        }
+    })
+}
+
+/// Whether a pixel lies inside the large letters of `shape`'s name (split over two lines when
+/// long), centred in the image.
+fn word_outline(shape: Category) -> impl Fn(usize, usize) -> bool {
+    let word = shape.name();
+    let lines: Vec<&'static str> = if word.len() > 5 {
+        let (a, b) = word.split_at(word.len().div_ceil(2));
+        vec![a, b]
+    } else {
+        vec![word]
+    };
+    let columns = lines.iter().map(|l| l.len()).max().unwrap_or(1);
+    // Cells of the large letters: as wide as fits, a little taller than wide.
+    let usable = SIZE as usize - 16;
+    let cell_w = usable / (columns * (glyphs::WIDTH + 1) - 1);
+    let rows = lines.len() * (glyphs::HEIGHT + 2) - 2;
+    let cell_h = (cell_w * 3 / 2).min(usable / rows);
+    let width = (columns * (glyphs::WIDTH + 1) - 1) * cell_w;
+    let height = rows * cell_h;
+    let left = (SIZE as usize - width) / 2;
+    let top = (SIZE as usize - height) / 2;
+    move |x: usize, y: usize| {
+        if x < left || y < top || x >= left + width || y >= top + height {
+            return false;
+        }
+        let (cx, cy) = ((x - left) / cell_w, (y - top) / cell_h);
+        let (line, gy) = (cy / (glyphs::HEIGHT + 2), cy % (glyphs::HEIGHT + 2));
+        let (letter, gx) = (cx / (glyphs::WIDTH + 1), cx % (glyphs::WIDTH + 1));
+        lines
+            .get(line)
+            .and_then(|l| l.chars().nth(letter))
+            .is_some_and(|c| glyphs::is_set(c, gx, gy))
+    }
 }
 
 /// Writes the demo set into `dir` as `<shape>/<shape>N-<texture>M.png`; returns the number of

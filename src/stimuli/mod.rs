@@ -2,16 +2,20 @@
 //! every image before a session starts.
 
 pub mod demo;
+mod files;
 mod glyphs;
 pub mod icons;
 pub mod mask;
 pub mod practice;
+mod subjects;
 
 use std::path::{Path, PathBuf};
 
 use crate::categories::Category;
 use crate::error::{Error, Result};
 use crate::names::{texture_of_original, TrialImageName};
+use files::{file_name, Findings};
+pub use subjects::SessionFolder;
 
 /// One stimulus image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,8 @@ pub struct Stimulus {
 pub struct LabFields {
     /// The file name, e.g. `0001_s5n_s01_0_bird_00_bird3-bird2.png`.
     pub imagename: String,
+    /// The subject field, e.g. `s01`: whose session the image was pre-ordered for.
+    pub subject: String,
     /// The condition field, e.g. `0`.
     pub condition: String,
 }
@@ -54,6 +60,16 @@ pub enum Layout {
     /// The original lab layout: one folder of pre-ordered images named
     /// `NNNN_<code>_<subject>_<condition>_<category>_00_<original>.png`.
     PreOrdered,
+    /// The original's per-subject layout: a folder of pre-ordered images per subject,
+    /// `<subject>/`, or per session of a subject, `<subject>/session-N/`.
+    PerSubject,
+}
+
+impl Layout {
+    /// Whether the images carry their order in their names (never shuffled).
+    pub fn is_pre_ordered(self) -> bool {
+        self != Layout::CategoryFolders
+    }
 }
 
 /// All stimuli of a set, sorted by path (the pre-ordered layout keeps its trial order).
@@ -65,6 +81,11 @@ pub struct StimulusSet {
     pub layout: Layout,
     /// The stimuli in file order.
     pub stimuli: Vec<Stimulus>,
+    /// A per-subject set's folders, in order; empty for the other layouts.
+    pub folders: Vec<SessionFolder>,
+    /// Entries of the folder left out on purpose (system files, files that are not images),
+    /// one line each naming the file, for the experimenter to see.
+    pub notes: Vec<String>,
 }
 
 impl StimulusSet {
@@ -124,32 +145,50 @@ impl StimulusSet {
 
     fn scan(root: &Path) -> Result<(StimulusSet, Vec<String>)> {
         let entries = read_dir_sorted(root)?;
-        let has_folders = entries.iter().any(|p| p.is_dir());
-        let mut problems = Vec::new();
+        let folders_in: Vec<&PathBuf> = entries
+            .iter()
+            .filter(|p| p.is_dir() && !file_name(p).starts_with('.'))
+            .collect();
+        let by_category = folders_in
+            .iter()
+            .any(|d| file_name(d).parse::<Category>().is_ok());
+        let mut found = Findings::default();
         let mut stimuli = Vec::new();
-        let layout = if has_folders {
+        let mut folders = Vec::new();
+        let layout = if folders_in.is_empty() {
+            collect_pre_ordered(&entries, &mut stimuli, &mut found);
+            Layout::PreOrdered
+        } else if by_category {
+            for png in found.png_files(&entries, None) {
+                found.problems.push(format!(
+                    "{}: an image beside the category folders has no category; move it into its \
+                     shape's folder",
+                    png.display()
+                ));
+            }
             for folder in entries.iter().filter(|p| p.is_dir()) {
-                collect_folder(folder, &mut stimuli, &mut problems);
+                if !found.ignores_hidden_folder(folder) {
+                    collect_folder(folder, &mut stimuli, &mut found);
+                }
             }
             Layout::CategoryFolders
         } else {
-            for path in entries.iter().filter(|p| is_png(p)) {
-                match pre_ordered(path) {
-                    Ok(stimulus) => stimuli.push(stimulus),
-                    Err(problem) => problems.push(problem),
-                }
-            }
-            Layout::PreOrdered
+            subjects::collect(&entries, &mut stimuli, &mut folders, &mut found);
+            Layout::PerSubject
         };
-        if stimuli.is_empty() && problems.is_empty() {
-            problems.push(format!("{}: no .png stimuli found", root.display()));
+        if stimuli.is_empty() && found.problems.is_empty() {
+            found
+                .problems
+                .push(format!("{}: no .png stimuli found", root.display()));
         }
         let set = StimulusSet {
             root: root.to_path_buf(),
             layout,
             stimuli,
+            folders,
+            notes: found.notes,
         };
-        Ok((set, problems))
+        Ok((set, found.problems))
     }
 
     /// Decodes every image (in parallel) and checks that it is `size` x `size` pixels;
@@ -204,8 +243,18 @@ impl Drop for Scratch {
 /// Decodes an image file, naming the file in the error.
 pub fn decode(path: &Path) -> Result<image::DynamicImage> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the image", e))?;
-    image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
-        .map_err(|e| Error::in_file(path, format!("is not a readable PNG image ({e})")))
+    image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).map_err(|e| {
+        match image::guess_format(&bytes) {
+            Ok(format) if format != image::ImageFormat::Png => Error::in_file(
+                path,
+                format!(
+                    "is a {} image named .png; shapelab reads PNG only: convert it to PNG",
+                    format!("{format:?}").to_uppercase()
+                ),
+            ),
+            _ => Error::in_file(path, format!("is not a readable PNG image ({e})")),
+        }
+    })
 }
 
 fn check_image(path: &Path, size: u32) -> Result<()> {
@@ -238,40 +287,41 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-fn is_png(path: &Path) -> bool {
-    path.is_file()
-        && path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+/// Adds a pre-ordered folder's images, given its entries, naming every other entry.
+fn collect_pre_ordered(entries: &[PathBuf], stimuli: &mut Vec<Stimulus>, found: &mut Findings) {
+    for path in found.png_files(entries, Some("in a folder of pre-ordered images")) {
+        match pre_ordered(&path) {
+            Ok(stimulus) => stimuli.push(stimulus),
+            Err(problem) => found.problems.push(problem),
+        }
+    }
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-fn collect_folder(folder: &Path, stimuli: &mut Vec<Stimulus>, problems: &mut Vec<String>) {
+fn collect_folder(folder: &Path, stimuli: &mut Vec<Stimulus>, found: &mut Findings) {
     let name = file_name(folder);
     let shape = match name.parse::<Category>() {
         Ok(shape) => shape,
-        Err(e) => return problems.push(format!("{}: folder name: {e}", folder.display())),
+        Err(e) => {
+            return found
+                .problems
+                .push(format!("{}: folder name: {e}", folder.display()))
+        }
     };
     let files = match read_dir_sorted(folder) {
         Ok(files) => files,
-        Err(e) => return problems.push(e.to_string()),
+        Err(e) => return found.problems.push(e.to_string()),
     };
-    let images: Vec<&PathBuf> = files.iter().filter(|p| is_png(p)).collect();
+    let images = found.png_files(&files, Some("in a category folder"));
     if images.is_empty() {
-        return problems.push(format!(
+        return found.problems.push(format!(
             "{}: the category folder has no .png images",
             folder.display()
         ));
     }
     for path in images {
-        let original = file_name(path);
+        let original = file_name(&path);
         if original.contains('_') {
-            problems.push(format!(
+            found.problems.push(format!(
                 "{}: the name contains '_', which image names in raw data cannot carry",
                 path.display()
             ));
@@ -279,13 +329,13 @@ fn collect_folder(folder: &Path, stimuli: &mut Vec<Stimulus>, problems: &mut Vec
         }
         match texture_category(&original) {
             Ok(texture) => stimuli.push(Stimulus {
-                path: path.clone(),
+                path,
                 original,
                 shape,
                 texture,
                 lab: None,
             }),
-            Err(e) => problems.push(format!("{}: {e}", path.display())),
+            Err(e) => found.problems.push(format!("{}: {e}", path.display())),
         }
     }
 }
@@ -322,6 +372,7 @@ fn pre_ordered(path: &Path) -> std::result::Result<Stimulus, String> {
         texture,
         lab: Some(LabFields {
             imagename: name,
+            subject: parsed.subject,
             condition: parsed.condition,
         }),
     })

@@ -1,8 +1,12 @@
-//! The practice set. Practice gives feedback that teaches the shape answer, so a practice run
-//! must never show an image of the main set: the original had a practice folder of its own.
-//! Without a configured `practice.stimuli`, shapelab draws its own practice images (demo-style
-//! words whose shape and texture pairs the demo set never uses); a configured set that shares
-//! an image with the main set, compared by pixels and not by name, is refused.
+//! The practice set. Practice feedback corrects every answer that is not the shape category
+//! (the original's rule), so practice must teach the task and never shape over texture: its
+//! images have no cue conflict, and none is an image of the main set (the original had a
+//! practice folder of its own). Without a configured `practice.stimuli`, shapelab draws its own
+//! practice images: the shape's word in plain grey letters, with no texture cue at all, so a
+//! texture answer is the shape answer and is never corrected, and no image is one of the demo
+//! set's (whose agreeing images have coloured, texture-worded letters). A configured set is
+//! refused when it has cue-conflict images (unless `practice.allow_cue_conflict` says so
+//! knowingly) or shares an image with the main set, compared by pixels and not by name.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -53,7 +57,8 @@ impl PracticeSource {
                 dir.display()
             ),
             (PracticeSource::Generated(dir), _) => format!(
-                "{} images shapelab draws itself, in {} (none is in the main set)",
+                "{} images shapelab draws itself, in {} (words without a texture cue; none is \
+                 in the main set)",
                 generated_count(),
                 dir.display()
             ),
@@ -62,7 +67,8 @@ impl PracticeSource {
 }
 
 /// The practice set of a session over `main`: opened, every image checked, and refused when
-/// it shares an image with the main set.
+/// it has cue-conflict images (see [`refuse_cue_conflict`]) or shares an image with the main
+/// set.
 pub fn open(experiment: &Experiment, main: &StimulusSet) -> Result<(StimulusSet, PracticeSource)> {
     let source = PracticeSource::of(experiment);
     let size = experiment.config.surround_size;
@@ -79,6 +85,7 @@ pub fn open(experiment: &Experiment, main: &StimulusSet) -> Result<(StimulusSet,
         write_generated(dir)?;
     }
     let set = StimulusSet::check(source.dir(), size)?;
+    refuse_cue_conflict(experiment, &set)?;
     let shared = shared_images(&set, main)?;
     if !shared.is_empty() {
         let shown: Vec<String> = shared
@@ -104,6 +111,45 @@ pub fn open(experiment: &Experiment, main: &StimulusSet) -> Result<(StimulusSet,
         ));
     }
     Ok((set, source))
+}
+
+/// Refuses a practice set with cue-conflict images (texture known and not the shape), listing
+/// them, unless `practice.allow_cue_conflict` is set: practice feedback would correct every
+/// texture answer on them and so teach the shape bias the study measures.
+pub fn refuse_cue_conflict(experiment: &Experiment, set: &StimulusSet) -> Result<()> {
+    if experiment.config.practice.allow_cue_conflict {
+        return Ok(());
+    }
+    let conflicts: Vec<String> = set
+        .stimuli
+        .iter()
+        .filter(|s| s.is_conflict())
+        .map(|s| {
+            let path = s.path.strip_prefix(&set.root).unwrap_or(&s.path);
+            path.display().to_string()
+        })
+        .collect();
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    const LISTED: usize = 10;
+    let more = match conflicts.len() {
+        n if n > LISTED => format!(" and {} more", n - LISTED),
+        _ => String::new(),
+    };
+    Err(experiment.error_at(
+        &["practice", "stimuli"],
+        format!(
+            "{} has cue-conflict images ({} of {}), on which practice feedback would correct \
+             every texture answer and teach the shape answer: {}{more}; use practice images \
+             whose shape and texture agree or that have no texture, or set \
+             practice.allow_cue_conflict: true to allow that knowingly",
+            set.root.display(),
+            conflicts.len(),
+            set.stimuli.len(),
+            conflicts[..conflicts.len().min(LISTED)].join(", ")
+        ),
+    ))
 }
 
 /// The pairs (practice image, main image) with the same pixels.
@@ -151,9 +197,9 @@ fn content_keys(set: &StimulusSet) -> Result<Vec<u64>> {
         .collect()
 }
 
-/// Texture categories of the practice images, as places after the shape in [`ALL`]: every
-/// offset but 0 and the demo set's, so no practice image repeats a demo image.
-const GENERATED_TEXTURE_OFFSETS: [usize; 13] = [1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14, 15];
+/// Grey levels of the letters of shapelab's practice images: one image per level and shape
+/// category, for variety without any texture cue (the demo set's letters are coloured).
+const GENERATED_INK_LEVELS: [u8; 13] = [20, 30, 40, 50, 60, 70, 80, 95, 110, 120, 130, 140, 150];
 
 /// Where shapelab's own practice images are kept: the user's cache folder
 /// (`$XDG_CACHE_HOME`, else `~/.cache`, else the system's temporary folder), in a folder named
@@ -164,12 +210,13 @@ pub fn generated_dir() -> PathBuf {
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
-    cache.join("shapelab").join("practice-v1")
+    // v1 held cue-conflict images: a new name, so that no cached v1 set is ever shown.
+    cache.join("shapelab").join("practice-v2")
 }
 
 /// The number of images shapelab draws for practice.
 fn generated_count() -> usize {
-    GENERATED_TEXTURE_OFFSETS.len() * ALL.len()
+    GENERATED_INK_LEVELS.len() * ALL.len()
 }
 
 /// Whether `dir` holds every practice image (a cleaner may have removed some).
@@ -201,10 +248,10 @@ fn write_generated(dir: &Path) -> Result<()> {
     for shape in ALL {
         let folder = filling.join(shape.name());
         std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, "create the folder", e))?;
-        for (k, offset) in GENERATED_TEXTURE_OFFSETS.iter().enumerate() {
-            let texture = ALL[(shape.index() + offset) % ALL.len()];
-            let path = folder.join(format!("{shape}{}-{texture}1.png", k + 1));
-            demo::draw(shape, texture)
+        for (k, &level) in GENERATED_INK_LEVELS.iter().enumerate() {
+            // No texture in the name: the image has none.
+            let path = folder.join(format!("{shape}{}.png", k + 1));
+            demo::draw_plain(shape, level)
                 .save_with_format(&path, image::ImageFormat::Png)
                 .map_err(|e| Error::in_file(&path, format!("cannot write the image: {e}")))?;
         }
@@ -225,17 +272,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_practice_image_pairs_a_shape_and_texture_as_a_demo_image_does() {
-        for shape in ALL {
-            let demo: Vec<_> = demo::textures_for(shape)
-                .into_iter()
-                .chain([shape])
-                .collect();
-            for offset in GENERATED_TEXTURE_OFFSETS {
-                let texture = ALL[(shape.index() + offset) % ALL.len()];
-                assert!(!demo.contains(&texture), "{shape} with {texture}");
-            }
-        }
+    fn shapelabs_practice_images_have_no_texture_and_are_no_demo_image() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (main, practice) = (dir.path().join("main"), dir.path().join("practice"));
+        demo::write_set(&main).expect("demo set");
+        write_generated(&practice).expect("practice set");
+        let practice = StimulusSet::open(&practice).expect("practice");
+        assert_eq!(practice.stimuli.len(), generated_count());
+        assert!(practice.stimuli.iter().all(|s| s.texture.is_none()));
+        let main = StimulusSet::open(&main).expect("main");
+        assert_eq!(shared_images(&practice, &main).expect("compared"), []);
     }
 
     #[test]

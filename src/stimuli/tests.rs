@@ -105,7 +105,7 @@ fn every_image_problem_is_reported_together_naming_the_file() {
         "{err}"
     );
     assert!(
-        err.contains("bird3-cat1.png: is not a readable PNG image"),
+        err.contains("bird3-cat1.png: is a GIF image named .png; shapelab reads PNG only"),
         "{err}"
     );
     assert!(
@@ -155,4 +155,91 @@ fn a_session_check_reports_naming_and_image_problems_together() {
             .len(),
         1
     );
+}
+
+/// A pre-ordered image for `subject_field` in `folder`.
+fn pre_ordered_png(folder: &Path, trial: usize, subject_field: &str) {
+    png(
+        &folder.join(format!(
+            "{trial:04}_qck_{subject_field}_0_bird_00_bird{trial}-cat{trial}.png"
+        )),
+        4,
+    );
+}
+
+#[test]
+fn per_subject_and_per_session_folders_are_found_and_each_session_gets_its_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    pre_ordered_png(&dir.path().join("subject-01"), 1, "s01");
+    pre_ordered_png(&dir.path().join("subject-01"), 2, "s01");
+    pre_ordered_png(&dir.path().join("P02/session-1"), 1, "P02");
+    pre_ordered_png(&dir.path().join("P02/session-2"), 1, "P02");
+    let set = StimulusSet::open(dir.path()).expect("valid");
+    assert_eq!(set.layout, Layout::PerSubject);
+    assert_eq!(set.subjects(), ["P02", "subject-01"]);
+    assert_eq!(set.stimuli.len(), 4);
+    let first = set
+        .for_session("subject-01", 5, false)
+        .expect("any session");
+    assert_eq!(first.root, dir.path().join("subject-01"));
+    assert_eq!(first.stimuli.len(), 2);
+    let second = set.for_session("P02", 2, false).expect("session 2");
+    assert_eq!(second.root, dir.path().join("P02/session-2"));
+    assert!(set.subject_problems(None).is_empty());
+    let missing = set.for_session("P02", 3, false).expect_err("no session-3");
+    assert!(
+        missing
+            .to_string()
+            .contains("P02/session-3: no folder of images for session 3 of P02"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn a_subject_folder_holding_another_subjects_images_is_a_problem_unless_shared() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    pre_ordered_png(&dir.path().join("subject-02"), 1, "s01");
+    let set = StimulusSet::open(dir.path()).expect("names are fine");
+    let problems = set.subject_problems(None);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("1 of 1 pre-ordered images are not subject-02's"));
+    assert!(set.for_session("subject-02", 1, false).is_err());
+    assert!(set.for_session("subject-02", 1, true).is_ok());
+}
+
+#[test]
+fn files_that_are_not_stimuli_are_named_as_problems_or_notes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    png(&dir.path().join("bird/bird1-cat1.png"), 4);
+    png(&dir.path().join("loose1-cat1.png"), 4);
+    std::fs::write(dir.path().join("bird/bird2-cat1.jpeg"), b"x").expect("written");
+    std::fs::write(dir.path().join("bird/.DS_Store"), b"x").expect("written");
+    std::fs::write(dir.path().join("bird/readme"), b"x").expect("written");
+    std::fs::create_dir_all(dir.path().join(".git")).expect("folder");
+    let err = StimulusSet::open(dir.path())
+        .expect_err("problems")
+        .to_string();
+    assert!(err.starts_with("2 problems"), "{err}");
+    assert!(err.contains("bird2-cat1.jpeg: a JPEG image"), "{err}");
+    assert!(
+        err.contains("loose1-cat1.png: an image beside the category folders"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.path().join("bird/bird2-cat1.jpeg")).expect("removed");
+    std::fs::remove_file(dir.path().join("loose1-cat1.png")).expect("removed");
+    let set = StimulusSet::open(dir.path()).expect("valid");
+    assert_eq!(set.stimuli.len(), 1);
+    assert_eq!(set.notes.len(), 3, "{:?}", set.notes);
+    assert!(set
+        .notes
+        .iter()
+        .any(|n| n.ends_with(".git: ignored (a hidden folder)")));
+    assert!(set
+        .notes
+        .iter()
+        .any(|n| n.ends_with(".DS_Store: ignored (a system file)")));
+    assert!(set
+        .notes
+        .iter()
+        .any(|n| n.ends_with("readme: left out (not a .png image)")));
 }

@@ -5,10 +5,13 @@ pub mod disturbance;
 pub mod frames;
 pub mod grid;
 pub mod plan;
+pub mod response;
+pub mod score;
 pub mod timeline;
 
 pub use disturbance::{Disturbance, Disturbances};
 pub use frames::{frames_for, PhaseFrames};
 pub use grid::ResponseGrid;
 pub use plan::{SessionPlan, Trial};
+pub use score::PracticeScore;
 pub use timeline::{Event, FrameTick, Input, Phase, Screen, Timeline, TimelineSettings};

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::config::TrialOrder;
 use crate::rng::{derive_seed, seed_from, Rng};
-use crate::stimuli::{Layout, Stimulus, StimulusSet};
+use crate::stimuli::{Stimulus, StimulusSet};
 
 /// One planned trial.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ impl SessionPlan {
         let seed = SessionPlan::seed_for(request.experiment, request.subject, request.session);
         let mut stimuli = set.stimuli.clone();
         // A pre-ordered set carries its order in its names; shuffling it would undo the design.
-        if request.order == TrialOrder::Random && set.layout != Layout::PreOrdered {
+        if request.order == TrialOrder::Random && !set.layout.is_pre_ordered() {
             Rng::new(seed).shuffle(&mut stimuli);
         }
         if let Some(limit) = request.limit {

@@ -4,82 +4,19 @@
 //! ([`FrameTick`]) and what the participant did since the last frame ([`Input`]); it answers
 //! with the screen to draw for that frame and the events to act on (write a row, beep, ...).
 
-use serde::Serialize;
-
 use super::disturbance::{Disturbance, Disturbances};
 use super::frames::PhaseFrames;
 use super::grid::ResponseGrid;
 use super::plan::Trial;
-use crate::categories::Category;
-pub use crate::config::RtFrom;
+use super::response::Mouse;
+pub use super::response::{Button, ResponseRules};
+pub use crate::config::{ResponseWindow, RtFrom};
 
-/// The phases of a session. A trial runs from `Fixation` to `Feedback`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// "Click the mouse to start!"
-    Start,
-    /// Fixation square after the start screen or a break, before the block's first trial.
-    BlockFixation,
-    /// The trial's own fixation square before its stimulus.
-    Fixation,
-    /// The stimulus image.
-    Stimulus,
-    /// Background-only frames after the stimulus.
-    PostStimulusBlank,
-    /// The pink-noise mask.
-    Mask,
-    /// Background-only frames after the mask.
-    PostMaskBlank,
-    /// The response grid, for a fixed time.
-    Response,
-    /// The correct box highlighted after a wrong or missing answer.
-    Feedback,
-    /// Fixation square after the trial's answer and feedback (the inter-trial interval).
-    InterTrial,
-    /// A break between blocks, until a click.
-    Break,
-    /// The final summary and thank-you.
-    End,
-    /// Nothing more to show.
-    Done,
-}
-
-/// The phases that make up one trial, in order; timing records use this order.
-pub const TRIAL_PHASES: [Phase; 8] = [
-    Phase::Fixation,
-    Phase::Stimulus,
-    Phase::PostStimulusBlank,
-    Phase::Mask,
-    Phase::PostMaskBlank,
-    Phase::Response,
-    Phase::Feedback,
-    Phase::InterTrial,
-];
+mod shown;
+pub use shown::*;
 
 /// Where the response phase sits in [`TRIAL_PHASES`].
 const RESPONSE_SLOT: usize = 5;
-
-impl Phase {
-    /// The phase's name in logs, e.g. `inter_trial`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Start => "start",
-            Phase::BlockFixation => "block_fixation",
-            Phase::Fixation => "fixation",
-            Phase::Stimulus => "stimulus",
-            Phase::PostStimulusBlank => "blank_after_stimulus",
-            Phase::Mask => "mask",
-            Phase::PostMaskBlank => "blank_after_mask",
-            Phase::Response => "response",
-            Phase::Feedback => "feedback",
-            Phase::InterTrial => "inter_trial",
-            Phase::Break => "break",
-            Phase::End => "end",
-            Phase::Done => "done",
-        }
-    }
-}
 
 /// When a frame appears: its index since the session started and its onset in seconds on the
 /// same clock as input timestamps.
@@ -118,11 +55,24 @@ pub enum Input {
         x: f64,
         /// Vertical position.
         y: f64,
+        /// Which button.
+        button: Button,
     },
-    /// The mouse button released.
+    /// A mouse button released.
     Release {
         /// Event time (s), on the frame clock.
         at: f64,
+        /// Which button.
+        button: Button,
+    },
+    /// The cursor moved while a button was down (the answer may follow it).
+    Motion {
+        /// Event time (s), on the frame clock.
+        at: f64,
+        /// Horizontal position.
+        x: f64,
+        /// Vertical position.
+        y: f64,
     },
     /// The session is to end now (Escape, confirmed).
     Abort,
@@ -131,158 +81,6 @@ pub enum Input {
     NotReady,
     /// Something disturbed the display or held the session up since the last frame.
     Disturbed(Disturbance),
-}
-
-/// Results of a block, as shown on break and end screens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct BlockSummary {
-    /// 1-based number of the block just finished.
-    pub block: usize,
-    /// Blocks in the session.
-    pub blocks: usize,
-    /// Trials in this block.
-    pub trials: usize,
-    /// Correct responses in this block.
-    pub correct: usize,
-    /// Trials without an answer in this block.
-    pub no_answer: usize,
-}
-
-/// Above this share of unanswered trials the break screen asks to answer every trial.
-pub const NO_ANSWER_WARNING_PERCENT: f64 = 2.0;
-
-impl BlockSummary {
-    /// Percentage of correct responses.
-    pub fn percent_correct(&self) -> f64 {
-        percent(self.correct, self.trials)
-    }
-
-    /// Percentage of trials without an answer.
-    pub fn percent_no_answer(&self) -> f64 {
-        percent(self.no_answer, self.trials)
-    }
-
-    /// Whether to warn the participant to respond on every trial.
-    pub fn warn_no_answer(&self) -> bool {
-        self.percent_no_answer() > NO_ANSWER_WARNING_PERCENT
-    }
-}
-
-fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        100.0 * part as f64 / whole as f64
-    }
-}
-
-/// What to draw for a frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Screen {
-    /// The start screen; `first_trial` is 1 unless a session is resumed.
-    Start {
-        /// The number of the trial that follows.
-        first_trial: usize,
-    },
-    /// Background with the fixation square.
-    Fixation,
-    /// The stimulus of the trial at this index of the plan.
-    Stimulus(usize),
-    /// Background only.
-    Blank,
-    /// The mask of the trial at this index of the plan.
-    Mask(usize),
-    /// The response grid with the cursor shown.
-    Response,
-    /// The response grid with this category's box highlighted.
-    Feedback(Category),
-    /// A break screen with the block just finished.
-    Break(BlockSummary),
-    /// The end screen with the last block.
-    End(BlockSummary),
-    /// The session is over.
-    Done,
-}
-
-/// The participant's answer to a trial.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct TrialResult {
-    /// Index in the plan.
-    pub index: usize,
-    /// The chosen category, `None` for no answer.
-    pub response: Option<Category>,
-    /// The response time (s) as the config's `rt_from` chooses: from the response screen's
-    /// first frame to the press, or to the release, of the last valid click.
-    pub rt: Option<f64>,
-    /// Whether the response equals the shape category.
-    pub correct: bool,
-}
-
-/// How one phase of a trial went on the display.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct PhaseTiming {
-    /// Frames the plan asked for.
-    pub planned: u32,
-    /// Frames the timeline produced.
-    pub frames: u32,
-    /// Display refreshes the phase really stayed on screen (frames plus missed refreshes).
-    pub refreshes: u32,
-    /// Onset of the phase's first frame (s).
-    pub onset: Option<f64>,
-    /// Frame intervals longer than 1.2 refresh periods while this phase was on screen.
-    pub late_intervals: u32,
-    /// Frame intervals shorter than half a refresh period while this phase was on screen: a
-    /// frame shown for less than a refresh (vertical sync lost).
-    pub short_intervals: u32,
-    /// The index ([`FrameTick::index`]) of the phase's first frame.
-    pub first_frame: Option<u64>,
-}
-
-/// The timing of every phase of one trial, in [`TRIAL_PHASES`] order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TrialTiming {
-    /// Index in the plan.
-    pub index: usize,
-    /// One entry per trial phase.
-    pub phases: [PhaseTiming; 8],
-    /// What disturbed the trial while it was on screen.
-    pub disturbed: Disturbances,
-    /// The last valid click: press and release (s after the response screen appeared); the
-    /// release is `None` when the button was still held when the trial's timing was written.
-    pub click: Option<(f64, Option<f64>)>,
-    /// The index of the first frame after the trial, which ends its last phase.
-    pub end_frame: u64,
-}
-
-/// What the caller must do after a frame.
-// Events live for one frame in a short Vec: a large inline trial timing costs less than a box.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Event {
-    /// Load the stimulus and make the mask of this trial now (its fixation has begun).
-    PrepareTrial(usize),
-    /// The response window closed: save this trial's row now.
-    TrialResponded(TrialResult),
-    /// The trial is over: save its timing.
-    TrialTimed(TrialTiming),
-    /// Play the feedback beep.
-    Beep,
-    /// The session is over.
-    SessionEnded {
-        /// Ended by an abort rather than after the last trial.
-        aborted: bool,
-    },
-}
-
-/// The frame and its events.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Frame {
-    /// What to draw.
-    pub screen: Screen,
-    /// The phase the frame belongs to.
-    pub phase: Phase,
-    /// What to do.
-    pub events: Vec<Event>,
 }
 
 /// Fixed settings of a timeline.
@@ -298,8 +96,12 @@ pub struct TimelineSettings {
     pub visual_feedback: bool,
     /// Trials per block.
     pub block_size: usize,
-    /// Which moment of the click is the response time.
-    pub rt_from: RtFrom,
+    /// Which moment is the response time and which buttons answer.
+    pub rules: ResponseRules,
+    /// Whether the response window is timed by the clock or by frames.
+    pub window: ResponseWindow,
+    /// The response window's length in clock time (s), for [`ResponseWindow::Clock`].
+    pub window_seconds: f64,
     /// How many frames behind an interval between two onsets is: 0 when onsets are when frames
     /// appeared (a virtual display, timer-paced frames), 1 when they come from the time the
     /// next frame could be acquired, which measures the frame before the last one.
@@ -312,15 +114,6 @@ struct Shown {
     onset: f64,
     /// Its slot in [`TRIAL_PHASES`] and its trial, when it was part of a trial.
     slot: Option<(usize, usize)>,
-}
-
-/// The last valid click of a trial: its box and when it was pressed and released (s after the
-/// response screen appeared).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Answer {
-    category: Category,
-    press: f64,
-    release: Option<f64>,
 }
 
 /// Earlier trials of a resumed session: (correct, answered) for each, in order.
@@ -343,7 +136,7 @@ pub struct Timeline {
     trial: usize,
     timing: [PhaseTiming; 8],
     disturbed: Disturbances,
-    response: Option<Answer>,
+    mouse: Mouse,
     continue_clicked: bool,
     waiting_since: Option<f64>,
     /// The end of a response window whose answer may still change: clicks made before it that
@@ -368,7 +161,7 @@ impl Timeline {
         history: &History,
     ) -> Timeline {
         let block_size = settings.block_size.max(1);
-        let blocks = trials.len().div_ceil(block_size);
+        let blocks = ((2 * trials.len() + block_size) / (2 * block_size)).max(1);
         let block_start = start - start % block_size;
         let mut block = BlockSummary {
             block: block_start / block_size + 1,
@@ -380,6 +173,7 @@ impl Timeline {
             block.correct += usize::from(correct);
             block.no_answer += usize::from(!answered);
         }
+        let mouse = Mouse::new(settings.rules);
         let phase = if start >= trials.len() {
             Phase::End
         } else {
@@ -398,7 +192,7 @@ impl Timeline {
             trial: start,
             timing: [PhaseTiming::default(); 8],
             disturbed: Disturbances::default(),
-            response: None,
+            mouse,
             continue_clicked: false,
             waiting_since: None,
             window_end: None,
@@ -436,6 +230,7 @@ impl Timeline {
         }
         self.frame_index = tick.index;
         self.account_interval(tick.onset);
+        self.keep_clock_window(tick.onset);
         if let Some(timing) = self.held.take() {
             events.push(Event::TrialTimed(timing));
         }
@@ -443,8 +238,12 @@ impl Timeline {
         for input in inputs {
             match *input {
                 Input::Abort => return self.abort(events),
-                Input::Click { at, x, y } => self.click(at, x, y, tick.onset),
-                Input::Release { at } => self.release(at),
+                Input::Click { at, x, y, button } => self.click(at, (x, y), button, tick.onset),
+                Input::Release { at, button } => self.mouse.release(at, button),
+                Input::Motion { at, x, y } => {
+                    let end = self.answer_end(tick.onset);
+                    self.mouse.motion(at, (x, y), end, &self.grid);
+                }
                 Input::Disturbed(cause) => self.disturb(cause),
                 Input::NotReady => ready = false,
             }
@@ -479,6 +278,9 @@ impl Timeline {
             if t.frames == 0 {
                 t.onset = Some(tick.onset);
                 t.first_frame = Some(tick.index);
+                if slot == RESPONSE_SLOT {
+                    self.mouse.open(tick.onset, &self.grid);
+                }
             }
             t.frames += 1;
             t.refreshes += 1;
@@ -556,50 +358,45 @@ impl Timeline {
         }
     }
 
-    fn click(&mut self, at: f64, x: f64, y: f64, now: f64) {
-        match self.phase {
-            // As in the original, only a press made after the screen appeared continues: a
-            // button still held from the response screen, or pressed while the refresh was
-            // measured, does not.
-            Phase::Start | Phase::Break if self.waiting_since.is_some_and(|shown| at >= shown) => {
-                self.continue_clicked = true;
+    fn click(&mut self, at: f64, position: (f64, f64), button: Button, now: f64) {
+        // As in the original, only a press made after the screen appeared continues: a
+        // button still held from the response screen, or pressed while the refresh was
+        // measured, does not.
+        let fresh = self.waiting_since.is_some_and(|shown| at >= shown);
+        if matches!(self.phase, Phase::Start | Phase::Break) && fresh && self.mouse.counts(button) {
+            self.continue_clicked = true;
+        }
+        let end = self.answer_end(now);
+        self.mouse.press(at, position, button, end, &self.grid);
+    }
+
+    /// Until when (s) a press or a move made now may still change the answer: clicks made
+    /// before the window's end count even when they arrive with a later frame.
+    fn answer_end(&self, now: f64) -> f64 {
+        let onset = self.timing[RESPONSE_SLOT].onset;
+        match (self.phase, self.settings.window) {
+            (Phase::Response, ResponseWindow::Clock) => {
+                onset.map_or(f64::INFINITY, |onset| onset + self.settings.window_seconds)
             }
-            _ => {
-                let Some(onset) = self.timing[RESPONSE_SLOT].onset else {
-                    return;
-                };
-                // The window closes when the first frame without the grid appears; a click
-                // before that counts even when it arrives with a later frame.
-                let end = match self.phase {
-                    Phase::Response if self.frames_left == 0 => now,
-                    Phase::Response => f64::INFINITY,
-                    _ => match self.window_end {
-                        Some(end) => end,
-                        None => return,
-                    },
-                };
-                if at >= onset && at < end {
-                    if let Some(category) = self.grid.hit(x, y) {
-                        self.response = Some(Answer {
-                            category,
-                            press: at - onset,
-                            release: None,
-                        });
-                    }
-                }
-            }
+            // Timed by frames, the window closes when the first frame without the grid appears.
+            (Phase::Response, ResponseWindow::Frames) if self.frames_left == 0 => now,
+            (Phase::Response, ResponseWindow::Frames) => f64::INFINITY,
+            _ => self.window_end.unwrap_or(f64::NEG_INFINITY),
         }
     }
 
-    /// The release of the last valid click, until the trial's timing is written.
-    fn release(&mut self, at: f64) {
-        let Some(onset) = self.timing[RESPONSE_SLOT].onset else {
+    /// Timed by the clock, the grid stays until the first frame at or after the window's end;
+    /// an onset up to a quarter of a refresh early counts as at the end, so that jitter on a
+    /// steady display gives exactly the window's frames (90 at 60 Hz for 1,500 ms; 15 at
+    /// 144 Hz for 100 ms, as `ceil` plans), and a late frame lengthens the grid by less than
+    /// one frame.
+    fn keep_clock_window(&mut self, now: f64) {
+        if self.phase != Phase::Response || self.settings.window != ResponseWindow::Clock {
             return;
-        };
-        if let Some(answer) = self.response.as_mut() {
-            if answer.release.is_none() && at - onset >= answer.press {
-                answer.release = Some(at - onset);
-            }
+        }
+        if let Some(onset) = self.timing[RESPONSE_SLOT].onset {
+            let end = onset + self.settings.window_seconds - self.settings.period / 4.0;
+            self.frames_left = u32::from(now < end);
         }
     }
 
@@ -628,14 +425,14 @@ impl Timeline {
             Phase::Stimulus => self.enter(Phase::PostStimulusBlank, f.blank),
             Phase::PostStimulusBlank => self.enter(Phase::Mask, f.mask),
             Phase::Mask => self.enter(Phase::PostMaskBlank, f.blank),
-            Phase::PostMaskBlank => {
-                self.response = None;
-                self.enter(Phase::Response, f.response);
-            }
+            Phase::PostMaskBlank => self.enter(Phase::Response, f.response),
             Phase::Response => {
                 // The answer so far decides what follows; clicks that arrive later but were
-                // made before `now` may still change it (see `settle_response`).
-                self.window_end = Some(now);
+                // made before the window's end may still change it (see `settle_response`).
+                self.window_end = Some(match self.settings.window {
+                    ResponseWindow::Clock => self.answer_end(now),
+                    ResponseWindow::Frames => now,
+                });
                 if self.feedback_due() {
                     self.enter(Phase::Feedback, f.feedback);
                 } else {
@@ -658,7 +455,7 @@ impl Timeline {
     /// Whether the answer as it stands calls for the correct box to be highlighted.
     fn feedback_due(&self) -> bool {
         let shape = self.trials[self.trial].stimulus.shape;
-        self.settings.visual_feedback && self.response.map(|a| a.category) != Some(shape)
+        self.settings.visual_feedback && self.mouse.answer().map(|a| a.category) != Some(shape)
     }
 
     /// Once every click made before the window's end has arrived (or `force`d), writes the
@@ -686,17 +483,13 @@ impl Timeline {
         }
     }
 
-    /// The trial's answer when its window closed at `now` (the first frame without the grid).
-    fn finish_response(&mut self, now: f64) -> TrialResult {
+    /// The trial's answer when its window closed at `end`.
+    fn finish_response(&mut self, end: f64) -> TrialResult {
         let shape = self.trials[self.trial].stimulus.shape;
-        let window_end = self.timing[RESPONSE_SLOT]
+        let window = self.timing[RESPONSE_SLOT]
             .onset
-            .map_or(0.0, |onset| now - onset);
-        let response = self.response.map(|a| a.category);
-        let rt = self.response.map(|a| match self.settings.rt_from {
-            RtFrom::Press => a.press,
-            RtFrom::Release => a.release.unwrap_or(window_end).min(window_end),
-        });
+            .map_or(0.0, |onset| end - onset);
+        let (response, rt) = self.mouse.result(window);
         let correct = response == Some(shape);
         self.block.trials += 1;
         self.block.correct += usize::from(correct);
@@ -715,7 +508,7 @@ impl Timeline {
             index: self.trial,
             phases: self.timing,
             disturbed: self.disturbed,
-            click: self.response.map(|a| (a.press, a.release)),
+            click: self.mouse.answer().map(|a| (a.press, a.release)),
             end_frame: self.frame_index,
         }
     }
@@ -732,7 +525,7 @@ impl Timeline {
 
     fn trial_timing(&mut self) -> TrialTiming {
         let timing = self.timing_so_far();
-        self.response = None;
+        self.mouse.close();
         self.timing = [PhaseTiming::default(); 8];
         self.disturbed = Disturbances::default();
         timing

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod x11;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -91,6 +93,28 @@ pub fn quick_study(extra: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, config)
 }
 
+/// A fresh folder with a one-image-per-category set shown in file order and a config of the
+/// original's timings over it, named `experiment` with `code`, with extra YAML lines.
+pub fn files_order_study(
+    experiment: &str,
+    code: &str,
+    extra: &str,
+) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make_stimulus_set(&dir.path().join("stimuli"), 1);
+    let config = dir.path().join("experiment.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "experiment: {experiment}\ncode: {code}\nstimuli: {}\noutput: {}\ntrial_order: files\n{extra}",
+            dir.path().join("stimuli").display(),
+            dir.path().join("raw-data").display()
+        ),
+    )
+    .expect("config written");
+    (dir, config)
+}
+
 /// A fresh folder with a copy of the repository's demo `experiment.yaml` (its demo stimuli
 /// are made there on first use); the folder goes when the first value is dropped.
 pub fn shipped_demo_study() -> (tempfile::TempDir, PathBuf) {
@@ -130,6 +154,40 @@ pub fn session_file(
     }
 }
 
+/// The raw-data CSV of a participant's session that has not completed (running, aborted or
+/// killed): in `_incomplete/<experiment>/`, moved into `<experiment>/` when it completes.
+pub fn incomplete_file(out: &Path, experiment: &str, subject: &str, session: u32) -> PathBuf {
+    out.join("_incomplete")
+        .join(experiment)
+        .join(format!("{experiment}_{subject}_session_{session}.csv"))
+}
+
+/// The same CSV of a simulated session of `subject` that has not completed.
+pub fn simulated_incomplete_file(
+    out: &Path,
+    experiment: &str,
+    subject: &str,
+    session: u32,
+) -> PathBuf {
+    let code = format!("simulated-{}", subject.replace("subject", "subj"));
+    incomplete_file(&out.join("_simulated"), experiment, &code, session)
+}
+
+/// The files directly in a folder, by name (none when the folder does not exist).
+pub fn files_in(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 /// The same file of a simulated session of `subject`: below `_simulated/`, with the subj
 /// `simulated-<subject>` in which `subject` is spelled `subj`.
 pub fn simulated_file(
@@ -157,9 +215,34 @@ pub fn compare_summary(folder: &Path, extra: &[&str]) -> (String, String) {
     (summary, stdout(&compared))
 }
 
-/// The shapelab binary.
+/// The shapelab binary, with a sound output ([`sound_config`]): on-screen sessions need one.
 pub fn shapelab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_shapelab"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shapelab"));
+    command.env("ALSA_CONFIG_PATH", sound_config());
+    command
+}
+
+/// An ALSA configuration whose default output takes the sound and plays it nowhere (the
+/// machine's own configuration, then a default output of ALSA's `null` type), as a sound
+/// card does for a session; written once into the tests' scratch folder.
+pub fn sound_config() -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("alsa-with-null-output.conf");
+    let text = "</usr/share/alsa/alsa.conf>\npcm.!default { type null }\n";
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+        // Written beside, then moved: tests running at once never read half a file.
+        let part = path.with_extension(format!("{}.part", std::process::id()));
+        std::fs::write(&part, text).expect("sound config written");
+        std::fs::rename(&part, &path).expect("sound config in place");
+    }
+    path
+}
+
+/// Gives this test process the tests' sound output ([`sound_config`]), for code that checks
+/// the sound output in the test process itself (the launcher's preflight). Set once, before
+/// the launcher reads it.
+pub fn sound_output_in_this_process() {
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| std::env::set_var("ALSA_CONFIG_PATH", sound_config()));
 }
 
 /// Runs shapelab with arguments, which must succeed; returns its output.
@@ -208,7 +291,8 @@ pub fn shapelab_on_a_small_disk(bytes: u64) -> Command {
             "trap '' XFSZ; exec prlimit --fsize=\"$0\":unlimited \"$@\"",
         ])
         .arg(bytes.to_string())
-        .arg(env!("CARGO_BIN_EXE_shapelab"));
+        .arg(env!("CARGO_BIN_EXE_shapelab"))
+        .env("ALSA_CONFIG_PATH", sound_config());
     command
 }
 
@@ -566,14 +650,19 @@ pub fn wait_for(
     panic!("the expected line never came; before it: {seen:?}");
 }
 
-/// Waits for the start screen in `--log-phases` output, clicks it, and returns the window.
-pub fn click_start(display: &str, stdout: &std::sync::mpsc::Receiver<String>) -> String {
-    wait_for(stdout, |l| l.ends_with(" start"));
-    let window = xdotool(display, &["search", "--name", "shapelab"])
+/// The X window id of shapelab's window on `display`; empty while there is none.
+pub fn shapelab_window(display: &str) -> String {
+    xdotool(display, &["search", "--name", "shapelab"])
         .lines()
         .next()
         .unwrap_or("")
-        .to_string();
+        .to_string()
+}
+
+/// Waits for the start screen in `--log-phases` output, clicks it, and returns the window.
+pub fn click_start(display: &str, stdout: &std::sync::mpsc::Receiver<String>) -> String {
+    wait_for(stdout, |l| l.ends_with(" start"));
+    let window = shapelab_window(display);
     std::thread::sleep(std::time::Duration::from_millis(300));
     click(display, &window, 20.0, 20.0);
     window

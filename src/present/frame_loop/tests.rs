@@ -13,6 +13,7 @@ use crate::config::Experiment;
 use crate::data::raw::read_rows;
 use crate::present::clock::FlipLog;
 use crate::stimuli::mask::Mask;
+use crate::trials::timeline::Button;
 
 /// What the virtual display showed: each frame's screen and when it appeared.
 type Shown = Arc<Mutex<Vec<(Instant, Screen)>>>;
@@ -156,9 +157,11 @@ fn sleep_until(at: Instant) {
 
 fn click(window: &Sender<WindowInput>, (x, y): (f64, f64)) {
     let at = Instant::now();
-    let _ = window.send(WindowInput::Click { at, x, y });
+    let button = Button::Left;
+    let _ = window.send(WindowInput::Click { at, x, y, button });
     let _ = window.send(WindowInput::Release {
         at: at + Duration::from_millis(30),
+        button,
     });
 }
 
@@ -177,7 +180,8 @@ fn loop_session(trials: usize) -> LoopSession {
     crate::stimuli::demo::write_set(&dir.path().join("stimuli")).expect("stimuli");
     let text = format!(
         "experiment: loop\nstimuli: {}\noutput: {}\nrefresh_hz: 20\nms_fixation: 100\n\
-         ms_stim: 100\nms_mask: 100\nms_resp_object: 600\nms_feedback: 100\ntrial_order: files\n",
+         ms_stim: 100\nms_mask: 100\nms_resp_object: 600\nms_feedback: 100\ntrial_order: files\n\
+         rt_from: press\n",
         dir.path().join("stimuli").display(),
         dir.path().join("raw-data").display()
     );
@@ -230,6 +234,7 @@ impl LoopSession {
                 writer: Some(&mut writer),
                 preloader: self.preloader.take().expect("run once"),
                 beeper: None,
+                score: &mut Default::default(),
             },
             LoopSettings {
                 synced: true,
@@ -275,7 +280,7 @@ fn a_click_while_the_last_grid_frame_is_on_screen_counts_and_one_after_it_does_n
     let ended = s.run(&mut display, &inputs, false);
     participant.join().expect("the participant clicked");
     assert!(ended.aborted() || ended == Ended::Session { aborted: false });
-    let rows = read_rows(&s.paths.data).expect("rows");
+    let rows = read_rows(s.paths.saved_data()).expect("rows");
     assert_eq!(rows.len(), 2);
     assert_eq!(
         rows[0].object_response,
@@ -345,7 +350,8 @@ fn with_presentation_times_the_timing_log_takes_onsets_and_missed_refreshes_from
 #[test]
 fn a_session_whose_display_stalls_keeps_its_saved_rows_and_is_ended_by_its_writer() {
     let mut s = loop_session(6);
-    let (data, record) = (s.paths.data.clone(), s.paths.record.clone());
+    // Ended from outside: the session's CSV stays in the folder of incomplete sessions.
+    let (data, record) = (s.paths.incomplete.clone(), s.paths.record.clone());
     let line = s
         .writer
         .as_ref()

@@ -10,7 +10,8 @@ use super::file_browser::{chosen, shown_from, FileBrowser, Pick};
 use super::{from_config_folder, percent};
 use crate::analysis::compare::{compare, Comparison};
 use crate::analysis::metrics::{Bootstrap, Summary};
-use crate::analysis::observers::{find_csvs, load_with, LoadOptions};
+use crate::analysis::observers::{load_with, LoadOptions};
+use crate::analysis::unfinished::find_data;
 use crate::error::Result;
 use crate::report::{figures, tables};
 
@@ -41,6 +42,8 @@ pub struct CompareView {
     pub icons: String,
     /// Leave out the trials that shapelab's timing logs mark as disturbed.
     pub leave_out_disturbed: bool,
+    /// Also read the sessions that have not completed (left out and named otherwise).
+    pub include_incomplete: bool,
     working: Option<JoinHandle<Result<Done>>>,
     done: Option<std::result::Result<Done, String>>,
     shown: Vec<(PathBuf, TextureHandle)>,
@@ -55,6 +58,7 @@ impl Default for CompareView {
             out: "comparison".into(),
             icons: String::new(),
             leave_out_disturbed: false,
+            include_incomplete: false,
             working: None,
             done: None,
             shown: Vec::new(),
@@ -90,11 +94,12 @@ impl CompareView {
             lenient: true,
             leave_out_disturbed: self.leave_out_disturbed,
         };
+        let include_incomplete = self.include_incomplete;
         self.done = None;
         self.shown.clear();
         self.working = Some(std::thread::spawn(move || {
-            let files = find_csvs(&paths)?;
-            let (observers, report) = load_with(&files, options)?;
+            let found = find_data(&paths, include_incomplete)?;
+            let (observers, report) = load_with(&found.files, options)?;
             let comparison: Comparison = compare(
                 &observers,
                 Bootstrap {
@@ -107,7 +112,7 @@ impl CompareView {
             let written = figures::write_all(&out.join("figures"), &comparison, icons.as_ref())?;
             Ok(Done {
                 summaries: comparison.summaries,
-                warnings: [report.warnings, report.notes].concat(),
+                warnings: [found.notes, report.warnings, report.notes].concat(),
                 figures: written
                     .into_iter()
                     .filter(|p| p.extension().is_some_and(|e| e == "png"))
@@ -220,6 +225,12 @@ impl CompareView {
                 ui.checkbox(
                     &mut self.leave_out_disturbed,
                     "leave out disturbed trials (timing logs)",
+                );
+                ui.end_row();
+                ui.label("Sessions");
+                ui.checkbox(
+                    &mut self.include_incomplete,
+                    "include unfinished sessions (aborted, killed)",
                 );
                 ui.end_row();
             });

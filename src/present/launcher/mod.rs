@@ -4,8 +4,10 @@
 //! so that its fullscreen window and frame clock have nothing else to share. A second tab
 //! compares observers; a results page follows each session.
 
+mod checks;
 mod compare_view;
 mod file_browser;
+mod outcome;
 mod session_form;
 
 use std::path::{Path, PathBuf};

@@ -1,28 +1,27 @@
 //! The launcher's session page: config, subject, session number, practice, the preflight
 //! panel, Start, and the results of the session just run.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 
 use egui::{Color32, RichText, Ui};
 
+use super::checks;
 use super::file_browser::{chosen, shown_from, FileBrowser, Pick};
-use super::{from_config_folder, percent, MeasureRequest, Refresh};
-use crate::analysis::session_results::{disturbed_line, SessionResults};
+use super::outcome::{finished, outcome_ui, pass_on, Outcome, Printed};
+use super::{from_config_folder, MeasureRequest, Refresh};
 use crate::config::Experiment;
 use crate::data::paths::{
     check_person_code, check_subject, last_session, next_free_session, next_free_subject,
     simulated, subject_code_note, SessionPaths,
 };
 use crate::data::progress::Progress;
-use crate::data::record::Status;
 use crate::preflight::Preflight;
+use crate::present::audio::Beeper;
 use crate::present::clock::{judge, judge_compositor};
 use crate::session::stimulus_set;
 use crate::simulate::Responder;
-use crate::stimuli::practice::PracticeSource;
 use crate::stimuli::StimulusSet;
 
 /// Who answers: a person at the screen, or a simulated participant (piloting).
@@ -41,6 +40,8 @@ struct Loaded {
     /// The config's own stimulus and output folders.
     own_folders: (PathBuf, PathBuf),
     stimuli: Result<StimulusSet, String>,
+    /// Whether the default sound output opens (the device's error when not).
+    sound: Result<(), String>,
 }
 
 /// The page's fields that take a path from the file browser.
@@ -57,90 +58,10 @@ struct Running {
     paths: Option<SessionPaths>,
     /// The `shapelab run` arguments that continue this session.
     resume: Vec<String>,
+    /// Copies the session's standard output to the launcher's and returns all of it.
+    stdout: Option<JoinHandle<String>>,
     /// Copies the session's standard error to the launcher's and returns all of it.
     stderr: Option<JoinHandle<String>>,
-}
-
-/// How the last session went.
-enum Outcome {
-    Results(Box<SessionResults>, PathBuf),
-    PracticeDone,
-    Failed {
-        /// How the session's process ended and its error, one line each.
-        error: String,
-        /// What the session saved and how to continue it, when it has files.
-        saved: Option<String>,
-        /// Raw-data rows the session could not save, to copy before anything else.
-        unsaved: Vec<String>,
-    },
-}
-
-impl Outcome {
-    fn failed(error: impl Into<String>) -> Outcome {
-        Outcome::Failed {
-            error: error.into(),
-            saved: None,
-            unsaved: Vec::new(),
-        }
-    }
-}
-
-/// How a session's process ended, e.g. `the session process was killed (signal 9, SIGKILL)`,
-/// then the error it printed, if any (its last `error:` line; warnings are not the cause).
-fn how_it_ended(status: std::process::ExitStatus, stderr: &str) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    let how = match (status.signal(), status.code()) {
-        (Some(signal), _) => {
-            let name = match signal {
-                1 => " SIGHUP",
-                2 => " SIGINT",
-                6 => " SIGABRT",
-                9 => " SIGKILL",
-                11 => " SIGSEGV",
-                15 => " SIGTERM",
-                _ => "",
-            };
-            format!(
-                "the session process was killed from outside (signal {signal}{})",
-                name.replace(' ', ", ")
-            )
-        }
-        (None, Some(code)) => format!("the session process ended with exit code {code}"),
-        (None, None) => "the session process ended".to_string(),
-    };
-    match stderr.lines().rev().find_map(|l| l.strip_prefix("error: ")) {
-        Some(error) => format!("{how}:\n{error}"),
-        None => format!("{how}; it printed no error"),
-    }
-}
-
-/// What a session that ended badly saved, and how to continue it (`resume`: the command).
-fn what_was_saved(paths: &SessionPaths, resume: &str) -> Option<String> {
-    let progress = Progress::read(paths).ok()?;
-    let mut text = format!(
-        "{} of {} trials saved in {}",
-        progress.rows,
-        progress.record.trials_planned,
-        paths.data.display()
-    );
-    if progress.unfinished() {
-        text.push_str(&format!(
-            ".\nResume it from the session page (trial {} comes next), or: {resume}",
-            progress.rows + 1
-        ));
-    }
-    Some(text)
-}
-
-/// The rows a session printed under `rows not saved (N):` before its error.
-fn unsaved_rows(stderr: &str) -> Vec<String> {
-    stderr
-        .lines()
-        .skip_while(|l| !l.starts_with("rows not saved ("))
-        .skip(1)
-        .take_while(|l| !l.starts_with("error: "))
-        .map(String::from)
-        .collect()
 }
 
 /// A command of `program` as the experimenter would type it.
@@ -183,6 +104,8 @@ pub struct SessionForm {
     pub participant: Participant,
     /// Run in a window instead of fullscreen.
     pub windowed: bool,
+    /// Run without a sound output, knowingly (`run --allow-silent`).
+    pub allow_silent: bool,
     /// The window's size in pixels, `WxH`, as typed (used with `windowed`).
     pub window_size: String,
     /// Only the first N trials (piloting), as typed; empty for all.
@@ -221,6 +144,7 @@ impl SessionForm {
             practice: false,
             participant: Participant::Person,
             windowed: false,
+            allow_silent: false,
             window_size: "1024x768".into(),
             trial_limit: String::new(),
             info: Default::default(),
@@ -281,10 +205,12 @@ impl SessionForm {
                 own.output = output;
             }
             let stimuli = stimulus_set(&experiment, practice).map_err(|e| e.to_string());
+            let sound = Beeper::check(&experiment.config.beep);
             Ok(Loaded {
                 experiment,
                 own_folders,
                 stimuli,
+                sound,
             })
         }));
     }
@@ -408,31 +334,18 @@ impl SessionForm {
         match running.child.try_wait() {
             Ok(None) => {}
             Ok(Some(status)) => {
-                // The pipe closed with the child: this returns at once with everything.
-                let stderr = running
-                    .stderr
-                    .take()
-                    .and_then(|reader| reader.join().ok())
-                    .unwrap_or_default();
+                // The pipes closed with the child: these return at once with everything.
+                let all = |reader: Option<JoinHandle<String>>| {
+                    reader.and_then(|r| r.join().ok()).unwrap_or_default()
+                };
+                let printed = Printed {
+                    stdout: all(running.stdout.take()),
+                    stderr: all(running.stderr.take()),
+                };
                 let paths = running.paths.clone();
-                let resume = running.resume.clone();
+                let resume = command_line(&self.program, &running.resume);
                 self.running = None;
-                self.outcome = Some(if !status.success() {
-                    Outcome::Failed {
-                        error: how_it_ended(status, &stderr),
-                        saved: paths
-                            .as_ref()
-                            .and_then(|p| what_was_saved(p, &command_line(&self.program, &resume))),
-                        unsaved: unsaved_rows(&stderr),
-                    }
-                } else if let Some(paths) = paths {
-                    match SessionResults::read(&paths) {
-                        Ok(results) => Outcome::Results(Box::new(results), paths.data),
-                        Err(e) => Outcome::failed(e.to_string()),
-                    }
-                } else {
-                    Outcome::PracticeDone
-                });
+                self.outcome = Some(finished(status, &printed, paths, &resume));
                 self.suggest_session();
             }
             Err(e) => {
@@ -498,6 +411,9 @@ impl SessionForm {
         };
         if let Err(e) = &loaded.stimuli {
             problems.extend(e.lines().map(String::from));
+        }
+        if !self.simulated() {
+            problems.extend(checks::sound_problem(&loaded.sound, self.allow_silent));
         }
         if self.refresh == Refresh::Measuring {
             // Its window covers the session's monitor: a session would open on top of it.
@@ -644,6 +560,9 @@ impl SessionForm {
                 if self.windowed {
                     args.extend(["--windowed".into(), self.window_size.trim().to_string()]);
                 }
+                if self.allow_silent {
+                    args.push("--allow-silent".into());
+                }
             }
             Participant::Simulated(responder) => {
                 // The name `run --responder` parses.
@@ -689,28 +608,21 @@ impl SessionForm {
         let spawned = Command::new(&self.program)
             .args(arguments)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn();
         match spawned {
             Ok(mut child) => {
-                // Passed on line by line: warnings and unsaved rows reach the console too.
-                let stderr = child.stderr.take().map(|pipe| {
-                    std::thread::spawn(move || {
-                        let mut text = String::new();
-                        for line in BufReader::new(pipe).lines().map_while(|l| l.ok()) {
-                            eprintln!("{line}");
-                            text.push_str(&line);
-                            text.push('\n');
-                        }
-                        text
-                    })
-                });
+                // Passed on line by line: warnings and unsaved rows reach the console too, and
+                // a practice run's score line the results page.
+                let stdout = child.stdout.take().map(|pipe| pass_on(pipe, false));
+                let stderr = child.stderr.take().map(|pipe| pass_on(pipe, true));
                 self.outcome = None;
                 self.running = Some(Running {
                     child,
                     paths,
                     resume,
+                    stdout,
                     stderr,
                 });
             }
@@ -921,6 +833,9 @@ impl SessionForm {
         }
         ui.separator();
         self.measure_again |= self.preflight_ui(ui);
+        if let Some(Ok(loaded)) = &self.loaded {
+            checks::sound_ui(ui, &loaded.sound, &mut self.allow_silent);
+        }
         ui.separator();
         let problems = self.problems();
         for problem in &problems {
@@ -991,13 +906,7 @@ impl SessionForm {
             .ok()
             .filter(|n| *n >= 1);
         match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, limit) {
-            Ok(p) => preflight_table(
-                ui,
-                &p,
-                set.root.as_path(),
-                &loaded.experiment,
-                self.practice,
-            ),
+            Ok(p) => checks::preflight_table(ui, &p, set, &loaded.experiment, self.practice),
             Err(e) => {
                 ui.colored_label(Color32::from_rgb(220, 80, 60), e);
             }
@@ -1057,166 +966,18 @@ fn refresh_line(ui: &mut Ui, refresh: &Refresh, expected_hz: f64) -> Option<f64>
     }
 }
 
-fn preflight_table(
-    ui: &mut Ui,
-    p: &Preflight,
-    stimuli: &Path,
-    experiment: &Experiment,
-    practice: bool,
-) {
-    let size = experiment.config.surround_size;
-    ui.label(format!(
-        "stimuli: {} ({} images, {} cue-conflict, {}); {size} px = {:.2} deg",
-        stimuli.display(),
-        p.images.0,
-        p.images.1,
-        p.layout,
-        p.stimulus_degrees
-    ));
-    // The practice set is checked against the main set when it is loaded for a practice run.
-    ui.label(format!(
-        "practice: {}",
-        PracticeSource::of(experiment).describe(practice)
-    ));
-    ui.label(format!(
-        "trials: {} in {} block(s); frames planned at {:.2} Hz",
-        p.trials, p.blocks, p.refresh_hz
-    ));
-    egui::Grid::new("phases").striped(true).show(ui, |ui| {
-        for head in ["phase", "asked ms", "frames", "achieved ms"] {
-            ui.strong(head);
-        }
-        ui.end_row();
-        for row in &p.phases {
-            ui.label(row.name);
-            ui.label(row.asked_ms.map_or("-".into(), |ms| format!("{ms:.1}")));
-            ui.label(row.frames.to_string());
-            ui.label(format!("{:.1}", row.achieved_ms));
-            ui.end_row();
-        }
-    });
-}
-
-/// Draws the outcome of the last session; true when the experimenter goes back.
-fn outcome_ui(ui: &mut Ui, outcome: &Outcome) -> bool {
-    match outcome {
-        Outcome::Results(r, data) => {
-            let status = match r.status {
-                // The process ended normally, yet the record was not closed.
-                Status::Running => Status::Interrupted,
-                status => status,
-            };
-            ui.heading(match status {
-                Status::Completed => "Session completed",
-                Status::Aborted => "Session aborted",
-                _ => "Session interrupted",
-            });
-            egui::Grid::new("results").num_columns(2).show(ui, |ui| {
-                let rows = [
-                    (
-                        "trials",
-                        format!("{} of {} done", r.trials, r.trials_planned),
-                    ),
-                    ("accuracy", percent(r.accuracy)),
-                    ("no answer", percent(Some(r.no_answer_rate))),
-                    (
-                        "shape bias",
-                        format!(
-                            "{} over {} cue-conflict trials",
-                            percent(r.shape_bias),
-                            r.conflict_trials
-                        ),
-                    ),
-                    ("timing", r.timing.clone()),
-                    (
-                        "dropped frames",
-                        format!(
-                            "{} late intervals in {} trials",
-                            r.late_intervals, r.trials_with_late_frames
-                        ),
-                    ),
-                    ("disturbed trials", disturbed_line(&r.disturbed)),
-                    ("data", data.display().to_string()),
-                ];
-                for (name, value) in rows {
-                    ui.label(name);
-                    ui.strong(value);
-                    ui.end_row();
-                }
-            });
-        }
-        Outcome::PracticeDone => {
-            ui.heading("Practice finished (no data written)");
-        }
-        Outcome::Failed {
-            error,
-            saved,
-            unsaved,
-        } => {
-            ui.heading("The session did not finish");
-            ui.colored_label(Color32::from_rgb(220, 80, 60), error);
-            if let Some(saved) = saved {
-                ui.label(saved);
-            }
-            if !unsaved.is_empty() {
-                ui.add_space(8.0);
-                ui.label(format!(
-                    "These {} raw-data rows were not saved (they are also in the console); \
-                     copy them somewhere safe:",
-                    unsaved.len()
-                ));
-                let mut rows = unsaved.join("\n");
-                ui.add(
-                    egui::TextEdit::multiline(&mut rows)
-                        .font(egui::TextStyle::Monospace)
-                        .desired_width(f32::INFINITY),
-                );
-            }
-        }
-    }
-    ui.button("Back to the launcher").clicked()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use egui_kittest::kittest::Queryable;
-    use std::collections::BTreeMap;
 
     #[test]
-    fn the_results_page_names_the_disturbed_trials_and_their_causes() {
-        let results = SessionResults {
-            status: crate::data::record::Status::Completed,
-            trials: 12,
-            trials_planned: 12,
-            accuracy: Some(0.5),
-            no_answer_rate: 0.0,
-            shape_bias: Some(0.5),
-            conflict_trials: 10,
-            timing: "synchronised".into(),
-            late_intervals: 1,
-            trials_with_late_frames: 1,
-            disturbed: BTreeMap::from([
-                (3, "window_unfocused".to_string()),
-                (9, "late_frames;storage_pause".to_string()),
-            ]),
-        };
-        let outcome = Outcome::Results(Box::new(results), PathBuf::from("d.csv"));
-        let harness = egui_kittest::Harness::new_ui(|ui| {
-            outcome_ui(ui, &outcome);
-        });
-        assert!(harness
-            .query_by_label("trial 3 (window_unfocused), trial 9 (late_frames, storage_pause)")
-            .is_some());
-    }
-
-    #[test]
-    fn the_rows_a_session_could_not_save_are_picked_out_of_its_messages() {
-        let stderr = "warning: no audio output\nwarning: d.csv: cannot write a row: No space left on device (os error 28); the session is paused; kept in memory: the row of trial 7\nrows not saved (2):\ns1,1,7,0.5,cat,cat,0,a.png\ns1,1,8,NaN,na,dog,0,b.png\nerror: d.csv: cannot write a row: No space left on device (os error 28); the session was ended without saving the rows of trials 7, 8 (the rows are printed above); continue it with --resume once the data folder can be written\n";
-        assert_eq!(
-            unsaved_rows(stderr),
-            ["s1,1,7,0.5,cat,cat,0,a.png", "s1,1,8,NaN,na,dog,0,b.png"]
-        );
-        assert!(unsaved_rows("error: the config is empty\n").is_empty());
+    fn a_person_started_knowingly_without_sound_runs_with_allow_silent() {
+        let mut form = SessionForm::new(PathBuf::from("none.yaml"), PathBuf::from("shapelab"));
+        form.subject = "subject-01".into();
+        assert!(!form.run_arguments().contains(&"--allow-silent".to_string()));
+        form.allow_silent = true;
+        assert!(form.run_arguments().contains(&"--allow-silent".to_string()));
+        form.participant = Participant::Simulated(Responder::Shape);
+        assert!(!form.run_arguments().contains(&"--allow-silent".to_string()));
     }
 }

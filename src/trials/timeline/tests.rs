@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::categories::Category::{self, *};
-use crate::config::Config;
+use crate::config::{Config, ResponseButtons};
 use crate::simulate::HOLD;
 use crate::stimuli::Stimulus;
 
@@ -39,7 +39,14 @@ fn settings(block_size: usize) -> TimelineSettings {
         auditive_feedback: false,
         visual_feedback: false,
         block_size,
-        rt_from: RtFrom::Press,
+        // Today's rules, which the tests below were written for; the original's rules are
+        // tested in `tests/response.rs`.
+        rules: ResponseRules {
+            rt_from: RtFrom::Press,
+            buttons: ResponseButtons::Left,
+        },
+        window: ResponseWindow::Frames,
+        window_seconds: 1.5,
         interval_lag: 0,
     }
 }
@@ -109,7 +116,9 @@ fn run_with(
     for index in 0..1_000_000u64 {
         let now = onset(index);
         let (due, later): (Vec<Input>, Vec<Input>) = pending.iter().partition(|i| match i {
-            Input::Click { at, .. } | Input::Release { at } => *at < now,
+            Input::Click { at, .. } | Input::Release { at, .. } | Input::Motion { at, .. } => {
+                *at < now
+            }
             Input::Abort | Input::Disturbed(_) | Input::NotReady => true,
         });
         pending = later;
@@ -121,14 +130,8 @@ fn run_with(
         let first_of_screen = run.screens.last() != Some(&frame.screen);
         match frame.screen {
             Screen::Start { .. } | Screen::Break(_) if first_of_screen => {
-                pending.push(Input::Click {
-                    at: now + 0.3,
-                    x: 5.0,
-                    y: 5.0,
-                });
-                pending.push(Input::Release {
-                    at: now + 0.3 + HOLD,
-                });
+                pending.push(press(now + 0.3));
+                pending.push(release(now + 0.3 + HOLD));
             }
             Screen::Response if first_of_screen => {
                 for click in clicks(t.trial_index()) {
@@ -139,8 +142,13 @@ fn run_with(
                         }
                         Click::At(after, x, y) => (now + after, x, y),
                     };
-                    pending.push(Input::Click { at, x, y });
-                    pending.push(Input::Release { at: at + HOLD });
+                    pending.push(Input::Click {
+                        at,
+                        x,
+                        y,
+                        button: Button::Left,
+                    });
+                    pending.push(release(at + HOLD));
                 }
             }
             _ => {}
@@ -610,7 +618,19 @@ impl Stepper {
 }
 
 fn press(at: f64) -> Input {
-    Input::Click { at, x: 5.0, y: 5.0 }
+    Input::Click {
+        at,
+        x: 5.0,
+        y: 5.0,
+        button: Button::Left,
+    }
+}
+
+fn release(at: f64) -> Input {
+    Input::Release {
+        at,
+        button: Button::Left,
+    }
 }
 
 #[test]
@@ -618,7 +638,7 @@ fn a_click_made_before_the_start_screen_appeared_does_not_start_the_session() {
     let mut s = Stepper::new(&[Bird], settings(256));
     // Pressed while the refresh was measured, delivered with the first frames.
     assert_eq!(s.step(&[press(-0.5)]).phase, Phase::Start);
-    assert_eq!(s.step(&[Input::Release { at: -0.4 }]).phase, Phase::Start);
+    assert_eq!(s.step(&[release(-0.4)]).phase, Phase::Start);
     for _ in 0..100 {
         assert_eq!(s.step(&[]).phase, Phase::Start);
     }
@@ -647,10 +667,7 @@ fn a_press_from_the_response_screen_never_skips_a_break() {
     let shown = break_onset.expect("the break came");
     // The stale press reaches the timeline only with the break's second frame.
     assert_eq!(s.step(&[press(shown - 0.005)]).phase, Phase::Break);
-    assert_eq!(
-        s.step(&[Input::Release { at: shown + 0.2 }]).phase,
-        Phase::Break
-    );
+    assert_eq!(s.step(&[release(shown + 0.2)]).phase, Phase::Break);
     for _ in 0..30 {
         assert_eq!(s.step(&[]).phase, Phase::Break);
     }
@@ -662,7 +679,7 @@ fn a_press_from_the_response_screen_never_skips_a_break() {
 fn rt_is_the_press_by_default_and_the_release_when_configured() {
     let rt = |rt_from: RtFrom, clicks: Vec<Click>| {
         let mut s = settings(256);
-        s.rt_from = rt_from;
+        s.rules.rt_from = rt_from;
         let result = run(timeline(&[Bird], s), |_| clicks.clone());
         (result.results()[0].rt, result.timings()[0].click)
     };
@@ -780,6 +797,7 @@ fn a_click_made_while_the_last_grid_frame_is_up_counts_although_it_arrives_a_fra
                 at: acquired,
                 x: 1.0,
                 y: 1.0,
+                button: Button::Left,
             });
         }
         // The first frame without the grid appears at grid_first + 90 refreshes (+1 for
@@ -790,6 +808,7 @@ fn a_click_made_while_the_last_grid_frame_is_up_counts_although_it_arrives_a_fra
                 at: window_end - 0.005,
                 x: bx,
                 y: by,
+                button: Button::Left,
             });
         }
         let tick = FrameTick {
@@ -830,11 +849,7 @@ fn every_row_handed_out_has_its_timing_line_handed_out_or_kept_as_unwritten() {
             let now = index as f64 / HZ;
             let frame = t.step(FrameTick::at(index, now), &std::mem::take(&mut pending));
             if frame.phase == Phase::Start && index == 10 {
-                pending.push(Input::Click {
-                    at: now,
-                    x: 5.0,
-                    y: 5.0,
-                });
+                pending.push(press(now));
             }
             for event in &frame.events {
                 match event {
@@ -859,3 +874,22 @@ fn every_row_handed_out_has_its_timing_line_handed_out_or_kept_as_unwritten() {
         assert!(unwritten_frames > 3 * 10, "{unwritten_frames}");
     }
 }
+
+#[test]
+fn the_blocks_total_is_rounded_as_the_original_did() {
+    // round(n_trials / n_trials_per_block), halves up: 9 trials in blocks of 4 count as 2
+    // blocks (the short last one is not counted), 10 as 3.
+    for (trials, total) in [(8, 2), (9, 2), (10, 3), (11, 3), (2, 1)] {
+        let shapes = vec![Bird; trials];
+        let result = run(timeline(&shapes, settings(4)), |_| {
+            vec![Click::On(Bird, 0.5)]
+        });
+        let blocks = result.screens.iter().find_map(|s| match s {
+            Screen::End(b) | Screen::Break(b) => Some(b.blocks),
+            _ => None,
+        });
+        assert_eq!(blocks, Some(total), "{trials} trials");
+    }
+}
+
+mod response;
