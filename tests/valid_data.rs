@@ -572,9 +572,15 @@ fn the_data_folder_holds_completed_sessions_only_and_the_reference_loaders_count
     assert_eq!(files_in(&folder), [name("s2"), name("s3")]);
     assert_eq!(files_in(&incomplete), [name("s1")]);
     assert_eq!(csv_rows(&folder.join(name("s2"))).len(), 32);
-    // The paper's R loader and model-vs-human's rule read the two completed sessions only.
+    // The reference loaders read the two completed sessions only, as two simulated observers
+    // who are nobody's participants (tests/xvfb_session.rs counts people's sessions).
     let loaded = load_independently(&folder).expect("loaded");
-    assert_eq!((loaded.rows, loaded.subjects), (64, 2), "{loaded:?}");
+    assert_eq!(
+        (loaded.rows, loaded.subjects, loaded.persons_by_mvh),
+        (64, 2, 0),
+        "{loaded:?}"
+    );
+    assert!(loaded.persons_by_r.is_none_or(|n| n == 0), "{loaded:?}");
     // A completed session is never resumed.
     let again = run(&["run", config, "--simulate", "--subject", "s3", "--resume"]);
     assert_eq!(again.status.code(), Some(1));

@@ -1044,3 +1044,77 @@ fn escape_ends_a_session_whose_display_stopped_taking_frames_with_its_rows_saved
         "{notes:?}"
     );
 }
+
+/// The last word on a study's data: after an aborted (Escape, Y), a killed-and-resumed
+/// and a completed on-screen session, the paper's `get.expt.data` and model-vs-human's loader,
+/// run on the experiment's data folder, count exactly the two participants who completed theirs.
+#[test]
+fn the_reference_loaders_count_only_the_participants_who_completed_their_session() {
+    let Some(x) = xvfb() else {
+        return;
+    };
+    let display = x.display.as_str();
+    // Trials of about a second (no answers: the response window times out).
+    let (dir, config) = common::quick_study("");
+    common::edit_config(&config, "ms_resp_object: 100", "ms_resp_object: 1000");
+    let config = config.to_str().expect("utf-8");
+    let runtime = runtime_dir();
+    let out = dir.path().join("raw-data");
+    let data = out.join("quick");
+    let start = |subject: &str, extra: &[&str]| {
+        common::Reaped(
+            shapelab_on(display, &runtime)
+                .args(["run", config, "--subject", subject])
+                .args(["--windowed", "1024x768", "--log-phases"])
+                .args(extra)
+                .spawn()
+                .expect("shapelab starts"),
+        )
+    };
+    // subject-01 ends the session in its second trial (Escape, then Y).
+    let mut aborted = start("subject-01", &["--trials", "4"]);
+    let stdout = line_reader(aborted.stdout.take().expect("piped"));
+    let stderr = line_reader(aborted.stderr.take().expect("piped"));
+    click_start(display, &stdout);
+    wait_for(&stdout, |l| l.contains(" trial 2 "));
+    let window = shapelab_window(display);
+    let (code, messages) = end_session(display, &window, &mut aborted, &stderr);
+    assert_eq!(code, Some(0), "{messages:?}");
+    // subject-02's session is killed in its third trial.
+    let mut killed = start("subject-02", &["--trials", "4"]);
+    let stdout = line_reader(killed.stdout.take().expect("piped"));
+    click_start(display, &stdout);
+    wait_for(&stdout, |l| l.contains(" trial 3 "));
+    killed.kill().expect("SIGKILL sent");
+    killed.wait().expect("reaped");
+    // subject-03 completes.
+    let mut completed = start("subject-03", &["--trials", "4"]);
+    let stdout = line_reader(completed.stdout.take().expect("piped"));
+    click_start(display, &stdout);
+    assert!(completed.wait().expect("ends").success());
+    assert_eq!(common::files_in(&data), ["quick_subject-03_session_1.csv"]);
+    let loaded = common::load_independently(&data).expect("loaded");
+    assert_eq!((loaded.rows, loaded.persons_by_mvh), (4, 1), "{loaded:?}");
+    assert!(loaded.persons_by_r.is_none_or(|n| n == 1), "{loaded:?}");
+    // subject-02 resumes and completes: two participants, each once, and subject-01 is not one.
+    let mut resumed = start("subject-02", &["--resume"]);
+    let stdout = line_reader(resumed.stdout.take().expect("piped"));
+    click_start(display, &stdout);
+    assert!(resumed.wait().expect("ends").success());
+    assert_eq!(
+        common::files_in(&data),
+        [
+            "quick_subject-02_session_1.csv",
+            "quick_subject-03_session_1.csv"
+        ]
+    );
+    let loaded = common::load_independently(&data).expect("loaded");
+    assert_eq!(
+        (loaded.rows, loaded.subjects, loaded.persons_by_mvh),
+        (8, 2, 2),
+        "{loaded:?}"
+    );
+    assert!(loaded.persons_by_r.is_none_or(|n| n == 2), "{loaded:?}");
+    let unfinished = common::files_in(&out.join("_incomplete/quick"));
+    assert_eq!(unfinished, ["quick_subject-01_session_1.csv"]);
+}

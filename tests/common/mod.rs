@@ -463,53 +463,28 @@ pub fn runtime_dir() -> tempfile::TempDir {
     dir
 }
 
-/// The paper's R loader in a few lines (`get.expt.data` in data-analysis-helper.R): every file of
-/// the folder that ends in `.csv`, read with `read.csv` and `rbind`-ed; prints rows, subjects,
-/// and rows it takes for a person's (`is.human = grepl("subject", subj)`).
-const R_LOADER: &str = r#"
-path <- commandArgs(TRUE)[1]
-dat <- NULL
-for (f in list.files(path)) if (endsWith(f, ".csv")) dat <- rbind(dat, read.csv(file.path(path, f)))
-cat(nrow(dat), length(unique(dat$subj)), sum(grepl("subject", dat$subj)), "\n")
-"#;
-
-/// A strict loader in Python's standard library, independent of shapelab's reader: every
-/// `*.csv` directly in the folder must have the 8-column raw-data header and 8 fields a row.
-const PYTHON_LOADER: &str = r#"
-import csv, glob, os, sys
-header = "subj,session,trial,rt,object_response,category,condition,imagename".split(",")
-rows = []
-for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.csv"))):
-    with open(path, newline="") as f:
-        reader = csv.reader(f)
-        first = next(reader)
-        if first != header:
-            sys.exit(f"{path}: header {first}")
-        for row in reader:
-            if len(row) != 8:
-                sys.exit(f"{path}: row {row}")
-            rows.append(row)
-print(len(rows), len({r[0] for r in rows}), sum(r[0].startswith("subject-") for r in rows))
-"#;
-
-/// How the reference analyses read a data folder.
+/// How the reference analyses read a data folder (`tests/loaders`: the paper's `get.expt.data`
+/// and model-vs-human's loader, the real functions where `TEXTURE_VS_SHAPE_CHECKOUT` and
+/// `MODELVSHUMAN_CHECKOUT` name checkouts of their repositories).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Loaded {
     /// Rows.
     pub rows: usize,
     /// Distinct subj codes.
     pub subjects: usize,
-    /// Rows the paper's R code counts as a person's (`subj` contains `subject`); `None` where
-    /// R is not installed (outside CI).
+    /// Participants the paper's R code counts (distinct subj codes its `is.human` holds for);
+    /// `None` where R is not installed (outside CI).
     pub persons_by_r: Option<usize>,
-    /// Rows model-vs-human counts as a person's (`subj` starts with `subject-`).
+    /// Participants model-vs-human counts (distinct subj codes starting with `subject-`).
     pub persons_by_mvh: usize,
 }
 
-/// Loads a data folder as the reference analyses would, with the paper's R loading rule
-/// (Rscript) and a strict Python loader; both must read the same rows. Under CI, R must be
-/// installed.
+/// Loads a data folder as the reference analyses would: model-vs-human's loader (with a strict
+/// reader of the raw-data format) in Python, and the paper's in R (Rscript); both must read the
+/// same rows. Under CI, R must be installed. Python is `$SHAPELAB_PEERS_PYTHON` where set (it
+/// has pandas, for model-vs-human's own function), else `python3`.
 pub fn load_independently(folder: &Path) -> Result<Loaded, String> {
+    let loaders = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/loaders");
     let counts = |out: Output| -> Result<[usize; 3], String> {
         if !out.status.success() {
             return Err(String::from_utf8_lossy(&out.stderr).into_owned());
@@ -521,11 +496,12 @@ pub fn load_independently(folder: &Path) -> Result<Loaded, String> {
             .collect();
         Ok([n[0], n[1], n[2]])
     };
-    let python = Command::new("python3")
-        .args(["-c", PYTHON_LOADER])
+    let python = std::env::var_os("SHAPELAB_PEERS_PYTHON").unwrap_or_else(|| "python3".into());
+    let python = Command::new(python)
+        .arg(loaders.join("model_vs_human_read.py"))
         .arg(folder)
         .output()
-        .expect("python3 runs");
+        .expect("python runs");
     let [rows, subjects, persons_by_mvh] = counts(python)?;
     let mut loaded = Loaded {
         rows,
@@ -542,7 +518,7 @@ pub fn load_independently(folder: &Path) -> Result<Loaded, String> {
         return Ok(loaded);
     }
     let r = Command::new("Rscript")
-        .args(["-e", R_LOADER])
+        .arg(loaders.join("papers_get_expt_data.R"))
         .arg(folder)
         .output()
         .expect("Rscript runs");
