@@ -102,6 +102,9 @@ struct CheckArgs {
     /// must be theirs. Default: subject-01, or a pre-ordered folder's own subject.
     #[arg(long)]
     subject: Option<String>,
+    /// The session number whose images to show (a subject's `session-N` folder).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    session: u32,
     #[command(flatten)]
     overrides: Overrides,
 }
@@ -410,7 +413,7 @@ fn launch(config: PathBuf) -> Result<()> {
 
 fn demo_stimuli(dir: &Path) -> Result<()> {
     let written = demo::write_set(dir)?;
-    println!("wrote {written} demo stimuli to {}", dir.display());
+    say!("wrote {written} demo stimuli to {}", dir.display());
     Ok(())
 }
 
@@ -428,22 +431,25 @@ fn check(args: CheckArgs) -> Result<()> {
         (None, Some(own)) if set.layout.is_pre_ordered() => own.to_string(),
         (None, _) => "subject-01".to_string(),
     };
-    set.for_session(&subject, 1, c.pre_ordered_shared)?;
+    set.for_session(&subject, args.session, c.pre_ordered_shared)?;
     let p = Preflight::new(
         &experiment,
         &set,
         &subject,
+        args.session,
         false,
         c.refresh_hz,
         limit(&args.overrides),
     )
     .map_err(|e| Error::in_file(&experiment.path, e))?;
-    println!("config      {} (valid)", experiment.path.display());
-    println!(
+    say!("config      {} (valid)", experiment.path.display());
+    say!(
         "experiment  {} (code {}, condition {})",
-        c.experiment, c.code, c.condition
+        c.experiment,
+        c.code,
+        c.condition
     );
-    println!(
+    say!(
         "stimuli     {}: {} images in {}, {} cue-conflict, all {}x{} and readable",
         set.root.display(),
         p.images.0,
@@ -453,18 +459,22 @@ fn check(args: CheckArgs) -> Result<()> {
         c.surround_size
     );
     if scratch.is_some() {
-        println!("            (the built-in demo set, written there by the first session)");
+        say!("            (the built-in demo set, written there by the first session)");
     }
     if set.layout.is_pre_ordered() {
-        println!("            session 1 of {subject} has {} trials", p.trials);
+        say!(
+            "            session {} of {subject} has {} trials",
+            args.session,
+            p.trials
+        );
     }
     for note in &set.notes {
-        println!("            note: {note}");
+        say!("            note: {note}");
     }
     match &icons {
-        None => println!("icons       none: the response boxes show category names"),
+        None => say!("icons       none: the response boxes show category names"),
         Some(i) => {
-            println!(
+            say!(
                 "icons       {}: all 16, readable; {} drawn scaled to the {}x{} box",
                 i.folder.display(),
                 i.scaled.len(),
@@ -472,50 +482,58 @@ fn check(args: CheckArgs) -> Result<()> {
                 c.box_size
             );
             for note in &i.scaled {
-                println!("            {note}");
+                say!("            {note}");
             }
         }
     }
     match set.layout.is_pre_ordered() {
-        true => println!("order       the images' own (pre-ordered; trial_order is not used)"),
-        false => println!("order       {}", order_name(c.trial_order)),
+        true => say!("order       the images' own (pre-ordered; trial_order is not used)"),
+        false => say!("order       {}", order_name(c.trial_order)),
     }
     // A study that never practises need not have a practice set that can open.
     match crate::stimuli::practice::open(&experiment, &set) {
-        Ok((_, practice)) => println!("practice    {}", practice.describe(true)),
-        Err(e) => println!("practice    unavailable: {e}"),
+        Ok((_, practice)) => say!("practice    {}", practice.describe(true)),
+        Err(e) => say!("practice    unavailable: {e}"),
     }
-    println!(
+    say!(
         "trials      {} in {} block(s) of up to {}",
-        p.trials, p.blocks, c.num_trials_per_block
+        p.trials,
+        p.blocks,
+        c.num_trials_per_block
     );
-    println!("output      {}", c.output.join(&c.experiment).display());
-    println!(
+    say!("output      {}", c.output.join(&c.experiment).display());
+    say!(
         "display     {} Hz expected, frames rounded with {}",
         c.refresh_hz,
         rounding_name(c.frame_rounding)
     );
     match c.photodiode {
-        Some(p) => println!(
+        Some(p) => say!(
             "photodiode  a {} px square in the {} corner, white while the stimulus is shown, black otherwise",
             p.size,
             p.corner.name()
         ),
-        None => println!("photodiode  none"),
+        None => say!("photodiode  none"),
     }
-    println!("\nphase                  asked ms  frames  achieved ms");
+    say!("\nphase                  asked ms  frames  achieved ms");
     for row in &p.phases {
         let asked = row
             .asked_ms
             .map_or_else(|| "-".to_string(), |ms| format!("{ms:.1}"));
-        println!(
+        say!(
             "{:<22} {asked:>8}  {:>6}  {:>11.1}",
-            row.name, row.frames, row.achieved_ms
+            row.name,
+            row.frames,
+            row.achieved_ms
         );
     }
-    println!(
+    say!(
         "\nstimulus    {} px = {:.2} deg at {} cm ({} cm over {} px)",
-        c.surround_size, p.stimulus_degrees, c.dist_monitor, c.monitor.width_cm, c.monitor.width_px
+        c.surround_size,
+        p.stimulus_degrees,
+        c.dist_monitor,
+        c.monitor.width_cm,
+        c.monitor.width_px
     );
     print_differences(c);
     Ok(())
@@ -525,15 +543,15 @@ fn check(args: CheckArgs) -> Result<()> {
 fn print_differences(c: &crate::config::Config) {
     let differences = crate::original::differences(c);
     if differences.is_empty() {
-        println!("original    every value the paper's procedure fixes is the original's");
+        say!("original    every value the paper's procedure fixes is the original's");
         return;
     }
-    println!(
+    say!(
         "original    {} value(s) differ from the original's:",
         differences.len()
     );
     for d in differences {
-        println!("            {d}");
+        say!("            {d}");
     }
 }
 
@@ -650,7 +668,7 @@ fn classify(args: ClassifyArgs) -> Result<()> {
     for &m in &to_run {
         let model = &models[m];
         if let Some(sidecar) = &model.sidecar_missing {
-            println!(
+            say!(
                 "note: {}: no sidecar {}; torchvision's ImageNet preprocessing is used (give --preprocess or write the sidecar if that is wrong)",
                 model.path.display(),
                 sidecar.display()
@@ -725,7 +743,7 @@ fn classify(args: ClassifyArgs) -> Result<()> {
                 if mine.len() == 1 {
                     print_summary(&rows, "model decisions");
                 } else {
-                    println!("{}: {}", task.data.display(), one_line_summary(&rows));
+                    say!("{}: {}", task.data.display(), one_line_summary(&rows));
                 }
             });
         }
@@ -738,11 +756,11 @@ fn classify(args: ClassifyArgs) -> Result<()> {
         String::new()
     };
     if stop.load(Ordering::Relaxed) {
-        println!(
+        say!(
             "stopped after {classified} images; the files hold every image finished, and the same command continues them{shard}"
         );
     } else {
-        println!(
+        say!(
             "classified {classified} images in {seconds:.1} s ({:.1} images/s on {threads} threads); {} files written, {skipped} already complete{shard}",
             classified as f64 / seconds.max(1e-9),
             mine.len() - skipped
@@ -804,10 +822,10 @@ fn compare(args: CompareArgs) -> Result<()> {
     for note in &comparison.notes {
         eprintln!("warning: {note}");
     }
-    print!("{}", tables::console(&comparison));
-    print!("{}", tables::benchmark_console(&comparison));
+    say_part!("{}", tables::console(&comparison));
+    say_part!("{}", tables::benchmark_console(&comparison));
     tables::write_all(&args.out, &comparison)?;
-    println!(
+    say!(
         "\n{} files, {} rows, {} observers; tables in {}",
         report.files,
         report.rows,
@@ -816,7 +834,7 @@ fn compare(args: CompareArgs) -> Result<()> {
     );
     if !args.no_figures {
         let written = figures::write_all(&args.out.join("figures"), &comparison, icons.as_ref())?;
-        println!(
+        say!(
             "{} figures in {}",
             written.len(),
             args.out.join("figures").display()
@@ -828,10 +846,10 @@ fn compare(args: CompareArgs) -> Result<()> {
 fn monitors() -> Result<()> {
     let monitors = window::list_monitors()?;
     if monitors.is_empty() {
-        println!("no monitors found");
+        say!("no monitors found");
     }
     for m in monitors {
-        println!("{m}");
+        say!("{m}");
     }
     Ok(())
 }
@@ -860,7 +878,7 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
         }),
     )?;
     let e = &test.estimate;
-    println!(
+    say!(
         "refresh     {:.3} Hz measured over {} flips (interval {:.3} ms, SD {:.3} ms); expected {hz} Hz",
         e.hz(),
         e.intervals,
@@ -868,39 +886,39 @@ fn timing_test(args: TimingTestArgs) -> Result<bool> {
         e.sd_ms
     );
     match test.mode {
-        TimingMode::Synchronised => println!("timing      synchronised to the display"),
-        _ => println!("timing      UNSYNCHRONISED: frames paced by a timer"),
+        TimingMode::Synchronised => say!("timing      synchronised to the display"),
+        _ => say!("timing      UNSYNCHRONISED: frames paced by a timer"),
     }
     if let Some(problem) = &test.problem {
-        println!("problem     {problem}");
+        say!("problem     {problem}");
     }
     match &test.source {
         FlipSource::Server {
             description,
             warning,
         } => {
-            println!("flip times  {description}");
+            say!("flip times  {description}");
             if let Some(warning) = warning {
-                println!("warning     {warning}");
+                say!("warning     {warning}");
             }
         }
         FlipSource::Estimate(why) => {
-            println!("flip times  estimated from when frames are acquired: {why}")
+            say!("flip times  estimated from when frames are acquired: {why}")
         }
     }
     if let Some(source) = &test.timestamps {
-        println!("timestamps  {source}");
+        say!("timestamps  {source}");
     }
     if let Some(warning) = &test.presentation_warning {
-        println!("warning     {warning}");
+        say!("warning     {warning}");
     }
     print_flip_report(&test.report);
     if let Some(path) = &args.histogram {
         histogram::write(path, &test.intervals_ms, 1000.0 / hz)?;
-        println!("histogram   {}", path.display());
+        say!("histogram   {}", path.display());
     }
     let (passed, verdict) = test.report.verdict(test.mode, test.problem.as_deref());
-    println!("verdict     {verdict}");
+    say!("verdict     {verdict}");
     Ok(passed)
 }
 
@@ -962,7 +980,7 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
             "has no stimulus that was shown, so there is nothing to check the recording against",
         ));
     }
-    println!(
+    say!(
         "timing log  {}: {shown} stimuli shown; frames of {:.3} ms ({hz:.3} Hz, {source})",
         timing.display(),
         1000.0 / hz
@@ -1005,7 +1023,7 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
             }
         }
     }
-    println!(
+    say!(
         "recording   {}: {} Hz, channel {} of {} ({picked}), {:.1} s",
         args.recording.display(),
         recording.rate,
@@ -1013,9 +1031,9 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
         recording.channels,
         recording.samples.len() as f64 / f64::from(recording.rate)
     );
-    print!("{}", crate::photodiode::report::trials(&check));
+    say_part!("{}", crate::photodiode::report::trials(&check));
     let (summary, passed) = crate::photodiode::report::summary(&check);
-    print!("{summary}");
+    say_part!("{summary}");
     if let Some(path) = &args.histogram {
         let errors = crate::photodiode::report::duration_errors(&check);
         let low = errors.iter().copied().fold(-1.0, f64::min).floor() - 0.5;
@@ -1032,15 +1050,18 @@ fn photodiode(args: PhotodiodeArgs) -> Result<bool> {
                 marker: (0.0, "as planned".into()),
             },
         )?;
-        println!("histogram   {}", path.display());
+        say!("histogram   {}", path.display());
     }
     Ok(passed)
 }
 
 fn print_flip_report(r: &FlipReport) {
-    println!(
+    say!(
         "flips       {} ({} late intervals, {} missed refreshes, longest {:.2} ms)",
-        r.flips, r.late_intervals, r.missed_refreshes, r.longest_ms
+        r.flips,
+        r.late_intervals,
+        r.missed_refreshes,
+        r.longest_ms
     );
 }
 
@@ -1081,13 +1102,11 @@ fn present(
         }),
     )?;
     for w in &outcome.warnings {
-        println!("warning     {w}");
+        say!("warning     {w}");
     }
     match outcome.timing {
-        TimingMode::Synchronised => println!("timing      synchronised to the display"),
-        _ => println!(
-            "timing      UNSYNCHRONISED: frames were paced by a timer; onsets are estimates"
-        ),
+        TimingMode::Synchronised => say!("timing      synchronised to the display"),
+        _ => say!("timing      UNSYNCHRONISED: frames were paced by a timer; onsets are estimates"),
     }
     print_flip_report(&outcome.report);
     match &outcome.data {
@@ -1101,7 +1120,7 @@ fn present(
                 false,
             )?;
         }
-        None => println!("{}", outcome.score.report(outcome.aborted)),
+        None => say!("{}", outcome.score.report(outcome.aborted)),
     }
     Ok(())
 }
@@ -1111,7 +1130,7 @@ fn print_disturbed(data: &Path) -> Result<()> {
     if let Some(files) = crate::data::paths::CompanionFiles::of(data) {
         if files.timing.is_file() {
             let disturbed = crate::data::timing::disturbed_trials(&files.timing)?;
-            println!(
+            say!(
                 "disturbed   {}",
                 crate::analysis::session_results::disturbed_line(&disturbed)
             );
@@ -1198,7 +1217,7 @@ fn run(args: RunArgs) -> Result<()> {
         height_px: 1080,
     };
     let mut session = session::open(&experiment, &set, &options, display)?;
-    println!(
+    say!(
         "{}",
         session.describe(" (a simulated participant, never counted as a person)")
     );
@@ -1260,7 +1279,7 @@ fn print_resume(config: &Path, data: &Path, subject: &str, simulate: bool) -> Re
     };
     let record = crate::data::record::SessionRecord::read(&files.record)?;
     if record.status != crate::data::record::Status::Completed {
-        println!(
+        say!(
             "continue    {}{}",
             crate::hints::resume_command(config, subject, record.session),
             if simulate { " --simulate" } else { "" }
@@ -1273,21 +1292,24 @@ fn print_resume(config: &Path, data: &Path, subject: &str, simulate: bool) -> Re
 fn print_summary(rows: &[RawRow], title: &str) {
     let answered = rows.iter().filter(|r| r.object_response.is_some()).count();
     let bias = ShapeBias::from_rows(rows);
-    println!("{title}");
-    println!("trials      {}", rows.len());
+    say!("{title}");
+    say!("trials      {}", rows.len());
     if let Some(acc) = accuracy(rows) {
-        println!("accuracy    {:.1} %", 100.0 * acc);
-        println!(
+        say!("accuracy    {:.1} %", 100.0 * acc);
+        say!(
             "no answer   {:.1} %",
             100.0 * (rows.len() - answered) as f64 / rows.len() as f64
         );
     }
     match bias.value() {
-        Some(v) => println!(
+        Some(v) => say!(
             "shape bias  {v:.3} ({} shape, {} texture, {} other of {} cue-conflict trials)",
-            bias.shape, bias.texture, bias.other, bias.conflict_trials
+            bias.shape,
+            bias.texture,
+            bias.other,
+            bias.conflict_trials
         ),
-        None => println!("shape bias  - (no shape or texture decisions)"),
+        None => say!("shape bias  - (no shape or texture decisions)"),
     }
 }
 

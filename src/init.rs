@@ -37,12 +37,12 @@ pub fn init(dir: &Path) -> Result<()> {
     let readme = dir.join("stimuli/README.txt");
     std::fs::write(&readme, STIMULI_README).map_err(|e| Error::io(&readme, "write", e))?;
     crate::data::synced::write_atomically(&config, text.as_bytes())?;
-    println!("wrote {} (experiment {name})", config.display());
-    println!("stimuli: the demo set is made in {}/stimuli/demo on first use; see stimuli/README.txt for the paper's", dir.display());
+    say!("wrote {} (experiment {name})", config.display());
+    say!("stimuli: the demo set is made in {}/stimuli/demo on first use; see stimuli/README.txt for the paper's", dir.display());
     let (program, config) = (crate::hints::program(), crate::hints::quoted(&config));
-    println!("next:    {program} check {config}   then   {program} launch {config}");
+    say!("next:    {program} check {config}   then   {program} launch {config}");
     if program != "shapelab" {
-        println!("         (shapelab is not on PATH; `cargo install --path .` in shapelab's folder puts it there)");
+        say!("         (shapelab is not on PATH; `cargo install --path .` in shapelab's folder puts it there)");
     }
     Ok(())
 }

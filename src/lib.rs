@@ -6,6 +6,23 @@
 //! display, [`photodiode`] checks a session's timing with a photodiode recording, and [`cli`]
 //! is the command line.
 
+/// `println!` for the console: a stdout closed by its reader (`shapelab compare | head`) ends
+/// the output, not the program with a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` for the console, as [`say!`].
+macro_rules! say_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod analysis;
 pub mod categories;
 pub mod cli;

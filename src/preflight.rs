@@ -41,12 +41,15 @@ pub struct Preflight {
 }
 
 impl Preflight {
-    /// The plan of `subject`'s session at `refresh_hz`, on an opened stimulus set; `Err` names
-    /// the config value that makes the timing impossible.
+    /// The plan of session `session` of `subject` at `refresh_hz`, on an opened stimulus set;
+    /// `Err` names the config value that makes the timing impossible, or the subject's missing
+    /// folder.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         experiment: &Experiment,
         set: &StimulusSet,
         subject: &str,
+        session: u32,
         practice: bool,
         refresh_hz: f64,
         limit: Option<usize>,
@@ -60,23 +63,19 @@ impl Preflight {
         };
         let practice_limit = practice.then(|| c.practice.trials.unwrap_or(block_size));
         let layout = describe_layout(set);
-        // A practice set is nobody's; a main set's pre-ordered images are the subject's.
-        let own;
-        let set = match practice {
-            true => set,
-            false => {
-                own = set
-                    .for_session(subject, 1, c.pre_ordered_shared)
-                    .map_err(|e| e.to_string())?;
-                &own
-            }
-        };
+        let images = (
+            set.stimuli.len(),
+            set.stimuli.iter().filter(|s| s.is_conflict()).count(),
+        );
+        let own = set
+            .for_participant(subject, session, practice, c.pre_ordered_shared)
+            .map_err(|e| e.to_string())?;
         let plan = SessionPlan::new(
-            set,
+            &own,
             &PlanRequest {
                 experiment: &c.experiment,
                 subject,
-                session: 1,
+                session,
                 order: c.trial_order,
                 block_size,
                 limit: limit.or(practice_limit),
@@ -114,10 +113,7 @@ impl Preflight {
             phases,
             trials: plan.trials.len(),
             blocks: plan.blocks(),
-            images: (
-                set.stimuli.len(),
-                set.stimuli.iter().filter(|s| s.is_conflict()).count(),
-            ),
+            images,
             layout,
             stimulus_degrees: (half_cm / c.dist_monitor).atan().to_degrees() * 2.0,
         })
@@ -161,7 +157,7 @@ mod tests {
             "num_trials_per_block: 16\nnum_practice_trials_per_block: 10\n",
         )
         .expect("ok");
-        let p = Preflight::new(&e, &set, "subject-01", false, 60.0, None).expect("possible");
+        let p = Preflight::new(&e, &set, "subject-01", 1, false, 60.0, None).expect("possible");
         let stimulus = &p.phases[1];
         assert_eq!((stimulus.frames, stimulus.achieved_ms), (12, 200.0));
         assert_eq!(p.trials, set.stimuli.len());
@@ -170,7 +166,7 @@ mod tests {
         let cm = 224.0 * c.monitor.width_cm / f64::from(c.monitor.width_px);
         let expected = 2.0 * (cm / 2.0 / c.dist_monitor).atan().to_degrees();
         assert!((p.stimulus_degrees - expected).abs() < 1e-12);
-        let practice = Preflight::new(&e, &set, "subject-01", true, 60.0, None).expect("ok");
+        let practice = Preflight::new(&e, &set, "subject-01", 1, true, 60.0, None).expect("ok");
         assert_eq!((practice.trials, practice.blocks), (10, 1));
     }
 }

@@ -139,15 +139,14 @@ pub fn open(
     };
     let session = choose_session(experiment, options)?;
     // A lab's pre-ordered images are a participant's own, as the original's subject folders.
-    let own;
-    let set = match options.practice {
-        true => set,
-        false => {
-            let subject = options.seed_subject.as_deref().unwrap_or(&options.subject);
-            own = set.for_session(subject, session, config.pre_ordered_shared)?;
-            &own
-        }
-    };
+    let subject = options.seed_subject.as_deref().unwrap_or(&options.subject);
+    let own = set.for_participant(
+        subject,
+        session,
+        options.practice,
+        config.pre_ordered_shared,
+    )?;
+    let set = &own;
     let labels = RowLabels {
         subject: options.subject.clone(),
         session,

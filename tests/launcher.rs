@@ -983,3 +983,49 @@ fn the_preflight_names_files_the_set_leaves_out_and_codes_the_papers_r_code_does
         "a code the paper's per-subject plots leave out is pointed out"
     );
 }
+
+#[test]
+fn a_subject_without_a_folder_of_their_own_cannot_be_started_and_the_preflight_shows_the_session_asked_for(
+) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stimuli = dir.path().join("stimuli/subject-01");
+    for (session, images) in [(1, 1), (2, 3)] {
+        let folder = stimuli.join(format!("session-{session}"));
+        std::fs::create_dir_all(&folder).expect("folder");
+        for trial in 1..=images {
+            image::RgbImage::from_pixel(224, 224, image::Rgb([90, trial as u8, session]))
+                .save(folder.join(format!(
+                    "{trial:04}_e_s01_0_cat_00_cat{trial}-dog{trial}.png"
+                )))
+                .expect("png written");
+        }
+    }
+    let config = study(
+        dir.path(),
+        "experiment: e\nstimuli: stimuli\noutput: raw-data\n",
+    );
+    let mut h = harness(config);
+    step_until(&mut h, "the config check", loaded);
+    h.state_mut().session.subject = "subject-01".into();
+    h.state_mut().session.session = "2".into();
+    h.step();
+    assert!(
+        h.state().session.problems().is_empty(),
+        "{:?}",
+        h.state().session.problems()
+    );
+    assert!(
+        h.query_by_label_contains("trials: 3 in 1 block(s)")
+            .is_some(),
+        "the preflight plans session 2's folder"
+    );
+    h.state_mut().session.subject = "subject-02".into();
+    h.step();
+    let problems = h.state().session.problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.ends_with("no folder of images for subject subject-02; the stimulus folder has one per subject (subject-01), as the original's did")),
+        "{problems:?}"
+    );
+}

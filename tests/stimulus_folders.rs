@@ -139,11 +139,27 @@ fn a_subject_with_session_folders_runs_the_folder_of_the_session_number() {
         )),
         "{error}"
     );
-    let checked = common::run_ok(&["check", config.to_str().expect("utf-8")]);
+    let config = config.to_str().expect("utf-8");
+    let checked = common::run_ok(&["check", config]);
+    let report = common::stdout(&checked);
     assert!(
-        common::stdout(&checked).contains("per-session folders of pre-ordered images (subject-01)"),
+        report.contains("3 images in per-session folders of pre-ordered images (subject-01)")
+            && report.contains("session 1 of subject-01 has 1 trials"),
+        "{report}"
+    );
+    // check shows the session asked for, and names a missing one as the session would.
+    let second = common::run_ok(&["check", config, "--session", "2"]);
+    let report = common::stdout(&second);
+    assert!(
+        report.contains("session 2 of subject-01 has 2 trials"),
+        "{report}"
+    );
+    let third = common::run(&["check", config, "--session", "3"]);
+    assert_eq!(third.status.code(), Some(1));
+    assert!(
+        common::stderr(&third).contains("no folder of images for session 3 of subject-01"),
         "{}",
-        common::stdout(&checked)
+        common::stderr(&third)
     );
 }
 
@@ -283,5 +299,53 @@ fn every_file_in_the_stimulus_folder_is_shown_or_named() {
     assert!(
         common::stderr(&ran).contains("note: ")
             && common::stderr(&ran).contains("notes.txt: left out")
+    );
+}
+
+#[test]
+fn practice_shows_the_participants_own_practice_folder_as_the_original_did() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stimuli = dir.path().join("stimuli");
+    common::make_stimulus_set(&stimuli, 1);
+    // The original's practice/<subject>/ folders: images without cue conflict.
+    let practice = dir.path().join("practice");
+    for trial in 1..=3 {
+        pre_ordered(&practice.join("subject-01"), trial, "s01", "bird", "bird");
+    }
+    pre_ordered(&practice.join("subject-02"), 1, "s02", "dog", "dog");
+    let config = study(
+        &stimuli,
+        &format!("practice:\n  stimuli: {}\n", practice.display()),
+    );
+    let config = config.to_str().expect("utf-8");
+    let practise = |subject: &str| {
+        common::run(&[
+            "run",
+            config,
+            "--simulate",
+            "--practice",
+            "--subject",
+            subject,
+            "--log-phases",
+        ])
+    };
+    let trials = |output: &std::process::Output| {
+        assert!(output.status.success(), "{}", common::stderr(output));
+        common::stdout(output)
+            .lines()
+            .filter(|l| l.starts_with("phase ") && l.ends_with(" response"))
+            .count()
+    };
+    assert_eq!(trials(&practise("subject-01")), 3);
+    assert_eq!(trials(&practise("subject-02")), 1);
+    let missing = practise("subject-03");
+    assert_eq!(missing.status.code(), Some(1));
+    let message = common::stderr(&missing);
+    assert!(
+        message.contains(&format!(
+            "{}: no folder of images for subject subject-03",
+            practice.join("subject-03").display()
+        )),
+        "{message}"
     );
 }

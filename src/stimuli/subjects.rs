@@ -152,6 +152,23 @@ impl StimulusSet {
         }
     }
 
+    /// The images a participant's session shows: [`StimulusSet::for_session`] of the main set;
+    /// in practice (`practice`), the subject's own folder of a per-subject practice set (the
+    /// original's `practice/<subject>/`), whose order anyone may share, or the whole set.
+    pub fn for_participant(
+        &self,
+        subject: &str,
+        session: u32,
+        practice: bool,
+        shared: bool,
+    ) -> Result<StimulusSet> {
+        match practice {
+            true if self.layout != Layout::PerSubject => Ok(self.clone()),
+            true => self.for_session(subject, session, true),
+            false => self.for_session(subject, session, shared),
+        }
+    }
+
     fn subject_folder(&self, subject: &str, session: u32) -> Result<StimulusSet> {
         let own: Vec<&SessionFolder> = self
             .folders

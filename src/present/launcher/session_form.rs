@@ -443,6 +443,11 @@ impl SessionForm {
         match self.session.trim().parse::<u32>() {
             Ok(n) if n >= 1 => {
                 let c = &loaded.experiment.config;
+                // The subject's (and session's) own images must be there.
+                if let (Ok(set), false) = (&loaded.stimuli, subject.is_empty()) {
+                    let own = set.for_participant(subject, n, self.practice, c.pre_ordered_shared);
+                    problems.extend(own.err().map(|e| e.to_string()));
+                }
                 let taken = SessionPaths::new(&c.output, &c.experiment, subject, n)
                     .is_ok_and(|p| p.any_exists());
                 if taken && !self.practice && !self.simulated() {
@@ -905,7 +910,17 @@ impl SessionForm {
             .parse::<usize>()
             .ok()
             .filter(|n| *n >= 1);
-        match Preflight::new(&loaded.experiment, set, subject, self.practice, hz, limit) {
+        let session = self.session.trim().parse::<u32>().unwrap_or(1).max(1);
+        let preflight = Preflight::new(
+            &loaded.experiment,
+            set,
+            subject,
+            session,
+            self.practice,
+            hz,
+            limit,
+        );
+        match preflight {
             Ok(p) => checks::preflight_table(ui, &p, set, &loaded.experiment, self.practice),
             Err(e) => {
                 ui.colored_label(Color32::from_rgb(220, 80, 60), e);
