@@ -29,7 +29,7 @@ const fn original(key: &'static str, value: &'static str, comment: &'static str)
 }
 
 /// The original's values, in the order of the template.
-pub const ORIGINAL: [OriginalValue; 22] = [
+pub const ORIGINAL: [OriginalValue; 31] = [
     original(
         "num_trials_per_block",
         "256",
@@ -108,6 +108,35 @@ pub const ORIGINAL: [OriginalValue; 22] = [
     original("visual_feedback", "0", "no highlight of the correct box"),
     original("box_size", "129", "side of a response box in pixels"),
     original("object_gap", "10", "gap between response boxes in pixels"),
+    original(
+        "final_cats_responses",
+        "[knife, airplane, keyboard, elephant, bicycle, clock, oven, chair, bear, boat, cat, bottle, truck, car, bird, dog]",
+        "the 16 categories, grid column by column",
+    ),
+    original(
+        "fixation_color",
+        "1.0",
+        "white, as FrameRect [255 255 255]",
+    ),
+    original(
+        "fixation_line_width",
+        "1",
+        "FrameRect's default line width",
+    ),
+    original("mask.exponent", "-1", "pink noise, as pinknoise_generate"),
+    original("mask.contrast", "4", "(noise - 0.5) * 4 + 0.5"),
+    original("mask.size", "224", "224 x 224 mask"),
+    original("beep.ms", "150", "the beep's .15 s"),
+    original(
+        "practice.trials",
+        "null",
+        "null: one practice block, num_practice_trials_per_block",
+    ),
+    original(
+        "practice.allow_cue_conflict",
+        "false",
+        "practice images without cue conflict",
+    ),
 ];
 
 /// Every value the original fixed.
@@ -145,22 +174,47 @@ pub fn differences(config: &Config) -> Vec<Difference> {
         return Vec::new();
     };
     values()
-        .filter(|o| ours.get(o.key) != theirs.get(o.key))
+        .filter(|o| lookup(&ours, o.key) != lookup(&theirs, o.key))
         .map(|o| Difference {
             key: o.key,
-            value: ours.get(o.key).map_or_else(String::new, inline),
+            value: lookup(&ours, o.key).map_or_else(String::new, inline),
             original: o.value,
         })
         .collect()
 }
 
+/// The value of a config key, `practice.trials` being `trials` in `practice`.
+fn lookup<'v>(config: &'v Value, key: &str) -> Option<&'v Value> {
+    key.split('.')
+        .try_fold(config, |value, part| value.get(part))
+}
+
+/// The table as a config's YAML, dotted keys in their sections.
+fn table_yaml() -> String {
+    let mut sections: Vec<(&str, String)> = Vec::new();
+    let mut text = String::new();
+    for o in values() {
+        match o.key.split_once('.') {
+            None => text.push_str(&format!("{}: {}\n", o.key, o.value)),
+            Some((section, key)) => {
+                let line = format!("  {key}: {}\n", o.value);
+                match sections.iter_mut().find(|(s, _)| *s == section) {
+                    Some((_, lines)) => lines.push_str(&line),
+                    None => sections.push((section, line)),
+                }
+            }
+        }
+    }
+    for (section, lines) in sections {
+        text.push_str(&format!("{section}:\n{lines}"));
+    }
+    text
+}
+
 /// A config with the original's values (and the defaults elsewhere).
 fn original_config() -> Config {
-    let text: String = values()
-        .map(|o| format!("{}: {}\n", o.key, o.value))
-        .collect();
     // The table is ours and its values parse: a test says so.
-    serde_yaml_ng::from_str(&text).unwrap_or_default()
+    serde_yaml_ng::from_str(&table_yaml()).unwrap_or_default()
 }
 
 /// A value on one line, as a config would write it: `300`, `[0.5, 0.5, 0.5]`.
@@ -195,23 +249,41 @@ pub fn template(demo: &str) -> Result<String> {
             .find(|o| o.key == difference.key)
             .copied()
             .unwrap_or(ORIGINAL[0]);
-        let prefix = format!("{}:", o.key);
-        let Some(line) = text.lines().find(|l| l.starts_with(&prefix)) else {
-            text.push_str(&template_line(&o));
-            continue;
+        let Some(line) = line_of(&text, o.key) else {
+            return Err(Error::new(format!(
+                "the built-in template has no line for {}",
+                o.key
+            )));
         };
         text = text.replacen(line, template_line(&o).trim_end(), 1);
     }
     Ok(text)
 }
 
-/// `key: value` with the comment in the template's comment column.
+/// The line of `text` that sets `key`; for `practice.trials`, the `  trials:` line of the
+/// `practice:` section.
+fn line_of<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    let (section, key) = match key.split_once('.') {
+        Some((section, key)) => (Some(section), key),
+        None => (None, key),
+    };
+    let mut lines = text.lines();
+    if let Some(section) = section {
+        lines.find(|l| l.starts_with(&format!("{section}:")))?;
+    }
+    let indent = if section.is_some() { "  " } else { "" };
+    lines
+        .take_while(|l| section.is_none() || l.is_empty() || l.starts_with(' '))
+        .find(|l| l.starts_with(&format!("{indent}{key}:")))
+}
+
+/// `key: value` with the comment in the template's comment column (indented in a section).
 fn template_line(o: &OriginalValue) -> String {
-    format!(
-        "{:<29} # {}\n",
-        format!("{}: {}", o.key, o.value),
-        o.comment
-    )
+    let setting = match o.key.split_once('.') {
+        Some((_, key)) => format!("  {key}: {}", o.value),
+        None => format!("{}: {}", o.key, o.value),
+    };
+    format!("{setting:<29} # {}\n", o.comment)
 }
 
 #[cfg(test)]
@@ -222,10 +294,7 @@ mod tests {
 
     #[test]
     fn the_table_parses_as_a_config_and_the_defaults_are_the_originals_but_the_block() {
-        let text: String = values()
-            .map(|o| format!("{}: {}\n", o.key, o.value))
-            .collect();
-        let parsed: Config = serde_yaml_ng::from_str(&text).expect("the table parses");
+        let parsed: Config = serde_yaml_ng::from_str(&table_yaml()).expect("the table parses");
         assert!(differences(&parsed).is_empty());
         assert!(differences(&Config::default()).is_empty());
     }
@@ -234,13 +303,37 @@ mod tests {
     fn the_demo_differs_in_its_small_blocks_and_the_template_in_nothing() {
         let demo: Config = serde_yaml_ng::from_str(DEMO).expect("demo parses");
         let lines: Vec<String> = differences(&demo).iter().map(|d| d.to_string()).collect();
-        assert_eq!(lines, ["num_trials_per_block: 16 (the original: 256)"]);
+        assert_eq!(
+            lines,
+            [
+                "num_trials_per_block: 16 (the original: 256)",
+                "practice.trials: 16 (the original: null)"
+            ]
+        );
         let template = template(DEMO).expect("a template");
         let ours: Config = serde_yaml_ng::from_str(&template).expect("template parses");
         assert!(differences(&ours).is_empty());
         assert!(template.contains(
             "\nnum_trials_per_block: 256     # trials between breaks (the original's)\n"
         ));
+        assert!(template.contains("\npractice:\n  stimuli: null  "));
+        assert!(template.contains(
+            "\n  trials: null                # null: one practice block, num_practice_trials_per_block\n"
+        ));
+    }
+
+    #[test]
+    fn a_section_key_that_differs_is_named_with_its_section() {
+        let config: Config =
+            serde_yaml_ng::from_str("mask:\n  contrast: 2\nbeep:\n  ms: 300\n").expect("parses");
+        let lines: Vec<String> = differences(&config).iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "mask.contrast: 2 (the original: 4)",
+                "beep.ms: 300 (the original: 150)"
+            ]
+        );
     }
 
     #[test]

@@ -440,6 +440,16 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
                 format!("must be a positive duration in ms, got {ms}"),
             ));
         }
+        if ms > LONGEST_PHASE_MS {
+            return Err(fail(
+                locate,
+                keys,
+                format!(
+                    "{ms} ms is longer than a trial's phase may be ({LONGEST_PHASE_MS} ms, a \
+                     minute); durations are in milliseconds"
+                ),
+            ));
+        }
     }
     let positive: [(&[&str], f64); 6] = [
         (&["refresh_hz"], config.refresh_hz),
@@ -610,6 +620,10 @@ fn shorter_than_a_frame(
     }
     Ok(())
 }
+
+/// The longest phase of a trial (ms): a longer one is a typing slip, and would hold the
+/// participant on one screen for minutes.
+const LONGEST_PHASE_MS: f64 = 60_000.0;
 
 /// A beep shorter than this (ms) is taken for seconds written as milliseconds.
 const SHORTEST_BEEP_MS: f64 = 10.0;

@@ -220,6 +220,20 @@ fn negative_and_zero_durations_are_refused_at_their_line() {
 }
 
 #[test]
+fn a_duration_over_a_minute_is_refused_at_its_line() {
+    assert_eq!(
+        error("experiment: x\nms_resp_object: 1e12\n"),
+        "exp.yaml:2: ms_resp_object: 1000000000000 ms is longer than a trial's phase may be \
+         (60000 ms, a minute); durations are in milliseconds"
+    );
+    assert_eq!(
+        error("beep:\n  ms: 90000\n"),
+        "exp.yaml:2: beep.ms: 90000 ms is longer than a trial's phase may be (60000 ms, a \
+         minute); durations are in milliseconds"
+    );
+}
+
+#[test]
 fn a_colour_out_of_range_is_refused() {
     assert_eq!(
         error("bg_color: 1.5\n"),
