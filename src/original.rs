@@ -260,9 +260,9 @@ pub fn template(demo: &str) -> Result<String> {
     Ok(text)
 }
 
-/// The line of `text` that sets `key`; for `practice.trials`, the `  trials:` line of the
-/// `practice:` section.
-fn line_of<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+/// The line of a config's `text` that sets `key`; for `practice.trials`, the `  trials:` line
+/// of the `practice:` section.
+pub fn line_of<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     let (section, key) = match key.split_once('.') {
         Some((section, key)) => (Some(section), key),
         None => (None, key),

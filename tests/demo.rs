@@ -135,9 +135,7 @@ fn init_writes_the_originals_parameters_and_check_says_which_values_of_a_config_
     let text = std::fs::read_to_string(&config).expect("written");
     // Every value of the original's table, written with its comment.
     for o in shapelab::original::values() {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(&format!("{}:", o.key)))
+        let line = shapelab::original::line_of(&text, o.key)
             .unwrap_or_else(|| panic!("no {} in the template", o.key));
         assert!(line.contains('#'), "{line}");
     }
@@ -152,13 +150,13 @@ fn init_writes_the_originals_parameters_and_check_says_which_values_of_a_config_
         "{}",
         stdout(&checked)
     );
-    // The demo keeps its small blocks, and check says so.
+    // The demo keeps its small blocks and short practice, and check says so.
     let (_demo_dir, demo) = common::shipped_demo_study();
     let checked = run(&["check", &demo.display().to_string()]);
     assert!(checked.status.success(), "{}", stderr(&checked));
     assert!(
         stdout(&checked).contains(
-            "\noriginal    1 value(s) differ from the original's:\n            num_trials_per_block: 16 (the original: 256)\n"
+            "\noriginal    2 value(s) differ from the original's:\n            num_trials_per_block: 16 (the original: 256)\n            practice.trials: 16 (the original: null)\n"
         ),
         "{}",
         stdout(&checked)
