@@ -490,9 +490,11 @@ fn check(args: CheckArgs) -> Result<()> {
         true => say!("order       the images' own (pre-ordered; trial_order is not used)"),
         false => say!("order       {}", order_name(c.trial_order)),
     }
-    // A study that never practises need not have a practice set that can open.
+    // A study that never practises need not have shapelab's own practice set; a practice
+    // folder the config names must open, as the session would refuse it.
     match crate::stimuli::practice::open(&experiment, &set) {
         Ok((_, practice)) => say!("practice    {}", practice.describe(true)),
+        Err(e) if c.practice.stimuli.is_some() => return Err(e),
         Err(e) => say!("practice    unavailable: {e}"),
     }
     say!(
