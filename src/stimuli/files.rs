@@ -38,6 +38,12 @@ pub fn kind(path: &Path) -> FileKind {
         Some("webp") => FileKind::OtherImage("WebP"),
         Some("heic" | "heif" | "avif") => FileKind::OtherImage("HEIF/AVIF"),
         Some("ppm" | "pgm" | "pbm" | "pnm") => FileKind::OtherImage("PNM"),
+        Some("svg" | "svgz") => FileKind::OtherImage("SVG"),
+        Some("jxl") => FileKind::OtherImage("JPEG XL"),
+        Some("ico") => FileKind::OtherImage("ICO"),
+        Some("tga") => FileKind::OtherImage("TGA"),
+        Some("exr") => FileKind::OtherImage("OpenEXR"),
+        Some("psd") => FileKind::OtherImage("Photoshop"),
         _ => FileKind::Other,
     }
 }
@@ -97,13 +103,32 @@ impl Findings {
                 FileKind::System => self
                     .notes
                     .push(format!("{}: ignored (a system file)", path.display())),
-                FileKind::Other => self
-                    .notes
-                    .push(format!("{}: left out (not a .png image)", path.display())),
+                FileKind::Other => match image_format_of(path) {
+                    Some(format) => self.problems.push(format!(
+                        "{}: a {format} image without a .png name; name it .png (converted to \
+                         PNG if it is not one) or move it out of the stimulus folder",
+                        path.display()
+                    )),
+                    None => self
+                        .notes
+                        .push(format!("{}: left out (not a .png image)", path.display())),
+                },
             }
         }
         pngs
     }
+}
+
+/// The image format of a file whose name does not say it is an image, from its first bytes.
+fn image_format_of(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(64);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(64).read_to_end(&mut head))
+        .ok()?;
+    image::guess_format(&head)
+        .ok()
+        .map(|format| format!("{format:?}").to_uppercase())
 }
 
 #[cfg(test)]
@@ -126,5 +151,32 @@ mod tests {
         ] {
             assert_eq!(kind(Path::new(name)), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn an_image_whose_name_hides_it_is_a_problem_and_a_text_file_a_note() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let hidden = dir.path().join("bird1");
+        image::RgbImage::new(4, 4)
+            .save_with_format(&hidden, image::ImageFormat::Png)
+            .expect("png");
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "bird1 is the first").expect("written");
+        let mut found = Findings::default();
+        assert!(found
+            .png_files(&[hidden.clone(), text.clone()], None)
+            .is_empty());
+        assert_eq!(
+            found.problems,
+            [format!(
+                "{}: a PNG image without a .png name; name it .png (converted to PNG if it is \
+                 not one) or move it out of the stimulus folder",
+                hidden.display()
+            )]
+        );
+        assert_eq!(
+            found.notes,
+            [format!("{}: left out (not a .png image)", text.display())]
+        );
     }
 }
