@@ -38,8 +38,11 @@ pub fn find_data(paths: &[PathBuf], include_incomplete: bool) -> Result<Found> {
             return Err(Error::in_file(path, "no such file or folder"));
         }
     }
+    // A file given twice, under any spelling (`raw-data` and `./raw-data/exp/x.csv`), is read
+    // once: read twice it would be a second observer.
     all.sort();
-    all.dedup();
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|file| seen.insert(file.canonicalize().unwrap_or_else(|_| file.clone())));
     let mut found = Found::default();
     for file in all {
         match unfinished(&file) {
@@ -119,4 +122,20 @@ fn progress(record: &SessionRecord) -> String {
         "session {} of {} {how} after {} of {} trials",
         record.session, record.subject, record.trials_done, record.trials_planned
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_given_under_two_spellings_is_read_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let folder = dir.path().join("exp");
+        std::fs::create_dir_all(&folder).expect("folder");
+        std::fs::write(folder.join("exp_subject-01_session_1.csv"), "subj\n").expect("written");
+        let again = dir.path().join("./exp/../exp/exp_subject-01_session_1.csv");
+        let found = find_data(&[folder, again], false).expect("found");
+        assert_eq!(found.files.len(), 1, "{:?}", found.files);
+    }
 }
