@@ -1029,3 +1029,46 @@ fn a_subject_without_a_folder_of_their_own_cannot_be_started_and_the_preflight_s
         "{problems:?}"
     );
 }
+
+#[test]
+fn the_compare_page_keeps_a_labs_subject_01_apart_from_the_papers_and_says_so() {
+    let Some(raw) = common::shared("texture-vs-shape/raw-data") else {
+        return;
+    };
+    let experiment = "style-transfer-512-nomask-experiment";
+    let paper = raw.join(experiment);
+    // A lab's pilot subject-01 (8 trials of session 1) under the paper's experiment name.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lab = dir.path().join("lab/raw-data").join(experiment);
+    std::fs::create_dir_all(&lab).expect("lab folder");
+    let name = format!("{experiment}_subject-01_session_1.csv");
+    let text = std::fs::read_to_string(paper.join(&name)).expect("the paper's subject-01");
+    let pilot: String = text.lines().take(9).map(|l| format!("{l}\n")).collect();
+    std::fs::write(lab.join(&name), pilot).expect("written");
+    let config = demo_study(dir.path(), "");
+    let mut h = harness(config);
+    h.get_by_label("Compare").click();
+    h.step();
+    h.state_mut().compare.paths = format!("{}\n{}", lab.display(), paper.display());
+    h.state_mut().compare.out = "comparison".into();
+    h.step();
+    h.get_all_by_label("Compare")
+        .nth(1)
+        .expect("the Compare button")
+        .click();
+    h.step();
+    step_until(&mut h, "the comparison", |h| !h.state().compare.busy());
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label_contains(&format!(
+            "subject-01 of {experiment} has session 1 in 2 folders, kept apart as different observers"
+        ))
+        .is_some(),
+        "the page says why"
+    );
+    assert!(h.query_by_label("subject-01 [lab/raw-data]").is_some());
+    assert!(h
+        .query_by_label("subject-01 [texture-vs-shape/raw-data]")
+        .is_some());
+}
