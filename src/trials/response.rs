@@ -186,26 +186,6 @@ impl Mouse {
         }
     }
 
-    /// The window lost focus at `at`: releases it does not see may never come, so no button
-    /// counts as down any more, and a hold under `last_down` ends there (moving over a box
-    /// afterwards answers only after a new press).
-    pub fn focus_lost(&mut self, at: f64) {
-        if self.down == 0 {
-            return;
-        }
-        self.down = 0;
-        let Some(onset) = self.onset else {
-            return;
-        };
-        let holding = self
-            .answer
-            .as_mut()
-            .filter(|a| a.release.is_none() && a.held_until.is_none());
-        if let (RtFrom::LastDown, Some(answer)) = (self.rules.rt_from, holding) {
-            answer.held_until = Some((at - onset).max(answer.press));
-        }
-    }
-
     /// Under `last_down`, a button is down at `at` (within the window) with the cursor where
     /// it is: over a box the answer becomes that box, outside every box the answer so far
     /// stops at `at`.

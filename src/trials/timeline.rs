@@ -244,12 +244,7 @@ impl Timeline {
                     let end = self.answer_end(tick.onset);
                     self.mouse.motion(at, (x, y), end, &self.grid);
                 }
-                Input::Disturbed(cause) => {
-                    if cause == Disturbance::Unfocused {
-                        self.mouse.focus_lost(tick.onset);
-                    }
-                    self.disturb(cause)
-                }
+                Input::Disturbed(cause) => self.disturb(cause),
                 Input::NotReady => ready = false,
             }
         }
