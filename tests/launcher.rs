@@ -61,6 +61,19 @@ fn press(h: &mut Harness<'_, Launcher>, label: &str) {
     h.step();
 }
 
+/// Presses the Compare page's button (the second "Compare": the first is its tab) and waits
+/// for the comparison to be shown.
+fn compare_and_wait(h: &mut Harness<'_, Launcher>) {
+    h.get_all_by_label("Compare")
+        .nth(1)
+        .expect("the Compare button")
+        .click();
+    h.step();
+    step_until(h, "the comparison", |h| !h.state().compare.busy());
+    h.step();
+    h.step();
+}
+
 fn loaded(h: &Harness<'_, Launcher>) -> bool {
     !h.state()
         .session
@@ -514,15 +527,7 @@ fn folders_are_browsed_by_clicking_taken_from_the_configs_folder_and_passed_to_t
     press(&mut h, "Choose this folder");
     assert_eq!(h.state().compare.paths, "elsewhere/_simulated");
     h.state_mut().compare.out = "comparison".into();
-    // The second "Compare" is the page's button (the first is its tab).
-    h.get_all_by_label("Compare")
-        .nth(1)
-        .expect("the Compare button")
-        .click();
-    h.step();
-    step_until(&mut h, "the comparison", |h| !h.state().compare.busy());
-    h.step();
-    h.step();
+    compare_and_wait(&mut h);
     assert!(
         study.join("comparison/summary.csv").is_file(),
         "tables written in the config's folder"
@@ -1052,14 +1057,7 @@ fn the_compare_page_keeps_a_labs_subject_01_apart_from_the_papers_and_says_so() 
     h.state_mut().compare.paths = format!("{}\n{}", lab.display(), paper.display());
     h.state_mut().compare.out = "comparison".into();
     h.step();
-    h.get_all_by_label("Compare")
-        .nth(1)
-        .expect("the Compare button")
-        .click();
-    h.step();
-    step_until(&mut h, "the comparison", |h| !h.state().compare.busy());
-    h.step();
-    h.step();
+    compare_and_wait(&mut h);
     assert!(
         h.query_by_label_contains(&format!(
             "subject-01 of {experiment} has session 1 in 2 folders, kept apart as different observers"

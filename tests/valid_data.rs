@@ -487,11 +487,7 @@ fn a_session_written_by_an_earlier_version_keeps_its_record_and_moves_its_logs_o
         "{}",
         stderr(&left_out)
     );
-    let (summary, _) = compare_summary(&folder, &["--include-incomplete"]);
-    assert!(
-        summary.contains("\nquick,simulated-s1,simulated,"),
-        "{summary}"
-    );
+    includes_simulated_s1_when_asked(&folder);
     // --resume moves the logs and the unfinished CSV out of the data folder and completes the
     // session, which then moves its CSV back in.
     let resumed = run_ok(&["run", config, "--simulate", "--subject", "s1", "--resume"]);
@@ -601,7 +597,12 @@ fn the_data_folder_holds_completed_sessions_only_and_the_reference_loaders_count
         "{}",
         stderr(&left_out)
     );
-    let (summary, _) = compare_summary(&folder, &["--include-incomplete"]);
+    includes_simulated_s1_when_asked(&folder);
+}
+
+/// `compare --include-incomplete` on `folder` includes the unfinished session of simulated-s1.
+fn includes_simulated_s1_when_asked(folder: &Path) {
+    let (summary, _) = compare_summary(folder, &["--include-incomplete"]);
     assert!(
         summary.contains("\nquick,simulated-s1,simulated,"),
         "{summary}"
