@@ -10,6 +10,19 @@ use std::time::{Duration, Instant};
 
 use common::{ends_within, is_stall_warning, line_reader, weston, Reaped};
 
+/// One compositor session at a time: each test measures frame timing, which nine weston,
+/// Xvfb and lavapipe processes at once on two cores would make late (and fail the tests that
+/// check it).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Waits for the other tests' compositor sessions to end (a failed test does not block the
+/// rest).
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Waits up to `wait` for a line satisfying `wanted`; the lines before it if it never came.
 fn wait_for(
     lines: &Receiver<String>,
@@ -162,6 +175,7 @@ fn timing_test(weston: &common::Weston, config: &std::path::Path, screen: &[&str
 
 #[test]
 fn a_timing_test_under_weston_windowed_and_fullscreen_is_synchronised_to_the_compositor() {
+    let _alone = alone();
     let Some(weston) = weston("desktop-shell", 0) else {
         return;
     };
@@ -203,6 +217,7 @@ fn a_timing_test_under_weston_windowed_and_fullscreen_is_synchronised_to_the_com
 
 #[test]
 fn a_kiosk_shell_that_never_shows_the_window_is_reported_and_ctrl_c_ends_the_timing_test() {
+    let _alone = alone();
     let Some(weston) = weston("kiosk-shell", 0) else {
         return;
     };
@@ -239,6 +254,7 @@ fn a_kiosk_shell_that_never_shows_the_window_is_reported_and_ctrl_c_ends_the_tim
 
 #[test]
 fn a_session_whose_screen_locks_pauses_within_seconds_and_ctrl_c_ends_it_with_its_record_saved() {
+    let _alone = alone();
     // desktop-shell locks the screen after the idle time, and frames stop.
     let Some(weston) = weston("desktop-shell", 20) else {
         return;
@@ -290,6 +306,7 @@ fn a_session_whose_screen_locks_pauses_within_seconds_and_ctrl_c_ends_it_with_it
 
 #[test]
 fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times() {
+    let _alone = alone();
     let Some(weston) = weston("desktop-shell", 0) else {
         return;
     };
@@ -353,6 +370,7 @@ fn the_flip_log_of_a_session_under_weston_has_the_compositors_presentation_times
 
 #[test]
 fn a_fullscreen_session_under_weston_shows_its_start_screen_and_ends_on_ctrl_c() {
+    let _alone = alone();
     let Some(weston) = weston("desktop-shell", 0) else {
         return;
     };
@@ -374,6 +392,7 @@ fn a_fullscreen_session_under_weston_shows_its_start_screen_and_ends_on_ctrl_c()
 
 #[test]
 fn a_compositor_that_stops_for_seconds_pauses_the_session_which_goes_on_when_it_is_back() {
+    let _alone = alone();
     let Some(weston) = weston("desktop-shell", 0) else {
         return;
     };
@@ -406,6 +425,7 @@ fn a_compositor_that_stops_for_seconds_pauses_the_session_which_goes_on_when_it_
 #[test]
 fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_compositors_presentation_times(
 ) {
+    let _alone = alone();
     // weston stops for 1.5 s while trial 2's stimulus is on its way to the screen: a stall
     // shorter than the watchdog's, whose frame the compositor answers on once it is back.
     let Some(mut session) = session_in_weston_on_xvfb("trial 2 stimulus") else {
@@ -500,10 +520,23 @@ fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_composit
             _ => assert!(extra < stalled / 2.0, "{row:?}"),
         }
         // Each phase lasted the presentation intervals until the next, in frames of the pace.
+        // A phase's refreshes are the sum of its frames' intervals, each rounded to whole
+        // refreshes: within a frame of the time it lasted, but where the compositor presents
+        // the frames queued behind a stall in a burst (a fraction of a refresh apart), each of
+        // them may round half a refresh away.
+        let stalled_trial = row[0] == "2";
         for w in phases.windows(2) {
             let frames = (w[1].0 - w[0].0) * 1000.0 / pace_ms;
+            let shown: f64 = row[column(&format!("{}_frames", w[0].1))]
+                .parse()
+                .expect("count");
+            let tolerance = if stalled_trial {
+                0.5 * shown + 0.5
+            } else {
+                1.0
+            };
             assert!(
-                (f64::from(w[0].2) - frames).abs() < 1.0,
+                (f64::from(w[0].2) - frames).abs() < tolerance,
                 "{} lasted {frames:.2} frames of {pace_ms} ms, logged {} refreshes: {row:?}",
                 w[0].1,
                 w[0].2
@@ -514,6 +547,7 @@ fn a_session_under_weston_takes_its_phase_onsets_and_durations_from_the_composit
 
 #[test]
 fn a_session_ended_while_the_compositor_is_stopped_mid_trial_keeps_every_trials_timing_line() {
+    let _alone = alone();
     // Trial 1's row is written; its timing line waits for the compositor's answers on its
     // last frames when the compositor stops.
     let Some(mut session) = session_in_weston_on_xvfb("trial 2 fixation") else {
@@ -561,6 +595,7 @@ fn a_session_ended_while_the_compositor_is_stopped_mid_trial_keeps_every_trials_
 
 #[test]
 fn frames_the_compositor_discards_unseen_are_judged_unsynchronised() {
+    let _alone = alone();
     let Some(weston) = weston("desktop-shell", 0) else {
         return;
     };
