@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::compare::HUMANS;
 use super::consistency::{correctness_by, per_condition, Pattern};
-use super::observers::Observer;
+use super::observers::{Observer, HUMANS};
 use crate::data::raw::RawRow;
 
 /// The conditions model-vs-human's benchmark leaves out, per dataset (its `plot.py`): controls

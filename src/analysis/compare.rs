@@ -16,8 +16,7 @@ use crate::categories::Category;
 use crate::data::raw::RawRow;
 use crate::names::{read_texture, Texture};
 
-/// The label of pooled humans in every table.
-pub const HUMANS: &str = "humans";
+pub use super::observers::HUMANS;
 
 /// The error consistency of one pair of observers.
 #[derive(Debug, Clone, Serialize)]

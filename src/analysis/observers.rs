@@ -12,6 +12,9 @@ use crate::data::record::{SessionRecord, TimingMode};
 use crate::data::timing::disturbed_trials;
 use crate::error::{Error, Result};
 
+/// The label of pooled humans in every table.
+pub const HUMANS: &str = "humans";
+
 /// One observer's trials.
 #[derive(Debug, Clone)]
 pub struct Observer {
