@@ -4,12 +4,13 @@
 //! run keeps its work and a rerun finishes the file.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use super::network::{looks_like_probabilities, softmax, Engine, Network, RunSetup, Runner};
 use super::preprocess::Preprocess;
+pub use super::work::data_path;
 use super::work::Dataset;
 use crate::categories::{aggregate, decision, Aggregation, Category, ALL};
 use crate::data::raw::{parse_rows, RawRow, HEADER};
@@ -72,12 +73,6 @@ pub struct Progress {
     pub done: usize,
     /// Images in the set.
     pub total: usize,
-}
-
-/// The path of a model's raw-data file: `<out>/<experiment>-trained-CNNs/<experiment>_<name>_session-1.csv`.
-pub fn data_path(out: &Path, experiment: &str, name: &str) -> PathBuf {
-    out.join(format!("{experiment}-trained-CNNs"))
-        .join(format!("{experiment}_{name}_session-1.csv"))
 }
 
 /// The 16 category probabilities from one image's 1000 network outputs.

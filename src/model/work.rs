@@ -4,10 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::classify::data_path;
 use super::preprocess::Preprocess;
 use crate::error::{Error, Result};
 use crate::stimuli::StimulusSet;
+
+/// The path of a model's raw-data file: `<out>/<experiment>-trained-CNNs/<experiment>_<name>_session-1.csv`.
+pub fn data_path(out: &Path, experiment: &str, name: &str) -> PathBuf {
+    out.join(format!("{experiment}-trained-CNNs"))
+        .join(format!("{experiment}_{name}_session-1.csv"))
+}
 
 /// A model to classify with: its ONNX file, observer name and preprocessing.
 #[derive(Debug, Clone)]
