@@ -9,8 +9,6 @@
 //! (harmonics included), which is subtracted. Near a light edge the level lags the light for
 //! half a period; the median ignores those few periods, so the edges leave no trace in the hum.
 
-use super::pulses::median;
-
 /// The mains frequencies removed (Hz): Europe's and America's.
 const MAINS: [f64; 2] = [50.0, 60.0];
 
@@ -102,6 +100,15 @@ pub fn remove(samples: &mut [f32], rate: u32) {
             }
         }
     }
+}
+
+/// The median of some values (reordered).
+pub(super) fn median(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let middle = values.len() / 2;
+    *values.select_nth_unstable_by(middle, f32::total_cmp).1
 }
 
 #[cfg(test)]

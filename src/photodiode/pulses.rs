@@ -25,7 +25,7 @@
 //!    direction at most 1.5 refreshes apart are one pulse, from the first to a refresh after
 //!    the last (a lone spike stays a click, so a one-frame stimulus on such a display is lost).
 
-use super::hum;
+use super::hum::{self, median};
 use super::wav::Recording;
 
 /// The longest side of the step (s); shorter at fast refresh rates (a quarter refresh), so that
@@ -111,15 +111,6 @@ fn steps(samples: &[f32], w: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
         }
         (n, step)
     })
-}
-
-/// The median of some values (reordered).
-pub(super) fn median(values: &mut [f32]) -> f32 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let middle = values.len() / 2;
-    *values.select_nth_unstable_by(middle, f32::total_cmp).1
 }
 
 /// A candidate edge: its largest step, the steps beside it, and its sample.
