@@ -1,6 +1,7 @@
 //! `experiment.yaml`: every parameter of a session, parsed and checked with errors that name the
 //! key and its line.
 
+mod durations;
 mod lines;
 pub mod participant;
 mod practice;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::categories::Category;
 use crate::error::{Error, Result};
 use crate::names;
+pub use durations::shorter_than_a_frame;
 use yaml_errors::yaml_error;
 
 pub use practice::Practice;
@@ -475,7 +477,7 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
             format!("{} Hz is not a display refresh rate", config.refresh_hz),
         ));
     }
-    shorter_than_a_frame(&durations, config.refresh_hz, locate)?;
+    refuse_shorter_than_a_frame(&durations, config.refresh_hz, locate)?;
     if !config.mask.exponent.is_finite() {
         return Err(fail(
             locate,
@@ -594,9 +596,9 @@ fn check(config: &Config, locate: &Locate<'_>, text: &str) -> Result<[Category; 
 }
 
 /// Refuses a phase shorter than one frame at the configured refresh (see
-/// [`crate::trials::frames::shorter_than_a_frame`]), and a beep too short to hear: both are
+/// [`shorter_than_a_frame`]), and a beep too short to hear: both are
 /// seconds written where milliseconds belong.
-fn shorter_than_a_frame(
+fn refuse_shorter_than_a_frame(
     durations: &[(&[&str], f64)],
     refresh_hz: f64,
     locate: &Locate<'_>,
@@ -604,7 +606,7 @@ fn shorter_than_a_frame(
     for &(keys, ms) in durations {
         // The beep is not drawn: it has no frames, but under 10 ms it is a click, not a tone.
         let message = if keys[0].starts_with("ms_") {
-            crate::trials::frames::shorter_than_a_frame(ms, refresh_hz)
+            durations::shorter_than_a_frame(ms, refresh_hz)
         } else {
             (ms < SHORTEST_BEEP_MS).then(|| {
                 format!(

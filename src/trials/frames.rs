@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::config::{Config, Rounding};
+use crate::config::{shorter_than_a_frame, Config, Rounding};
 
 /// Whole frames for `ms` at `refresh_hz`, rounded as configured.
 ///
@@ -21,24 +21,6 @@ pub fn frames_for(ms: f64, refresh_hz: f64, rounding: Rounding) -> u32 {
         }
     };
     frames.clamp(0.0, f64::from(u32::MAX)) as u32
-}
-
-/// Why `ms` cannot be a phase at `refresh_hz`, when it is shorter than one frame: most likely
-/// seconds written where milliseconds belong (`ms_stim: 0.2`), which would show for a frame.
-pub fn shorter_than_a_frame(ms: f64, refresh_hz: f64) -> Option<String> {
-    let frame_ms = 1000.0 / refresh_hz;
-    if ms >= frame_ms - 1e-9 {
-        return None;
-    }
-    let seconds = if ms < 10.0 {
-        format!(" (for {ms} s write {})", ms * 1000.0)
-    } else {
-        String::new()
-    };
-    Some(format!(
-        "{ms} ms is shorter than one frame ({frame_ms:.1} ms at {refresh_hz} Hz) and would be \
-         shown for a whole frame; durations are in milliseconds{seconds}"
-    ))
 }
 
 /// The milliseconds that `frames` really last at `refresh_hz`.
