@@ -3,9 +3,17 @@
 
 use std::time::Instant;
 
-use super::writer::StorageFault;
 use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::Error;
+
+/// Why data cannot be written now, and what waits in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageFault {
+    /// The error, naming the file.
+    pub error: String,
+    /// What is kept in memory, in the lab's words.
+    pub kept: String,
+}
 
 /// A session waiting until its data can be written.
 #[derive(Debug, Clone)]

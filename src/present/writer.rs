@@ -14,21 +14,13 @@ use std::time::{Duration, Instant};
 
 use super::clock::FlipLog;
 use super::presented::retime;
+use super::storage_pause::StorageFault;
 use crate::data::flip_log::{Flip, FlipLogWriter};
 use crate::data::{Recorder, STORAGE_RETRY};
 use crate::error::{Error, Result};
 use crate::trials::timeline::{Event, TrialTiming};
 use crate::trials::Disturbance;
 use crate::trials::SessionPlan;
-
-/// Why data cannot be written now, and what waits in memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StorageFault {
-    /// The error, naming the file.
-    pub error: String,
-    /// What is kept in memory, in the lab's words.
-    pub kept: String,
-}
 
 /// What the writer thread tells the render thread.
 #[derive(Debug, Default)]
