@@ -14,6 +14,7 @@ pub mod layout;
 pub mod preload;
 pub mod presented;
 pub mod presenter;
+pub mod retime;
 pub mod scene;
 pub mod storage_pause;
 pub mod ui;

@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::clock::FlipLog;
-use super::presented::retime;
+use super::retime::retime;
 use super::storage_pause::StorageFault;
 use crate::data::flip_log::{Flip, FlipLogWriter};
 use crate::data::{Recorder, STORAGE_RETRY};
