@@ -1,43 +1,15 @@
 //! Running a function over many items on every core, keeping the items' order.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use rayon::prelude::*;
 
-/// `f` applied to every item, on as many threads as there are cores, results in item order;
-/// `None` for an item whose call panicked (e.g. a decoder crashing on a hostile file), so that
-/// the caller can report it instead of losing it. Threads take the next item as they finish
-/// one, so a few large items do not leave the other cores idle.
+/// `f` applied to every item on rayon's threads (one per core, each taking the next item as
+/// it finishes one, so a few large items do not leave the other cores idle), results in item
+/// order; `None` for an item whose call panicked (e.g. a decoder crashing on a hostile file),
+/// so that the caller can report it instead of losing it.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(items.len());
-    let next = AtomicUsize::new(0);
-    let (f, next) = (&f, &next);
-    let mut results: Vec<(usize, Option<R>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else {
-                            return done;
-                        };
-                        let result =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
-                        done.push((i, result.ok()));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
-    results.sort_unstable_by_key(|(i, _)| *i);
-    let mut results = results.into_iter().peekable();
-    (0..items.len())
-        .map(|i| results.next_if(|(at, _)| *at == i).and_then(|(_, r)| r))
+    items
+        .par_iter()
+        .map(|item| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item))).ok())
         .collect()
 }
 
