@@ -427,9 +427,12 @@ pub fn xvfb_with(extra: &[&str]) -> Option<Xvfb> {
         return None;
     }
     // Xvfb picks a free display number itself and writes it out once it accepts clients,
-    // so that tests running in parallel never share a display.
+    // so that tests running in parallel never share a display; -noreset keeps it from
+    // resetting whenever its last client leaves (an xdotool call between shapelab's
+    // connections), which refused the connection shapelab opened meanwhile.
     let mut child = Command::new("Xvfb")
         .args([
+            "-noreset",
             "-displayfd",
             "1",
             "-screen",
