@@ -292,6 +292,12 @@ mod tests {
 
     const DEMO: &str = include_str!("../experiment.yaml");
 
+    /// The difference lines `check` prints for a config of `yaml`.
+    fn difference_lines(yaml: &str) -> Vec<String> {
+        let config: Config = serde_yaml_ng::from_str(yaml).expect("parses");
+        differences(&config).iter().map(|d| d.to_string()).collect()
+    }
+
     #[test]
     fn the_table_parses_as_a_config_and_the_defaults_are_the_originals_but_the_block() {
         let parsed: Config = serde_yaml_ng::from_str(&table_yaml()).expect("the table parses");
@@ -301,10 +307,8 @@ mod tests {
 
     #[test]
     fn the_demo_differs_in_its_small_blocks_and_the_template_in_nothing() {
-        let demo: Config = serde_yaml_ng::from_str(DEMO).expect("demo parses");
-        let lines: Vec<String> = differences(&demo).iter().map(|d| d.to_string()).collect();
         assert_eq!(
-            lines,
+            difference_lines(DEMO),
             [
                 "num_trials_per_block: 16 (the original: 256)",
                 "practice.trials: 16 (the original: null)"
@@ -324,11 +328,8 @@ mod tests {
 
     #[test]
     fn a_section_key_that_differs_is_named_with_its_section() {
-        let config: Config =
-            serde_yaml_ng::from_str("mask:\n  contrast: 2\nbeep:\n  ms: 300\n").expect("parses");
-        let lines: Vec<String> = differences(&config).iter().map(|d| d.to_string()).collect();
         assert_eq!(
-            lines,
+            difference_lines("mask:\n  contrast: 2\nbeep:\n  ms: 300\n"),
             [
                 "mask.contrast: 2 (the original: 4)",
                 "beep.ms: 300 (the original: 150)"
@@ -338,11 +339,8 @@ mod tests {
 
     #[test]
     fn a_colour_and_a_flag_are_shown_as_a_config_writes_them() {
-        let config: Config =
-            serde_yaml_ng::from_str("bg_color: 0.5\nvisual_feedback: 1\n").expect("parses");
-        let lines: Vec<String> = differences(&config).iter().map(|d| d.to_string()).collect();
         assert_eq!(
-            lines,
+            difference_lines("bg_color: 0.5\nvisual_feedback: 1\n"),
             [
                 "bg_color: [0.5, 0.5, 0.5] (the original: 0.7614)",
                 "visual_feedback: true (the original: 0)"
