@@ -13,7 +13,7 @@ use common::xdotool;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use shapelab::data::raw::read_rows;
-use shapelab::present::launcher::Launcher;
+use shapelab::launcher::Launcher;
 
 /// The demo experiment in `dir`, with extra config lines.
 fn demo_study(dir: &Path, extra: &str) -> PathBuf {
@@ -537,11 +537,11 @@ fn folders_are_browsed_by_clicking_taken_from_the_configs_folder_and_passed_to_t
 
 /// A measurement as the launcher's window reports it: steady frames at `hz` on a monitor that
 /// reports `hz`.
-fn measured_at(hz: f64) -> shapelab::present::launcher::Refresh {
-    shapelab::present::launcher::Refresh::Measured {
+fn measured_at(hz: f64) -> shapelab::launcher::Refresh {
+    shapelab::launcher::Refresh::Measured {
         monitor: "monitor 'DP-2-1' (monitor.select: DP-2)".into(),
         monitor_hz: Some(hz),
-        estimate: shapelab::present::clock::RefreshEstimate {
+        estimate: shapelab::timing::flips::RefreshEstimate {
             intervals: 119,
             mean_ms: 1000.0 / hz,
             sd_ms: 0.05,
@@ -553,7 +553,7 @@ fn measured_at(hz: f64) -> shapelab::present::launcher::Refresh {
 
 #[test]
 fn the_refresh_is_measured_on_the_configs_monitor_and_again_when_asked() {
-    use shapelab::present::launcher::{MeasureRequest, Refresh};
+    use shapelab::launcher::{MeasureRequest, Refresh};
     let dir = tempfile::tempdir().expect("temp dir");
     let config = demo_study(dir.path(), "refresh_hz: 100\nmonitor:\n  select: DP-2\n");
     let mut h = harness(config.clone());

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use shapelab::config::Experiment;
-use shapelab::present::gpu::{Gpu, OFFSCREEN_FORMAT};
-use shapelab::present::layout::{Layout, PixelRect};
-use shapelab::present::scene::{SceneRenderer, SceneSetup};
-use shapelab::present::ui::Overlay;
+use shapelab::display::gpu::{Gpu, OFFSCREEN_FORMAT};
+use shapelab::display::layout::{Layout, PixelRect};
+use shapelab::display::scene::{SceneRenderer, SceneSetup};
+use shapelab::display::screens::Overlay;
 use shapelab::stimuli::mask::MaskGenerator;
 use shapelab::trials::timeline::BlockSummary;
 use shapelab::trials::Screen;
@@ -297,7 +297,7 @@ fn icons_are_drawn_one_to_one_in_their_boxes() {
     let Some(gpu) = gpu() else {
         return;
     };
-    let icons = shapelab::present::frame_loop::load_icons(&icons_dir).expect("icons");
+    let icons = shapelab::runner::frame_loop::load_icons(&icons_dir).expect("icons");
     let e = experiment("");
     let mut rig = Rig::new(gpu, &e, (1024, 768), &icons);
     let grid = rig.scene.layout().grid.clone();
@@ -353,7 +353,7 @@ fn feedback_fills_the_correct_box_with_grey_0_7_behind_its_icon_and_leaves_the_r
         return;
     };
     let icons = match common::shared("texture-vs-shape/category-icons") {
-        Some(dir) => shapelab::present::frame_loop::load_icons(&dir).expect("icons"),
+        Some(dir) => shapelab::runner::frame_loop::load_icons(&dir).expect("icons"),
         None => HashMap::new(),
     };
     let e = experiment("");

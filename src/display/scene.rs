@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use wgpu::util::DeviceExt;
 
 use super::layout::{Layout, PixelRect};
-use super::ui::{self, Overlay};
+use super::screens::{self, Overlay};
 use crate::categories::Category;
 use crate::config::Colour;
 use crate::stimuli::mask::Mask;
@@ -309,13 +309,13 @@ impl SceneRenderer {
             pixels_per_point: self.pixels_per_point,
         };
         // Stimulus-locked screens draw without egui: only binds and draws happen in them.
-        let needs_ui = ui::needs_egui(screen, overlay);
+        let needs_ui = screens::needs_egui(screen, overlay);
         let primitives = if needs_ui {
-            let raw = ui::raw_input(self.layout.screen, self.pixels_per_point);
+            let raw = screens::raw_input(self.layout.screen, self.pixels_per_point);
             let (layout, icons) = (&self.layout, &self.icons);
-            let mut output = self
-                .egui
-                .run_ui(raw, |root| ui::paint(root, screen, overlay, layout, icons));
+            let mut output = self.egui.run_ui(raw, |root| {
+                screens::paint(root, screen, overlay, layout, icons)
+            });
             let mut delta = std::mem::take(&mut output.textures_delta);
             for (id, images) in delta.set.drain() {
                 for image in &images {

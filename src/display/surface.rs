@@ -9,33 +9,33 @@ use std::time::{Duration, Instant};
 
 use winit::window::Window;
 
-use super::clock::{judge, judge_compositor, FlipLog, RefreshEstimate, Verdict};
 use super::gpu::Gpu;
 use super::layout::Layout;
-use super::presented::{FlipSource, NOT_FLIPPED};
 use super::scene::{IconImages, SceneRenderer, SceneSetup};
-use super::ui::Overlay;
+use super::screens::Overlay;
 use super::watchdog::Watchdog;
-use super::wayland_feedback::{is_wayland, page_flip_warning, PresentationFeedback};
-use super::wayland_times::{self, FeedbackTimes};
-use super::x11_present::X11Times;
 use crate::categories::ALL;
 use crate::config::Experiment;
 use crate::data::record::TimingMode;
 use crate::error::{Error, Result};
 use crate::stimuli::mask::Mask;
+use crate::timing::flips::{judge, judge_compositor, FlipLog, RefreshEstimate, Verdict};
+use crate::timing::server_times::{FlipSource, NOT_FLIPPED};
+use crate::timing::wayland_feedback::{is_wayland, page_flip_warning, PresentationFeedback};
+use crate::timing::wayland_times::{self, FeedbackTimes};
+use crate::timing::x11_present::X11Times;
 use crate::trials::{Disturbance, Screen};
 
 /// The window's surface, configured for non-sRGB drawing.
 pub struct Display {
-    pub(super) surface: wgpu::Surface<'static>,
-    pub(super) config: wgpu::SurfaceConfiguration,
-    pub(super) view_format: wgpu::TextureFormat,
+    pub(crate) surface: wgpu::Surface<'static>,
+    pub(crate) config: wgpu::SurfaceConfiguration,
+    pub(crate) view_format: wgpu::TextureFormat,
 }
 
 impl Display {
     /// A GPU that can draw into `window`, and the window's surface configured for it.
-    pub(super) fn open(window: &Arc<Window>) -> Result<(Gpu, Display)> {
+    pub(crate) fn open(window: &Arc<Window>) -> Result<(Gpu, Display)> {
         let size = window.inner_size();
         let instance = wgpu::Instance::new(
             wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(window.clone())),
@@ -93,7 +93,7 @@ pub struct Presenter {
     window: Arc<Window>,
     gpu: Gpu,
     display: Display,
-    pub(super) scene: SceneRenderer,
+    pub(crate) scene: SceneRenderer,
     epoch: Instant,
     flips: FlipLog,
     notes: Vec<String>,

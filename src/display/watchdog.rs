@@ -10,8 +10,17 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use super::controls::WindowInput;
-use super::writer::WriterLine;
+use super::input::WindowInput;
+
+/// Where a stall is written down and a stalled session ended: the session's data writer,
+/// which runs on a thread of its own and so still works while the render thread is blocked.
+pub trait StallRecord: std::fmt::Debug + Send + Sync {
+    /// Adds a note to the session record.
+    fn note(&self, note: String);
+    /// Ends the session now, as aborted with `note`: the rows saved in this run, or what could
+    /// not be saved.
+    fn end_now(&self, note: String) -> std::result::Result<usize, String>;
+}
 
 /// No frame for this long is a stalled presentation.
 pub const STALL: Duration = Duration::from_secs(2);
@@ -54,7 +63,7 @@ struct Lines {
     /// The render thread's inputs (Ctrl+C asks to end through them while frames flow).
     input: Option<Sender<WindowInput>>,
     /// The session's data writer, once the session has one.
-    writer: Option<WriterLine>,
+    writer: Option<Arc<dyn StallRecord>>,
     /// When the current stall began.
     since: Option<Instant>,
     /// A stall that ended, for the render thread to note: its length.
@@ -123,7 +132,7 @@ impl Watchdog {
     }
 
     /// Lets the watchdog note a stall in the session record, and end the session.
-    pub fn connect_writer(&self, writer: Option<WriterLine>) {
+    pub fn connect_writer(&self, writer: Option<Arc<dyn StallRecord>>) {
         self.lock().writer = writer;
     }
 

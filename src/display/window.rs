@@ -14,7 +14,7 @@ use winit::keyboard::{Key, NamedKey};
 use winit::monitor::MonitorHandle;
 use winit::window::{Window, WindowId};
 
-use super::controls::WindowInput;
+use super::input::WindowInput;
 use super::watchdog::Watchdog;
 use crate::config::Fullscreen;
 use crate::error::{Error, Result};
@@ -240,7 +240,7 @@ fn describe(index: usize, monitor: &MonitorHandle, primary: bool) -> String {
 }
 
 /// The monitor `monitor.select` names: its index, or part of its name (case ignored).
-pub(super) fn choose_monitor(event_loop: &ActiveEventLoop, select: &str) -> Result<MonitorHandle> {
+pub(crate) fn choose_monitor(event_loop: &ActiveEventLoop, select: &str) -> Result<MonitorHandle> {
     let monitors: Vec<MonitorHandle> = event_loop.available_monitors().collect();
     let found = match select.trim().parse::<usize>() {
         Ok(index) => monitors.get(index).cloned(),

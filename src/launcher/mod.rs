@@ -9,12 +9,13 @@ mod compare_view;
 mod file_browser;
 mod outcome;
 mod session_form;
+pub mod window;
 
 use std::path::{Path, PathBuf};
 
 use egui::{RichText, Ui};
 
-use crate::present::clock::RefreshEstimate;
+use crate::timing::flips::RefreshEstimate;
 
 pub use compare_view::CompareView;
 pub use session_form::{Participant, SessionForm};

@@ -17,12 +17,12 @@ use crate::data::paths::{
     simulated, subject_code_note, SessionPaths,
 };
 use crate::data::progress::Progress;
+use crate::display::audio::Beeper;
 use crate::preflight::Preflight;
-use crate::present::audio::Beeper;
-use crate::present::clock::{judge, judge_compositor};
 use crate::session::stimulus_set;
 use crate::simulate::Responder;
 use crate::stimuli::StimulusSet;
+use crate::timing::flips::{judge, judge_compositor};
 
 /// Who answers: a person at the screen, or a simulated participant (piloting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

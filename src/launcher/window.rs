@@ -14,9 +14,9 @@ use winit::event::{StartCause, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow};
 use winit::window::{Window, WindowId};
 
-use super::gpu::Gpu;
-use super::launcher::{Launcher, Refresh};
-use super::presenter::Display;
+use super::{Launcher, Refresh};
+use crate::display::gpu::Gpu;
+use crate::display::surface::Display;
 use crate::error::{Error, Result};
 use measure::Measurement;
 
@@ -26,7 +26,7 @@ const SETTLING_FLIPS: usize = 10;
 
 /// Opens the launcher and runs it until its window is closed.
 pub fn run(launcher: Launcher) -> Result<()> {
-    let event_loop = super::window::event_loop::<()>()?;
+    let event_loop = crate::display::window::event_loop::<()>()?;
     let mut app = App {
         launcher,
         open: None,

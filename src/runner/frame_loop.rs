@@ -11,26 +11,26 @@ use std::time::{Duration, Instant};
 
 use winit::window::Window;
 
-use super::audio::Beeper;
-use super::clock::{rate_differs, FlipLog, FlipReport, Pacer, SyncWatch};
-use super::controls::{Command, Controls, WindowInput};
 use super::preload::Preloader;
-use super::presented::FlipSource;
-use super::presenter::{Acquired, FrameTarget, Presenter};
 use super::storage_pause::{end_unsaved, StoragePause};
-use super::ui::Overlay;
-use super::watchdog::Watchdog;
 use super::writer::DataWriter;
 use crate::config::Experiment;
 use crate::data::record::{DisplayFacts, TimingMode};
+use crate::display::audio::Beeper;
+use crate::display::input::{Command, Controls, WindowInput};
+use crate::display::screens::Overlay;
+use crate::display::surface::{Acquired, FrameTarget, Presenter};
+use crate::display::watchdog::{StallRecord, Watchdog};
 use crate::error::{Error, Result};
 use crate::session::{self, Session, SessionOptions};
 use crate::stimuli::StimulusSet;
+use crate::timing::flips::{rate_differs, FlipLog, FlipReport, Pacer, SyncWatch};
+use crate::timing::server_times::FlipSource;
 use crate::trials::timeline::{Event, Frame, FrameTick, Input, Phase};
 use crate::trials::{Disturbance, PracticeScore, Screen};
 
-pub use super::flip_test::{flip_test, FlipTest};
-pub use super::presenter::load_icons;
+pub use super::timing_test::{flip_test, FlipTest};
+pub use crate::display::surface::load_icons;
 
 /// How a presented session may run.
 #[derive(Debug, Clone, Default)]
@@ -167,7 +167,7 @@ pub fn run(
             options.silent = Some(e);
             None
         }
-        Err(e) => return Err(super::audio::no_sound_error(&e)),
+        Err(e) => return Err(crate::display::audio::no_sound_error(&e)),
     };
     let mut session = session::open(&experiment, &job.set, &options, facts)?;
     println!("{}", session.describe(""));
@@ -190,7 +190,12 @@ pub fn run(
         .take()
         .map(|recorder| DataWriter::start(recorder, session.plan.clone()))
         .transpose()?;
-    watchdog.connect_writer(writer.as_ref().and_then(DataWriter::line));
+    watchdog.connect_writer(
+        writer
+            .as_ref()
+            .and_then(DataWriter::line)
+            .map(|line| Arc::new(line) as Arc<dyn StallRecord>),
+    );
     let preloader = Preloader::start(
         session.plan.trials.clone(),
         session.first_trial,
@@ -263,37 +268,37 @@ pub fn run(
 }
 
 /// How the frame loop runs.
-pub(super) struct LoopSettings {
+pub(crate) struct LoopSettings {
     /// Frames wait for the display (otherwise a timer paces them).
-    pub(super) synced: bool,
+    pub(crate) synced: bool,
     /// The refresh period the frames are planned for (s).
-    pub(super) period: f64,
+    pub(crate) period: f64,
     /// A standing warning for the experimenter.
-    pub(super) warning: Option<String>,
+    pub(crate) warning: Option<String>,
     /// Print phase changes.
-    pub(super) log_phases: bool,
+    pub(crate) log_phases: bool,
     /// The display server reports when frames were presented: trial timings wait for those
     /// reports and are re-timed from them.
-    pub(super) server_times: bool,
+    pub(crate) server_times: bool,
 }
 
 /// What the frame loop works with besides the display and the session.
-pub(super) struct SessionParts<'a> {
+pub(crate) struct SessionParts<'a> {
     /// The window's inputs.
-    pub(super) inputs: &'a Receiver<WindowInput>,
+    pub(crate) inputs: &'a Receiver<WindowInput>,
     /// The data writer thread, unless nothing is written (practice).
-    pub(super) writer: Option<&'a mut DataWriter>,
+    pub(crate) writer: Option<&'a mut DataWriter>,
     /// The stimulus loader thread.
-    pub(super) preloader: Preloader,
+    pub(crate) preloader: Preloader,
     /// The feedback beep, when there is a sound device.
-    pub(super) beeper: Option<&'a Beeper>,
+    pub(crate) beeper: Option<&'a Beeper>,
     /// Counts the answers.
-    pub(super) score: &'a mut PracticeScore,
+    pub(crate) score: &'a mut PracticeScore,
 }
 
 /// How the frame loop ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Ended {
+pub(crate) enum Ended {
     /// The session ended, by an abort or after its last trial.
     Session {
         /// Whether the experimenter ended it.
@@ -310,7 +315,7 @@ impl Ended {
 }
 
 /// The frame loop proper.
-pub(super) fn run_session<T: FrameTarget>(
+pub(crate) fn run_session<T: FrameTarget>(
     target: &mut T,
     session: &mut Session,
     mut parts: SessionParts<'_>,

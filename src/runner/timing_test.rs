@@ -6,15 +6,15 @@ use std::time::{Duration, Instant};
 
 use winit::window::Window;
 
-use super::clock::{FlipReport, Pacer, RefreshEstimate};
-use super::controls::WindowInput;
-use super::presented::FlipSource;
-use super::presenter::{Acquired, FrameTarget, Presenter};
-use super::ui::Overlay;
-use super::watchdog::Watchdog;
 use crate::config::Experiment;
 use crate::data::record::TimingMode;
+use crate::display::input::WindowInput;
+use crate::display::screens::Overlay;
+use crate::display::surface::{Acquired, FrameTarget, Presenter};
+use crate::display::watchdog::Watchdog;
 use crate::error::Result;
+use crate::timing::flips::{FlipReport, Pacer, RefreshEstimate};
+use crate::timing::server_times::FlipSource;
 use crate::trials::Screen;
 
 /// The result of `shapelab timing-test`.

@@ -12,12 +12,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::clock::FlipLog;
-use super::retime::retime;
 use super::storage_pause::StorageFault;
 use crate::data::flip_log::{Flip, FlipLogWriter};
 use crate::data::{Recorder, STORAGE_RETRY};
+use crate::display::watchdog::StallRecord;
 use crate::error::{Error, Result};
+use crate::timing::flips::FlipLog;
+use crate::timing::retime::retime;
 use crate::trials::timeline::{Event, TrialTiming};
 use crate::trials::Disturbance;
 use crate::trials::SessionPlan;
@@ -102,15 +103,15 @@ pub struct WriterLine {
 /// How long ending a stalled session waits for its data to be saved.
 const END_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-impl WriterLine {
+impl StallRecord for WriterLine {
     /// Adds a note to the session record and saves the record.
-    pub fn note(&self, note: String) {
+    fn note(&self, note: String) {
         let _ = self.jobs.send(Job::Note(note));
     }
 
     /// Ends the session as aborted with `note` in its record once everything handed over is
     /// written; the rows saved, or why some could not be.
-    pub fn end_now(&self, note: String) -> std::result::Result<usize, String> {
+    fn end_now(&self, note: String) -> std::result::Result<usize, String> {
         let (done, answer) = mpsc::channel();
         self.jobs
             .send(Job::EndNow(note, done))

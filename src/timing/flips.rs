@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::presented::PresentedFrame;
+use super::server_times::PresentedFrame;
 use super::wayland_feedback::Feedback;
 use crate::data::flip_log::{Flip, Presentation};
 use crate::data::record::TimingMode;
@@ -383,7 +383,7 @@ impl FlipLog {
             .presented
             .iter()
             .flatten()
-            .filter(|p| p.completion.mode != super::presented::PresentMode::Skip)
+            .filter(|p| p.completion.mode != super::server_times::PresentMode::Skip)
             .count();
         shown + fed_back
     }
@@ -676,7 +676,7 @@ mod tests {
 
     #[test]
     fn with_presentation_times_missed_refreshes_are_the_vertical_blanks_skipped() {
-        use crate::present::presented::{Completion, PresentMode};
+        use crate::timing::server_times::{Completion, PresentMode};
         let period = 1.0 / 60.0;
         let mut log = FlipLog::default();
         // Acquired at a steady rate, yet the display server showed flip 2 three vblanks late;
@@ -715,7 +715,7 @@ mod tests {
 
     #[test]
     fn the_flip_log_carries_the_compositors_feedback_once_it_came_or_is_overdue() {
-        use crate::present::wayland_feedback::{Feedback, Presented};
+        use crate::timing::wayland_feedback::{Feedback, Presented};
         let mut log = FlipLog::default();
         log.await_feedback();
         for i in 0..3 {

@@ -1,8 +1,8 @@
 //! A trial's timing from the display server's timestamps: each phase's onset from when its
 //! first frame was presented, and its refreshes from the vertical blank counts.
 
-use super::clock::FlipLog;
-use super::presented::PresentMode;
+use super::flips::FlipLog;
+use super::server_times::PresentMode;
 use crate::trials::timeline::TrialTiming;
 
 /// Re-times a trial from the display server's timestamps in the flip log: each phase's onset
@@ -49,7 +49,7 @@ pub fn retime(timing: &mut TrialTiming, flips: &FlipLog) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::present::presented::{Completion, PresentedFrame};
+    use crate::timing::server_times::{Completion, PresentedFrame};
     use crate::trials::timeline::PhaseTiming;
 
     #[test]

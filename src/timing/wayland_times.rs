@@ -11,8 +11,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::clock::FlipLog;
-use super::presented::{Completion, PresentMode, PresentedFrame, Tally, GIVE_UP, STALLED_WAIT};
+use super::flips::FlipLog;
+use super::server_times::{Completion, PresentMode, PresentedFrame, Tally, GIVE_UP, STALLED_WAIT};
 use super::wayland_feedback::{Feedback, Presented};
 
 /// How the vertical blanks between two presented frames are counted.
@@ -241,7 +241,7 @@ pub fn description(counter: Counter, clock: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::present::wayland_feedback::Flags;
+    use crate::timing::wayland_feedback::Flags;
 
     /// Feedback of a frame presented at `at` s with vblank `seq`, on a 60 Hz output.
     fn shown(at: f64, seq: u64) -> Feedback {

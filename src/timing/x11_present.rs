@@ -18,8 +18,8 @@ use x11rb::rust_connection::RustConnection;
 
 use std::time::Instant;
 
-use super::clock::FlipLog;
-use super::presented::{
+use super::flips::FlipLog;
+use super::server_times::{
     x11_description, Completion, Matcher, MonotonicClock, PresentMode, PresentedFrame, Settled,
     Tally,
 };
@@ -189,9 +189,9 @@ impl X11Times {
     }
 
     /// Acquiring a frame returned at `now` after waiting `waited`: after a stall the presents
-    /// waiting for events wait [`super::presented::GIVE_UP`] from now.
+    /// waiting for events wait [`super::server_times::GIVE_UP`] from now.
     pub fn acquired(&mut self, now: Instant, waited: std::time::Duration) {
-        if waited >= super::presented::STALLED_WAIT {
+        if waited >= super::server_times::STALLED_WAIT {
             self.matcher.stall_ended(self.clock.us(now));
         }
     }

@@ -10,12 +10,12 @@ use winit::event_loop::ActiveEventLoop;
 use winit::window::{Fullscreen, Window};
 
 use super::{next_frame, MEASURED_FLIPS, SETTLING_FLIPS};
+use crate::display::gpu::Gpu;
+use crate::display::surface::Display;
+use crate::display::window::choose_monitor;
 use crate::error::{Error, Result};
-use crate::present::clock::RefreshEstimate;
-use crate::present::gpu::Gpu;
-use crate::present::launcher::{MeasureRequest, Refresh};
-use crate::present::presenter::Display;
-use crate::present::window::choose_monitor;
+use crate::launcher::{MeasureRequest, Refresh};
+use crate::timing::flips::RefreshEstimate;
 
 /// The title of the measuring window.
 const TITLE: &str = "shapelab: measuring the refresh";
@@ -178,7 +178,7 @@ impl Measurement {
             monitor: self.monitor.clone(),
             monitor_hz: self.monitor_hz,
             estimate,
-            compositor: crate::present::wayland_feedback::is_wayland(&self.window),
+            compositor: crate::timing::wayland_feedback::is_wayland(&self.window),
         }
     }
 

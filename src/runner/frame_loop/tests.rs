@@ -11,8 +11,8 @@ use super::*;
 use crate::categories::Category;
 use crate::config::Experiment;
 use crate::data::raw::read_rows;
-use crate::present::clock::FlipLog;
 use crate::stimuli::mask::Mask;
+use crate::timing::flips::FlipLog;
 use crate::trials::timeline::Button;
 
 /// What the virtual display showed: each frame's screen and when it appeared.
@@ -65,13 +65,13 @@ impl VirtualDisplay {
         for flip in self.flips.settled()..presented.saturating_sub(2) {
             let msc = server.mscs[flip as usize];
             let onset = (self.period * msc as u32 + SCANOUT).as_secs_f64();
-            let completion = crate::present::presented::Completion {
+            let completion = crate::timing::server_times::Completion {
                 serial: flip as u32 + 1,
                 ust_us: (onset * 1e6) as u64,
                 msc,
-                mode: crate::present::presented::PresentMode::Flip,
+                mode: crate::timing::server_times::PresentMode::Flip,
             };
-            let frame = crate::present::presented::PresentedFrame { completion, onset };
+            let frame = crate::timing::server_times::PresentedFrame { completion, onset };
             self.flips.settle(flip as usize, Some(frame));
         }
     }
